@@ -1,0 +1,12 @@
+//! RustOS's pure logic: data structures and decoders that touch no hardware.
+//!
+//! Everything here compiles for the host as well as for `x86_64-unknown-none`,
+//! so it is tested with a plain `cargo test` on the development machine. The
+//! kernel wraps these pieces with locks, interrupts and physical memory.
+#![cfg_attr(not(test), no_std)]
+
+pub mod bitmap;
+pub mod blocks;
+pub mod keymap;
+pub mod ring;
+pub mod parse;

@@ -1,0 +1,68 @@
+//! RustOS: an educational x86_64 kernel.
+//!
+//! Boot order (see [`init`]): serial and screen first, so everything after can
+//! report; the boot information; GDT and TSS; the IDT; memory (frames, page
+//! tables, heap); the interrupt controller and timer; then the mode asked for on
+//! the command line: the shell (default), `test` or `test=NAME`.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[macro_use]
+mod print;
+mod boot;
+mod bootinfo;
+mod exit;
+mod fault;
+mod gdt;
+mod heap;
+mod interrupts;
+mod keyboard;
+mod ktest;
+mod memory;
+mod panic;
+mod serial;
+mod shell;
+mod sync;
+mod stacks;
+mod task;
+mod time;
+mod vga;
+
+use rustos_core::parse::{boot_mode, BootMode};
+
+/// Brings the machine up, in order. Returns with interrupts enabled.
+fn init(start_info: u64) {
+    serial::init();
+    vga::WRITER.lock().clear();
+    println!("RustOS {} booting", env!("CARGO_PKG_VERSION"));
+    bootinfo::init(start_info);
+    gdt::init();
+    interrupts::init_idt();
+    memory::init();
+    heap::init();
+    interrupts::init_hardware();
+    x86_64::instructions::interrupts::enable();
+    log!(Info, "ready: {} MiB of RAM, heap at {:#x}", memory::frames::total_bytes() >> 20, heap::HEAP_START);
+}
+
+/// The Rust entry, called by `kernel_entry` on the main stack with the
+/// physical address of the PVH start info.
+#[no_mangle]
+pub extern "C" fn kernel_main(start_info: u64) -> ! {
+    init(start_info);
+    match boot_mode(bootinfo::cmdline()) {
+        BootMode::Shell => shell::start(),
+        BootMode::TestAll => ktest::run(None),
+        BootMode::TestOne(name) => ktest::run(Some(name)),
+    }
+}
+
+/// Stops the CPU for good: interrupts off, then `hlt` forever.
+pub fn halt_forever() -> ! {
+    loop {
+        x86_64::instructions::interrupts::disable();
+        x86_64::instructions::hlt();
+    }
+}

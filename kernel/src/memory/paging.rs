@@ -1,0 +1,164 @@
+//! The 4-level page tables: map, unmap, translate, invlpg, and the kernel's remap.
+//!
+//! Page tables are reached through the physical-memory window at
+//! `PHYS_OFFSET`, with the `x86_64` crate's `OffsetPageTable`. At boot,
+//! [`remap_kernel`] builds fresh tables (the physical window with 2 MiB pages,
+//! the kernel's sections with 4 KiB pages and their real permissions, the stack
+//! guard pages left out) and switches CR3 to them.
+
+use super::{frames::GlobalFrames, PAGE_SIZE, PHYS_OFFSET};
+use crate::sync::IrqMutex;
+use x86_64::registers::control::{Cr3, Cr4, Cr4Flags};
+use x86_64::structures::paging::mapper::{MapToError, Translate, TranslateResult};
+use x86_64::structures::paging::{
+    Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size2MiB, Size4KiB,
+};
+use x86_64::{PhysAddr, VirtAddr};
+
+/// Serialises changes to the active page tables.
+static MAPPER_LOCK: IrqMutex<()> = IrqMutex::new(());
+
+/// Why a mapping failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame was left for a page table.
+    OutOfFrames,
+    /// The page is mapped already.
+    AlreadyMapped,
+    /// A huge page covers the address.
+    HugePage,
+}
+
+unsafe fn table_at(phys: u64) -> &'static mut PageTable {
+    &mut *((PHYS_OFFSET + phys) as *mut PageTable)
+}
+
+unsafe fn mapper_for(pml4_phys: u64) -> OffsetPageTable<'static> {
+    OffsetPageTable::new(table_at(pml4_phys), VirtAddr::new(PHYS_OFFSET))
+}
+
+fn active_pml4() -> u64 {
+    Cr3::read().0.start_address().as_u64()
+}
+
+fn map_error<S: x86_64::structures::paging::PageSize>(e: MapToError<S>) -> MapError {
+    match e {
+        MapToError::FrameAllocationFailed => MapError::OutOfFrames,
+        MapToError::PageAlreadyMapped(_) => MapError::AlreadyMapped,
+        MapToError::ParentEntryHugePage => MapError::HugePage,
+    }
+}
+
+/// Maps the 4 KiB page at `virt` to the frame at `phys` in the active tables, and flushes it.
+pub fn map(virt: u64, phys: u64, flags: Flags) -> Result<(), MapError> {
+    let _guard = MAPPER_LOCK.lock();
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
+    let frame = PhysFrame::containing_address(PhysAddr::new(phys));
+    // SAFETY: the caller owns the frame; the mapper flushes the TLB entry.
+    unsafe {
+        mapper_for(active_pml4()).map_to(page, frame, flags | Flags::PRESENT, &mut GlobalFrames).map_err(map_error)?.flush();
+    }
+    Ok(())
+}
+
+/// Unmaps the 4 KiB page at `virt` and flushes it (`invlpg`); returns the frame it mapped.
+pub fn unmap(virt: u64) -> Option<u64> {
+    let _guard = MAPPER_LOCK.lock();
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
+    // SAFETY: the caller no longer uses the page.
+    let (frame, flush) = unsafe { mapper_for(active_pml4()).unmap(page).ok()? };
+    flush.flush();
+    Some(frame.start_address().as_u64())
+}
+
+/// Invalidates the TLB entry of `virt`.
+pub fn invlpg(virt: u64) {
+    x86_64::instructions::tlb::flush(VirtAddr::new(virt));
+}
+
+/// The physical address `virt` translates to, with the leaf entry's flags.
+pub fn translate(virt: u64) -> Option<(u64, Flags)> {
+    let addr = VirtAddr::try_new(virt).ok()?;
+    // SAFETY: read-only walk of the active tables.
+    let mapper = unsafe { mapper_for(active_pml4()) };
+    match mapper.translate(addr) {
+        TranslateResult::Mapped { frame, offset, flags } => Some((frame.start_address().as_u64() + offset, flags)),
+        _ => None,
+    }
+}
+
+/// One level of a page walk, for the shell's `page` command.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkStep {
+    /// 4 = PML4 ... 1 = PT.
+    pub level: u8,
+    /// Index into the table at that level.
+    pub index: u16,
+    /// Physical address of the entry.
+    pub entry_addr: u64,
+    /// The entry's raw value.
+    pub entry: u64,
+}
+
+/// Walks the active tables for `virt`: up to four steps, stopping at a
+/// missing entry or a huge page. Returns the steps and how many are valid.
+pub fn walk(virt: u64) -> ([WalkStep; 4], usize) {
+    let mut steps = [WalkStep { level: 0, index: 0, entry_addr: 0, entry: 0 }; 4];
+    let mut table = active_pml4();
+    for (n, level) in (1..=4u8).rev().enumerate() {
+        let index = ((virt >> (12 + 9 * (level as u64 - 1))) & 0x1FF) as u16;
+        let entry_addr = table + index as u64 * 8;
+        // SAFETY: page tables live in RAM, visible through the physical window.
+        let entry = unsafe { ((PHYS_OFFSET + entry_addr) as *const u64).read_volatile() };
+        steps[n] = WalkStep { level, index, entry_addr, entry };
+        let present = entry & 1 != 0;
+        let huge = level > 1 && entry & 0x80 != 0;
+        if !present || huge || level == 1 {
+            return (steps, n + 1);
+        }
+        table = entry & 0x000F_FFFF_FFFF_F000;
+    }
+    (steps, 4)
+}
+
+/// Builds the kernel's own page tables and switches to them.
+pub fn remap_kernel() {
+    let pml4 = super::frames::allocate().expect("no frame for the PML4");
+    // SAFETY: the new tables are built in fresh frames (visible through the boot
+    // tables' physical window, which covers the first GiB where the allocator
+    // starts) and cover everything the kernel touches before CR3 changes.
+    unsafe {
+        table_at(pml4).zero();
+        let mut mapper = mapper_for(pml4);
+        let ram_end = super::frames::total_bytes();
+        let window = Flags::PRESENT | Flags::WRITABLE | Flags::NO_EXECUTE | Flags::GLOBAL;
+        let mut phys = 0;
+        while phys < ram_end {
+            let page = Page::<Size2MiB>::containing_address(VirtAddr::new(PHYS_OFFSET + phys));
+            let frame = PhysFrame::<Size2MiB>::containing_address(PhysAddr::new(phys));
+            mapper.map_to(page, frame, window, &mut GlobalFrames).expect("physical window").ignore();
+            phys += 2 << 20;
+        }
+        let guards = crate::stacks::guard_pages();
+        for (name, start, end) in super::kernel_sections() {
+            let flags = match name {
+                "text" => Flags::PRESENT | Flags::GLOBAL,
+                "rodata" => Flags::PRESENT | Flags::NO_EXECUTE | Flags::GLOBAL,
+                _ => Flags::PRESENT | Flags::WRITABLE | Flags::NO_EXECUTE | Flags::GLOBAL,
+            };
+            let mut virt = start;
+            while virt < end {
+                if !guards.contains(&virt) {
+                    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
+                    let frame = PhysFrame::containing_address(PhysAddr::new(virt - super::KERNEL_BASE));
+                    mapper.map_to(page, frame, flags, &mut GlobalFrames).expect("kernel section").ignore();
+                }
+                virt += PAGE_SIZE;
+            }
+        }
+        Cr4::update(|f| f.insert(Cr4Flags::PAGE_GLOBAL));
+        let (_, cr3_flags) = Cr3::read();
+        Cr3::write(PhysFrame::containing_address(PhysAddr::new(pml4)), cr3_flags);
+    }
+    log!(Info, "paging: kernel remapped (text RX, rodata R NX, data RW NX, {} guard pages), PML4 at {:#x}", crate::stacks::guard_pages().len(), pml4);
+}

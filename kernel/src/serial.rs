@@ -1,0 +1,49 @@
+//! COM1: a 16550 UART for kernel output and shell input.
+//!
+//! Output goes through `uart_16550` behind a spin lock. Input is interrupt
+//! driven: `init` enables the receive interrupt (IRQ4) and the IRQ handler
+//! drains the receive buffer into a lock-free queue with [`drain_rx`].
+
+use core::fmt::Write;
+use spin::Mutex;
+use uart_16550::SerialPort;
+use x86_64::instructions::port::Port;
+
+/// I/O base of COM1.
+pub const COM1: u16 = 0x3F8;
+
+/// The COM1 port, locked for output.
+pub static SERIAL1: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1) });
+
+/// Initialises COM1 (38400 8N1, FIFOs, receive interrupt enabled).
+pub fn init() {
+    SERIAL1.lock().init();
+}
+
+/// Writes formatted text to COM1 with interrupts off (so an IRQ handler that
+/// prints cannot deadlock on the lock).
+pub fn write_fmt(args: core::fmt::Arguments) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let _ = SERIAL1.lock().write_fmt(args);
+    });
+}
+
+/// Releases the output lock whatever holds it.
+///
+/// # Safety
+/// Only for the panic and fault paths, where the holder will never run again.
+pub unsafe fn force_unlock() {
+    SERIAL1.force_unlock();
+}
+
+/// Calls `sink` with every byte waiting in the receive buffer.
+pub fn drain_rx(mut sink: impl FnMut(u8)) {
+    let mut lsr: Port<u8> = Port::new(COM1 + 5);
+    let mut rbr: Port<u8> = Port::new(COM1);
+    // SAFETY: reading the 16550's LSR and RBR has no effect beyond the UART.
+    unsafe {
+        while lsr.read() & 1 != 0 {
+            sink(rbr.read());
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Cooperative tasks: futures polled by the executor when woken.
+
+pub mod executor;
+
+pub use executor::{run, run_until, spawn};
