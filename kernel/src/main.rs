@@ -44,6 +44,7 @@ fn init(start_info: u64) {
     heap::init();
     interrupts::init_hardware();
     x86_64::instructions::interrupts::enable();
+    keyboard::drain_pending();
     log!(Info, "ready: {} MiB of RAM, heap at {:#x}", memory::frames::total_bytes() >> 20, heap::HEAP_START);
 }
 

@@ -3,6 +3,11 @@
 //! Output goes through `uart_16550` behind a spin lock. Input is interrupt
 //! driven: `init` enables the receive interrupt (IRQ4) and the IRQ handler
 //! drains the receive buffer into a lock-free queue with [`drain_rx`].
+//!
+//! `init` programs the UART itself rather than with the crate's `init`: that
+//! one enables the FIFOs, and enabling them empties the receive buffer, which
+//! loses input typed (or piped) before the kernel was ready. Without FIFOs
+//! the UART holds one byte and the sender waits for it to be read.
 
 use core::fmt::Write;
 use spin::Mutex;
@@ -15,9 +20,20 @@ pub const COM1: u16 = 0x3F8;
 /// The COM1 port, locked for output.
 pub static SERIAL1: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1) });
 
-/// Initialises COM1 (38400 8N1, FIFOs, receive interrupt enabled).
+/// Initialises COM1: 38400 baud 8N1, FIFOs left off, DTR/RTS/OUT2 set,
+/// receive-data interrupt enabled.
 pub fn init() {
-    SERIAL1.lock().init();
+    let reg = |offset: u16| Port::<u8>::new(COM1 + offset);
+    // SAFETY: programs COM1's own registers.
+    unsafe {
+        reg(1).write(0x00); // IER: interrupts off while configuring
+        reg(3).write(0x80); // LCR: DLAB on
+        reg(0).write(0x03); // divisor low: 115200 / 3 = 38400 baud
+        reg(1).write(0x00); // divisor high
+        reg(3).write(0x03); // LCR: 8 bits, no parity, 1 stop bit, DLAB off
+        reg(4).write(0x0B); // MCR: DTR, RTS, OUT2 (routes the IRQ to the PIC)
+        reg(1).write(0x01); // IER: received data available
+    }
 }
 
 /// Writes formatted text to COM1 with interrupts off (so an IRQ handler that

@@ -50,7 +50,7 @@ extern "C" {
 
 /// Address of the entry stub of `vector`.
 pub fn stub_address(vector: u8) -> u64 {
-    trap_stubs as usize as u64 + 16 * vector as u64
+    trap_stubs as *const () as u64 + 16 * vector as u64
 }
 
 global_asm!(

@@ -171,7 +171,7 @@ static RODATA_PROBE: [u8; 8] = *b"readonly";
 static mut DATA_PROBE: u64 = 0;
 
 fn kernel_permissions() {
-    let text = crate::kernel_main as usize as u64;
+    let text = crate::kernel_main as *const () as u64;
     let (_, f) = paging::translate(text).expect("text mapped");
     assert!(!f.contains(Flags::WRITABLE) && !f.contains(Flags::NO_EXECUTE), "text is RX: {:?}", f);
     let (_, f) = paging::translate(RODATA_PROBE.as_ptr() as u64).expect("rodata mapped");
