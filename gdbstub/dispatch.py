@@ -1,0 +1,262 @@
+"""The protocol state machine of one GDB connection, free of any I/O.
+
+Contract:
+
+* :meth:`Dispatcher.handle` takes one packet payload and returns a
+  :class:`Response`: the reply payloads to send, in order, and possibly a
+  resume request, a switch to no-ack mode or the end of the session.  It
+  never raises: malformed packets get ``E01``, target failures ``Enn``,
+  unknown or unsupported packets the empty reply.
+* A resume request is not carried out here: the caller runs
+  ``target.run(resume)`` (on a worker thread, so that interrupts can be
+  delivered) and passes the outcome to :meth:`Dispatcher.finish_run`,
+  which returns the stop-reply payload to send.
+* The target is touched only through :mod:`gdbstub.target` methods; what it
+  lacks is not advertised in ``qSupported``.
+* The stub models one process with one thread, id 1.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from . import execution as ex
+from . import packets as pk
+from . import queries as qu
+from .errors import Errno, PacketError, TargetError
+from .framing import DEFAULT_MAX_PACKET_SIZE
+from .parse import parse_packet
+from .stop import SignalStop, StopReason, WatchKind, encode_stop_reply
+from .target import Resume, ResumeAction, capabilities
+
+__all__ = ["SessionEnd", "Response", "Dispatcher", "THREAD_ID"]
+
+log = logging.getLogger("gdbstub")
+
+#: The id of the stub's only thread.
+THREAD_ID = 1
+_OK = b"OK"
+_EMPTY = b""
+
+
+class SessionEnd(enum.IntEnum):
+    """Why a session ended."""
+
+    DETACHED = 1
+    KILLED = 2
+    DISCONNECTED = 3
+    SHUTDOWN = 4
+
+
+@dataclass(frozen=True)
+class Response:
+    """What to do after a packet: send ``packets`` then act on the rest.
+
+    :ivar packets: reply payloads (unframed), in order; may be empty.
+    :ivar resume: run the target with this request, then send the stop reply
+        from :meth:`Dispatcher.finish_run`.
+    :ivar start_no_ack: stop acknowledging once ``packets`` are sent.
+    :ivar end: end the session once ``packets`` are sent.
+    """
+
+    packets: tuple[bytes, ...] = ()
+    resume: Optional[Resume] = None
+    start_no_ack: bool = False
+    end: Optional[SessionEnd] = None
+
+
+def _reply(payload: bytes) -> Response:
+    return Response((payload,))
+
+
+def _error(errno: int) -> Response:
+    return _reply(b"E%02x" % (errno & 0xFF))
+
+
+class Dispatcher:
+    """Answers the packets of one connection on behalf of ``target``.
+
+    :param target: an object implementing :class:`gdbstub.target.Target`.
+    :param packet_size: the ``PacketSize`` advertised to GDB; replies are
+        kept within it.
+    """
+
+    def __init__(self, target, *, packet_size: int = DEFAULT_MAX_PACKET_SIZE) -> None:
+        if packet_size < 64:
+            raise ValueError("packet_size must be at least 64")
+        self.target = target
+        self.packet_size = packet_size
+        #: The optional capabilities discovered on ``target``.
+        self.caps = capabilities(target)
+        #: Features GDB announced in its last ``qSupported``.
+        self.gdb_features = qu.QSupported()
+        #: The stop reported by the latest stop reply (initially SIGTRAP).
+        self.last_stop: StopReason = SignalStop()
+        self._handlers: dict[type, Callable[..., Response]] = {
+            pk.QueryHaltReason: lambda p: _reply(self._stop_reply(self.last_stop)),
+            pk.ReadRegisters: lambda p: _reply(target.read_registers().hex().encode()),
+            pk.WriteRegisters: lambda p: self._ok(target.write_registers(p.data)),
+            pk.ReadRegister: lambda p: _reply(target.read_register(p.regno).hex().encode()),
+            pk.WriteRegister: lambda p: self._ok(target.write_register(p.regno, p.value)),
+            pk.ReadMemory: self._read_memory,
+            pk.WriteMemory: self._write_memory,
+            pk.InsertBreakpoint: self._breakpoint,
+            pk.RemoveBreakpoint: self._breakpoint,
+            ex.ResumePacket: lambda p: Response(resume=Resume(p.action, p.signal, p.address)),
+            ex.VContQuery: lambda p: _reply(b"vCont;c;C;s;S"),
+            ex.VCont: self._vcont,
+            ex.SetThread: lambda p: self._thread_check(p.thread, (-1, 0)),
+            ex.ThreadAlive: lambda p: self._thread_check(p.thread, ()),
+            ex.Detach: self._detach,
+            ex.Kill: self._kill,
+            qu.QSupported: self._qsupported,
+            qu.QXferRead: self._qxfer,
+            qu.MonitorCommand: self._monitor,
+            qu.QueryAttached: lambda p: _reply(b"1"),
+            qu.QueryCurrentThread: lambda p: _reply(b"QC%x" % THREAD_ID),
+            qu.ThreadInfoFirst: lambda p: _reply(b"m%x" % THREAD_ID),
+            qu.ThreadInfoNext: lambda p: _reply(b"l"),
+            qu.StartNoAckMode: lambda p: Response((_OK,), start_no_ack=True),
+        }
+
+    # -- entry points -------------------------------------------------------
+
+    def handle(self, data: bytes) -> Response:
+        """Answer one packet payload; never raises."""
+        try:
+            packet = parse_packet(data)
+            if packet is None:
+                log.debug("unsupported packet %r", data[:64])
+                return _reply(_EMPTY)
+            return self._handlers[type(packet)](packet)
+        except PacketError as exc:
+            log.warning("malformed packet %r: %s", data[:64], exc)
+            return _error(Errno.EPERM)
+        except TargetError as exc:
+            log.info("target error for %r: %s", data[:64], exc)
+            return _error(exc.errno)
+        except Exception:  # a target bug must not kill the session
+            log.exception("error handling packet %r", data[:64])
+            return _error(Errno.EPERM)
+
+    def finish_run(self, outcome: StopReason | BaseException) -> bytes:
+        """Record the outcome of ``target.run`` and return the stop reply."""
+        if isinstance(outcome, BaseException):
+            log.error("target run failed: %r", outcome)
+            return b"E%02x" % Errno.EPERM
+        try:
+            reply = self._stop_reply(outcome)
+        except Exception:
+            log.exception("target returned an invalid stop reason %r", outcome)
+            return b"E%02x" % Errno.EPERM
+        self.last_stop = outcome
+        return reply
+
+    def supported_features(self) -> bytes:
+        """The ``qSupported`` reply advertising this stub's features."""
+        features = [b"PacketSize=%x" % self.packet_size, b"QStartNoAckMode+", b"vContSupported+"]
+        if self._has_target_xml():
+            features.append(b"qXfer:features:read+")
+        if self.caps.sw_breakpoints:
+            features.append(b"swbreak+")
+        if self.caps.hw_breakpoints:
+            features.append(b"hwbreak+")
+        return b";".join(features)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _stop_reply(self, reason: StopReason) -> bytes:
+        return encode_stop_reply(
+            reason,
+            thread=THREAD_ID,
+            swbreak=self.gdb_features.supports("swbreak"),
+            hwbreak=self.gdb_features.supports("hwbreak"),
+        )
+
+    @staticmethod
+    def _ok(_result: object = None) -> Response:
+        return _reply(_OK)
+
+    def _has_target_xml(self) -> bool:
+        return self.target.target_xml("target.xml") is not None
+
+    def _read_memory(self, p: pk.ReadMemory) -> Response:
+        length = min(p.length, (self.packet_size - 1) // 2, (1 << 64) - p.address)
+        if length <= 0:
+            return _error(Errno.EINVAL)
+        data = bytes(self.target.read_memory(p.address, length))[:length]
+        if not data:
+            return _error(Errno.EFAULT)
+        return _reply(data.hex().encode())
+
+    def _write_memory(self, p: pk.WriteMemory) -> Response:
+        if p.data:  # a zero-length write is GDB probing for 'X' support
+            if p.address + len(p.data) > 1 << 64:
+                return _error(Errno.EFAULT)
+            self.target.write_memory(p.address, p.data)
+        return _reply(_OK)
+
+    def _breakpoint(self, p: pk.InsertBreakpoint | pk.RemoveBreakpoint) -> Response:
+        insert = isinstance(p, pk.InsertBreakpoint)
+        t = self.target
+        if p.type == pk.BreakpointType.SOFTWARE and self.caps.sw_breakpoints:
+            method = t.add_sw_breakpoint if insert else t.remove_sw_breakpoint
+            done = method(p.address, p.kind)
+        elif p.type == pk.BreakpointType.HARDWARE and self.caps.hw_breakpoints:
+            method = t.add_hw_breakpoint if insert else t.remove_hw_breakpoint
+            done = method(p.address, p.kind)
+        elif p.type >= pk.BreakpointType.WRITE_WATCH and self.caps.watchpoints:
+            method = t.add_watchpoint if insert else t.remove_watchpoint
+            done = method(p.address, p.kind, WatchKind(int(p.type)))
+        else:
+            return _reply(_EMPTY)
+        return _reply(_OK) if done is not False else _error(Errno.EPERM)
+
+    def _vcont(self, p: ex.VCont) -> Response:
+        action = p.action_for(THREAD_ID)
+        if action is None:
+            return _error(Errno.EINVAL)
+        return Response(resume=Resume(ResumeAction(action.action), action.signal))
+
+    @staticmethod
+    def _thread_check(thread: int, also: tuple[int, ...]) -> Response:
+        return _reply(_OK) if thread == THREAD_ID or thread in also else _error(Errno.EINVAL)
+
+    def _detach(self, p: ex.Detach) -> Response:
+        if self.caps.detach:
+            self.target.detach()
+        return Response((_OK,), end=SessionEnd.DETACHED)
+
+    def _kill(self, p: ex.Kill) -> Response:
+        if self.caps.kill:
+            self.target.kill()
+        return Response((_OK,) if p.needs_reply else (), end=SessionEnd.KILLED)
+
+    def _qsupported(self, p: qu.QSupported) -> Response:
+        self.gdb_features = p
+        return _reply(self.supported_features())
+
+    def _qxfer(self, p: qu.QXferRead) -> Response:
+        if p.object != "features" or not self._has_target_xml():
+            return _reply(_EMPTY)
+        xml = self.target.target_xml(p.annex)
+        if xml is None:
+            return _error(0)
+        data = xml.encode("utf-8")
+        # Escaping may double the size: keep the reply within PacketSize.
+        length = min(p.length, (self.packet_size - 1) // 2)
+        chunk = data[p.offset : p.offset + length]
+        more = p.offset + len(chunk) < len(data) and length > 0
+        return _reply((b"m" if more else b"l") + chunk)
+
+    def _monitor(self, p: qu.MonitorCommand) -> Response:
+        if not self.caps.monitor_command:
+            return _reply(_EMPTY)
+        output = self.target.monitor_command(p.command.decode("utf-8", "replace"))
+        raw = (output or "").encode("utf-8")
+        step = max(1, (self.packet_size - 1) // 2)
+        console = tuple(b"O" + raw[i : i + step].hex().encode() for i in range(0, len(raw), step))
+        return Response(console + (_OK,))

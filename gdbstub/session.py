@@ -1,0 +1,321 @@
+"""One GDB connection: acknowledgements, interrupts and running the target.
+
+Contract:
+
+* :class:`Session` serves one connected byte stream (a socket, or anything
+  with ``recv``/``sendall``/``close``) until GDB detaches, kills, hangs up,
+  or :meth:`Session.stop` is called, and returns a
+  :class:`~gdbstub.dispatch.SessionEnd`.
+* A reader thread decodes the stream into events on a queue; the thread
+  calling :meth:`Session.run` consumes them in order and is the only one
+  that sends.  In acknowledgement mode every packet is answered with ``+``
+  and every bad one with ``-``; a ``-`` from GDB makes the session resend
+  its last packet (at most three times in a row).
+* ``target.run`` executes on a worker thread, so the session keeps reading
+  while the target runs: a Ctrl-C then calls ``target.interrupt()``, and
+  the stop reply is sent when ``run`` returns.  Until then the request is
+  repeated every half second, so one that raced with the start of ``run``
+  (which should discard stale requests) is not lost.  Packets that arrive while
+  the target runs are held back until it stops.  If the connection ends
+  during a run, the target is interrupted and the run awaited, so no run
+  outlives its session.
+* Nothing that GDB sends can make :meth:`Session.run` raise.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional, Protocol
+
+from .dispatch import Dispatcher, SessionEnd
+from .framing import (
+    ACK,
+    DEFAULT_MAX_PACKET_SIZE,
+    NACK,
+    Ack,
+    BadPacket,
+    Decoder,
+    Interrupt,
+    Nack,
+    Packet,
+    encode_packet,
+)
+from .stop import StopReason
+from .target import Resume
+
+__all__ = ["Connection", "Session"]
+
+log = logging.getLogger("gdbstub")
+
+_MAX_RESENDS = 3
+_REINTERRUPT_SECONDS = 0.5
+
+
+class Connection(Protocol):
+    """The byte stream a session talks over (a connected socket fits)."""
+
+    def recv(self, bufsize: int) -> bytes:
+        """Block for at least one byte; ``b""`` at end of stream."""
+        ...
+
+    def sendall(self, data: bytes) -> None:
+        """Send all of ``data``; raises ``OSError`` if the peer is gone."""
+        ...
+
+    def close(self) -> None:
+        """Release the stream."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Closed:
+    """The peer hung up or the stream failed."""
+
+
+@dataclass(frozen=True)
+class _StopRequest:
+    """:meth:`Session.stop` was called."""
+
+
+@dataclass(frozen=True)
+class _RunDone:
+    """``target.run`` returned ``outcome`` (a stop reason or an exception)."""
+
+    outcome: object
+
+
+class _Hangup(Exception):
+    """Sending failed: the peer is gone."""
+
+
+class Session:
+    """Serves one GDB connection for ``target``.
+
+    :param target: the :class:`~gdbstub.target.Target` to debug.
+    :param conn: the connected stream.
+    :param packet_size: the largest packet accepted and advertised.
+    :param last_stop: the stop reason to report to ``?`` until the target
+        runs (lets a server carry the state over from a previous session).
+    """
+
+    def __init__(
+        self,
+        target,
+        conn: Connection,
+        *,
+        packet_size: int = DEFAULT_MAX_PACKET_SIZE,
+        last_stop: Optional[StopReason] = None,
+    ) -> None:
+        self.target = target
+        self._conn = conn
+        self._dispatcher = Dispatcher(target, packet_size=packet_size)
+        if last_stop is not None:
+            self._dispatcher.last_stop = last_stop
+        self._decoder = Decoder(packet_size)
+        self._events: queue.Queue = queue.Queue()
+        self._deferred: deque[bytes] = deque()
+        self._ack_mode = True
+        self._last_sent: Optional[bytes] = None
+        self._resends = 0
+        self._worker: Optional[threading.Thread] = None
+        self._interrupt_requested = False
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    @property
+    def last_stop(self) -> StopReason:
+        """The stop reason last reported to GDB."""
+        return self._dispatcher.last_stop
+
+    @property
+    def ack_mode(self) -> bool:
+        """Whether ``+``/``-`` acknowledgements are still in use."""
+        return self._ack_mode
+
+    def stop(self) -> None:
+        """End the session from another thread (thread-safe, idempotent)."""
+        self._events.put(_StopRequest())
+        self._close_conn()
+
+    def run(self) -> SessionEnd:
+        """Serve the connection until it ends; return why it ended."""
+        reader = threading.Thread(target=self._read_loop, name="gdbstub-reader", daemon=True)
+        reader.start()
+        end = SessionEnd.DISCONNECTED
+        try:
+            while True:
+                result = self._on_event(self._next_event())
+                if result is not None:
+                    end = result
+                    break
+        except _Hangup:
+            end = SessionEnd.DISCONNECTED
+        except Exception:  # a bug here must not take the server down
+            log.exception("session failed")
+            end = SessionEnd.DISCONNECTED
+        finally:
+            self._await_run()
+            self._close_conn()
+            reader.join(timeout=5)
+        log.info("session ended: %s", end.name)
+        return end
+
+    # -- reading ----------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        try:
+            while True:
+                chunk = self._conn.recv(4096)
+                if not chunk:
+                    break
+                for event in self._decoder.feed(chunk):
+                    self._events.put(event)
+        except OSError as exc:
+            log.debug("connection read failed: %s", exc)
+        except Exception:  # never expected; keep the session consistent
+            log.exception("reader failed")
+        finally:
+            self._events.put(_Closed())
+
+    # -- event handling -----------------------------------------------------
+
+    def _next_event(self) -> object:
+        while True:
+            if not self._interrupt_requested:
+                return self._events.get()
+            try:
+                return self._events.get(timeout=_REINTERRUPT_SECONDS)
+            except queue.Empty:
+                if self._worker is not None:
+                    self._interrupt_target()
+
+    def _on_event(self, event: object) -> Optional[SessionEnd]:
+        if isinstance(event, Packet):
+            if self._ack_mode:
+                self._send_raw(ACK)
+            if self._worker is not None:
+                log.debug("packet while running, deferred: %r", event.data[:64])
+                self._deferred.append(event.data)
+                return None
+            return self._process(event.data)
+        if isinstance(event, BadPacket):
+            log.warning("dropped packet (%s): %r", event.description, event.data)
+            if self._ack_mode:
+                self._send_raw(NACK)
+        elif isinstance(event, Ack):
+            self._resends = 0
+        elif isinstance(event, Nack):
+            self._resend()
+        elif isinstance(event, Interrupt):
+            if self._worker is not None:
+                self._interrupt_requested = True
+                self._interrupt_target()
+            else:
+                log.debug("interrupt while stopped, ignored")
+        elif isinstance(event, _RunDone):
+            self._worker = None
+            self._interrupt_requested = False
+            self._send_packet(self._dispatcher.finish_run(event.outcome))
+            return self._drain_deferred()
+        elif isinstance(event, _Closed):
+            return SessionEnd.DISCONNECTED
+        elif isinstance(event, _StopRequest):
+            return SessionEnd.SHUTDOWN
+        return None
+
+    def _process(self, data: bytes) -> Optional[SessionEnd]:
+        response = self._dispatcher.handle(data)
+        for payload in response.packets:
+            self._send_packet(payload)
+        if response.start_no_ack:
+            self._ack_mode = False
+        if response.resume is not None:
+            self._start_run(response.resume)
+        return response.end
+
+    def _drain_deferred(self) -> Optional[SessionEnd]:
+        while self._deferred and self._worker is None:
+            end = self._process(self._deferred.popleft())
+            if end is not None:
+                return end
+        return None
+
+    # -- running the target ---------------------------------------------------
+
+    def _start_run(self, resume: Resume) -> None:
+        def work() -> None:
+            try:
+                outcome: object = self.target.run(resume)
+            except BaseException as exc:  # reported to GDB as an error
+                outcome = exc
+            self._events.put(_RunDone(outcome))
+
+        self._worker = threading.Thread(target=work, name="gdbstub-run", daemon=True)
+        self._worker.start()
+
+    def _interrupt_target(self) -> None:
+        try:
+            self.target.interrupt()
+        except Exception:
+            log.exception("target.interrupt() failed")
+
+    def _await_run(self) -> None:
+        """Stop a run still in progress and wait for it to return."""
+        if self._worker is None:
+            return
+        self._interrupt_target()
+        while True:
+            try:
+                event = self._events.get(timeout=_REINTERRUPT_SECONDS)
+            except queue.Empty:
+                self._interrupt_target()
+                continue
+            if isinstance(event, _RunDone):
+                self._dispatcher.finish_run(event.outcome)
+                self._worker = None
+                self._interrupt_requested = False
+                return
+
+    # -- sending ------------------------------------------------------------
+
+    def _send_raw(self, data: bytes) -> None:
+        try:
+            self._conn.sendall(data)
+        except OSError as exc:
+            raise _Hangup() from exc
+
+    def _send_packet(self, payload: bytes) -> None:
+        frame = encode_packet(payload)
+        self._last_sent = frame
+        self._resends = 0
+        self._send_raw(frame)
+
+    def _resend(self) -> None:
+        if not self._ack_mode or self._last_sent is None:
+            return
+        if self._resends >= _MAX_RESENDS:
+            log.warning("peer keeps rejecting our packet; giving up resending")
+            return
+        self._resends += 1
+        self._send_raw(self._last_sent)
+
+    def _close_conn(self) -> None:
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        shutdown = getattr(self._conn, "shutdown", None)
+        if shutdown is not None:
+            try:
+                shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        try:
+            self._conn.close()
+        except OSError:
+            pass

@@ -1,0 +1,211 @@
+"""The target protocol: everything the stub may ask of the debugged machine.
+
+Contract:
+
+* The protocol layer touches the target only through the methods below.
+  :class:`Target` is the required surface; the ``Supports*`` protocols are
+  optional capabilities, discovered by the presence of their methods
+  (:func:`capabilities`).  What a target lacks is neither parsed into calls
+  nor advertised in ``qSupported``: e.g. without
+  :class:`SupportsSwBreakpoints` a ``Z0`` packet gets the empty reply, so
+  GDB falls back to writing breakpoint instructions into memory itself.
+* Registers travel as raw bytes in the target's byte order, in the order
+  and sizes of the target description returned by :meth:`Target.target_xml`.
+* Failures are reported by raising :class:`~gdbstub.errors.TargetError`;
+  a capability method may also return ``False`` to refuse.
+* :meth:`Target.run` blocks until the target stops and runs on a worker
+  thread; :meth:`Target.interrupt` is then called from another thread and
+  must be thread-safe.  The server calls ``interrupt`` only while a run is
+  in progress, but a request can race with ``run`` returning on its own, so
+  a target should discard any stale request when a new ``run`` starts; the
+  server repeats the request every half second until ``run`` returns, so a
+  request that raced with the start of ``run`` is not lost either.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional, Protocol, runtime_checkable
+
+from .stop import StopReason, WatchKind
+
+__all__ = [
+    "ResumeAction",
+    "Resume",
+    "Target",
+    "SupportsSwBreakpoints",
+    "SupportsHwBreakpoints",
+    "SupportsWatchpoints",
+    "SupportsMonitorCommand",
+    "SupportsDetach",
+    "SupportsKill",
+    "Capabilities",
+    "capabilities",
+]
+
+
+class ResumeAction(enum.IntEnum):
+    """How the target should resume."""
+
+    STEP = 1
+    CONTINUE = 2
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A resume request passed to :meth:`Target.run`.
+
+    :ivar action: step one instruction or continue.
+    :ivar signal: signal GDB asks to deliver on resuming (0 for none); a bare
+        machine normally ignores it.
+    :ivar address: resume at this address instead of the current PC (only
+        from the deprecated ``c addr``/``s addr`` forms); a target that
+        cannot honour it raises ``TargetError``.
+    """
+
+    action: ResumeAction
+    signal: int = 0
+    address: Optional[int] = None
+
+
+@runtime_checkable
+class Target(Protocol):
+    """The required surface of a debugged target."""
+
+    def read_registers(self) -> bytes:
+        """Return all registers, concatenated in target-description order."""
+        ...
+
+    def write_registers(self, data: bytes) -> None:
+        """Write all registers from ``data`` (same layout as ``read_registers``)."""
+        ...
+
+    def read_register(self, regno: int) -> bytes:
+        """Return register number ``regno`` (its target-description index)."""
+        ...
+
+    def write_register(self, regno: int, value: bytes) -> None:
+        """Write register number ``regno``."""
+        ...
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        """Read up to ``length`` bytes at ``address``.
+
+        May return fewer bytes if the range runs into unmapped memory; raises
+        ``TargetError`` if not even the first byte is readable.
+        """
+        ...
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        """Write ``data`` at ``address``; raises ``TargetError`` on failure."""
+        ...
+
+    def run(self, resume: Resume) -> StopReason:
+        """Resume as asked and block until the target stops; return why."""
+        ...
+
+    def interrupt(self) -> None:
+        """Ask a running target to stop soon (thread-safe).
+
+        The pending ``run`` should then return ``SignalStop(SIGINT)``.
+        """
+        ...
+
+    def target_xml(self, annex: str) -> Optional[str]:
+        """Return the target-description document ``annex`` or ``None``.
+
+        GDB first asks for ``"target.xml"``; ``None`` for it means the target
+        has no description and ``qXfer:features:read`` is not advertised.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsSwBreakpoints(Protocol):
+    """Software breakpoints (``Z0``/``z0``); ``kind`` is GDB's breakpoint size."""
+
+    def add_sw_breakpoint(self, address: int, kind: int) -> bool:
+        """Insert a software breakpoint; return ``False`` to refuse."""
+        ...
+
+    def remove_sw_breakpoint(self, address: int, kind: int) -> bool:
+        """Remove a software breakpoint; return ``False`` to refuse."""
+        ...
+
+
+@runtime_checkable
+class SupportsHwBreakpoints(Protocol):
+    """Hardware breakpoints (``Z1``/``z1``)."""
+
+    def add_hw_breakpoint(self, address: int, kind: int) -> bool:
+        """Insert a hardware breakpoint; return ``False`` to refuse."""
+        ...
+
+    def remove_hw_breakpoint(self, address: int, kind: int) -> bool:
+        """Remove a hardware breakpoint; return ``False`` to refuse."""
+        ...
+
+
+@runtime_checkable
+class SupportsWatchpoints(Protocol):
+    """Watchpoints (``Z2``..``Z4`` and ``z2``..``z4``)."""
+
+    def add_watchpoint(self, address: int, length: int, kind: WatchKind) -> bool:
+        """Insert a watchpoint over ``length`` bytes; return ``False`` to refuse."""
+        ...
+
+    def remove_watchpoint(self, address: int, length: int, kind: WatchKind) -> bool:
+        """Remove a watchpoint; return ``False`` to refuse."""
+        ...
+
+
+@runtime_checkable
+class SupportsMonitorCommand(Protocol):
+    """``monitor CMD`` commands (``qRcmd``)."""
+
+    def monitor_command(self, command: str) -> str:
+        """Run ``command`` and return its console output (may be empty)."""
+        ...
+
+
+@runtime_checkable
+class SupportsDetach(Protocol):
+    """A hook called when GDB detaches (``D``); the target stays intact."""
+
+    def detach(self) -> None:
+        """GDB detached; e.g. remove breakpoints it left behind."""
+        ...
+
+
+@runtime_checkable
+class SupportsKill(Protocol):
+    """A hook called when GDB kills the program (``k``/``vKill``)."""
+
+    def kill(self) -> None:
+        """GDB asked to kill the program; the session ends afterwards."""
+        ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Which optional capabilities a target has (see :func:`capabilities`)."""
+
+    sw_breakpoints: bool
+    hw_breakpoints: bool
+    watchpoints: bool
+    monitor_command: bool
+    detach: bool
+    kill: bool
+
+
+def capabilities(target: object) -> Capabilities:
+    """Discover the optional capabilities of ``target`` by its methods."""
+    return Capabilities(
+        sw_breakpoints=isinstance(target, SupportsSwBreakpoints),
+        hw_breakpoints=isinstance(target, SupportsHwBreakpoints),
+        watchpoints=isinstance(target, SupportsWatchpoints),
+        monitor_command=isinstance(target, SupportsMonitorCommand),
+        detach=isinstance(target, SupportsDetach),
+        kill=isinstance(target, SupportsKill),
+    )

@@ -1,0 +1,70 @@
+"""The standard set of PC devices on one ``PortBus``.
+
+``build_pc(read_phys=None, clock=None, ...)`` returns a ``PcDevices`` with
+each device as an attribute and ``bus`` holding them all.  Interrupt wiring:
+the PIT (IRQ0), the 8042 (IRQ1 keyboard, IRQ12 mouse), the UART (IRQ4) and
+the RTC (IRQ8) drive lines of ``pic``; the machine asks ``pic.pending()``
+between emulation slices and, when the guest accepts interrupts, takes the
+vector from ``pic.acknowledge()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .bus import PortBus
+from .cmos import Cmos
+from .debug_exit import DebugExit
+from .i8042 import I8042
+from .misc import FastA20, PostPort, SystemControlB
+from .pic import Pic
+from .pit import Pit
+from .uart import Uart16550
+from .vga import VgaText
+
+
+@dataclass
+class PcDevices:
+    """The devices of the emulated PC and the bus they sit on."""
+
+    bus: PortBus
+    pic: Pic
+    pit: Pit
+    i8042: I8042
+    uart: Uart16550
+    vga: VgaText
+    cmos: Cmos
+    debug_exit: DebugExit
+    post: PostPort
+    port61: SystemControlB
+    port92: FastA20
+
+
+def build_pc(
+    read_phys: Callable[[int, int], bytes] | None = None,
+    clock: Callable[[], int] | None = None,
+    on_tx: Callable[[int], None] | None = None,
+    memory_bytes: int = 128 << 20,
+    strict: bool = False,
+) -> PcDevices:
+    """Create and wire all devices on a new bus."""
+    pic = Pic()
+    pit = Pit(pic)
+    devices = PcDevices(
+        bus=PortBus(clock=clock, strict=strict),
+        pic=pic,
+        pit=pit,
+        i8042=I8042(pic),
+        uart=Uart16550(pic, on_tx=on_tx),
+        vga=VgaText(read_phys),
+        cmos=Cmos(pic, memory_bytes=memory_bytes),
+        debug_exit=DebugExit(),
+        post=PostPort(),
+        port61=SystemControlB(pit),
+        port92=FastA20(),
+    )
+    for name in ("pic", "pit", "i8042", "uart", "vga", "cmos", "debug_exit",
+                 "post", "port61", "port92"):
+        devices.bus.register(getattr(devices, name))
+    return devices
