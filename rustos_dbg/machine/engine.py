@@ -1,0 +1,66 @@
+"""The Unicorn engine of a machine and the CPU view that delivery needs.
+
+Contract: :func:`create_engine` returns an x86-64 Unicorn engine with RAM
+mapped at physical 0, the boot image written and the registers of the 64-bit
+PVH entry set (docs/boot.md); :class:`CpuView` exposes registers and linear
+memory to the :class:`~.delivery.Deliverer`.
+"""
+
+from __future__ import annotations
+
+from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
+from unicorn.x86_const import UC_X86_REG_FPCW, UC_X86_REG_MXCSR
+
+from . import boot, registers
+
+
+def create_engine(image, ram_bytes: int, cmdline: str) -> Uc:
+    """A new engine, booted to ``pvh_start64`` of ``image``."""
+    uc = Uc(UC_ARCH_X86, UC_MODE_64)
+    uc.mem_map(0, ram_bytes, UC_PROT_ALL)
+    for addr, data in boot.segment_blobs(image) + boot.boot_blobs(ram_bytes, cmdline):
+        uc.mem_write(addr, data)
+    state = boot.boot_state(image)
+    registers.write(uc, "efer", state.efer)
+    registers.write(uc, "cr3", state.cr3)
+    registers.write(uc, "cr4", state.cr4)
+    registers.write(uc, "cr0", state.cr0)
+    registers.write(uc, "gdtr", (0, state.gdtr[0], state.gdtr[1], 0))
+    registers.write(uc, "rip", state.rip)
+    registers.write(uc, "rdi", state.rdi)
+    registers.write(uc, "rflags", state.rflags)
+    registers.write(uc, "rsp", 0)
+    uc.reg_write(UC_X86_REG_MXCSR, 0x1F80)
+    uc.reg_write(UC_X86_REG_FPCW, 0x37F)
+    return uc
+
+
+class CpuView:
+    """Registers and linear memory of a machine, as delivery sees them."""
+
+    def __init__(self, uc, memory, icount) -> None:
+        """``icount()`` gives the current instruction count."""
+        self._uc = uc
+        self._memory = memory
+        self._icount = icount
+
+    @property
+    def icount(self) -> int:
+        """Instructions executed so far."""
+        return self._icount()
+
+    def reg(self, name: str):
+        """A register's value."""
+        return registers.read(self._uc, name)
+
+    def set_reg(self, name: str, value) -> None:
+        """Sets a register."""
+        registers.write(self._uc, name, value)
+
+    def read_linear(self, addr: int, n: int) -> bytes:
+        """A supervisor read of linear memory (page faults as ``DeliveryFault``)."""
+        return self._memory.read_linear(addr, n)
+
+    def write_linear(self, addr: int, data: bytes) -> None:
+        """A supervisor write of linear memory (page faults as ``DeliveryFault``)."""
+        self._memory.write_linear(addr, data)

@@ -1,0 +1,57 @@
+"""Why the machine stopped: one frozen dataclass per kind of stop.
+
+``Machine.run`` and ``Machine.step`` return a :class:`Stop`. Its ``kind``
+(a :class:`StopKind`) says why; the fields that matter for that kind are set.
+``describe()`` gives the line a user sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class StopKind(Enum):
+    """The reasons a run ends."""
+
+    KERNEL_EXIT = "kernel-exit"          # isa-debug-exit written
+    BREAKPOINT = "breakpoint"            # an execution breakpoint or `until` target
+    WATCHPOINT = "watchpoint"            # a watched address was accessed
+    EXCEPTION = "exception"              # a caught exception vector is being delivered
+    TRIPLE_FAULT = "triple-fault"        # the CPU shut down
+    HALTED = "halted"                    # HLT with interrupts off: halted for good
+    RESET = "reset"                      # the guest asked for a reset (8042 0xFE)
+    INSTRUCTION_LIMIT = "instruction-limit"
+    TIME_LIMIT = "time-limit"
+    INTERRUPTED = "interrupted"          # Machine.interrupt(), e.g. Ctrl-C
+    STEP = "step"                        # a single step completed
+    ERROR = "error"                      # the emulator could not go on
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A stop of the machine, at instruction count ``icount`` and address ``rip``."""
+
+    kind: StopKind
+    rip: int
+    icount: int
+    exit_code: int | None = None         # KERNEL_EXIT: (value << 1) | 1, as QEMU's status
+    address: int | None = None           # BREAKPOINT / WATCHPOINT: the address
+    access: str | None = None            # WATCHPOINT: "write", "read" or "access"
+    vector: int | None = None            # EXCEPTION: the vector
+    chain: tuple = field(default=())     # TRIPLE_FAULT / EXCEPTION: the deliveries involved
+    message: str = ""
+
+    def describe(self) -> str:
+        """One line for the user."""
+        where = f"at {self.rip:#x} after {self.icount} instructions"
+        if self.kind is StopKind.KERNEL_EXIT:
+            return f"kernel exit with status {self.exit_code} {where}"
+        if self.kind is StopKind.TRIPLE_FAULT:
+            return f"triple fault {where}: " + "; ".join(str(c) for c in self.chain)
+        if self.kind is StopKind.WATCHPOINT:
+            return f"watchpoint ({self.access}) on {self.address:#x} {where}"
+        if self.kind is StopKind.EXCEPTION:
+            return f"exception {self.vector} caught {where}" + (f": {self.message}" if self.message else "")
+        text = f"{self.kind.value} {where}"
+        return text + (f": {self.message}" if self.message else "")
