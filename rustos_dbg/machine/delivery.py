@@ -76,6 +76,11 @@ class LogEntry:
     outcome: Outcome
     reason: str = ""         # why delivery faulted or escalated
 
+    @property
+    def vector_name(self) -> str:
+        """The vector's mnemonic and name."""
+        return vector_name(self.vector)
+
     def __str__(self) -> str:
         text = f"{vector_name(self.vector)} at rip {self.rip:#x}"
         if self.error_code is not None:
@@ -137,7 +142,7 @@ class Deliverer:
                 if fault.cr2 is not None:
                     self.cpu.set_reg("cr2", fault.cr2)
                 second = fault.vector
-                if vector == DOUBLE_FAULT or (source is Source.EXCEPTION and vector == DOUBLE_FAULT):
+                if vector == DOUBLE_FAULT:
                     self.log.append(failed)
                     shutdown = self._entry(second, Source.EXCEPTION, fault.error_code, rip, fault.cr2, None, 0, None,
                                            Outcome.SHUTDOWN, "fault while delivering #DF")

@@ -257,6 +257,9 @@ class Machine:
         """Runs up to ``budget`` instructions (deterministic) or nanoseconds (fast)."""
         rip = self.reg("rip")
         self.breakpoints.resume_at(rip)
+        # A stop at an instruction-count limit leaves QEMU's old_exception set,
+        # which would turn the next fault into a bogus #DF or triple fault.
+        self._fields.clear_old_exception(self.uc)
         if self.counter is not None:
             self.counter.limit = self.counter.count + budget
             try:

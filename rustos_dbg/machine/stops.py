@@ -48,7 +48,9 @@ class Stop:
         if self.kind is StopKind.KERNEL_EXIT:
             return f"kernel exit with status {self.exit_code} {where}"
         if self.kind is StopKind.TRIPLE_FAULT:
-            return f"triple fault {where}: " + "; ".join(str(c) for c in self.chain)
+            first = self.chain[0] if self.chain else None
+            cause = f": {first.reason} while delivering {first.vector_name}" if first is not None else ""
+            return f"triple fault {where}{cause} ({len(self.chain)} deliveries in the chain)"
         if self.kind is StopKind.WATCHPOINT:
             return f"watchpoint ({self.access}) on {self.address:#x} {where}"
         if self.kind is StopKind.EXCEPTION:

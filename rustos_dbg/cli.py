@@ -1,0 +1,202 @@
+"""The ``rustos-dbg`` command line.
+
+``rustos-dbg run [ELF] [--append CMDLINE] [--headless] [--timeout S] [--fast]``
+boots RustOS in the emulator. In a terminal it shows the VGA screen live,
+forwards keys to the PS/2 keyboard (Ctrl-] quits) and shows serial output
+below the screen; headless (or without a terminal), serial goes to stdout and
+standard input goes to COM1, as with QEMU's ``-serial stdio``.
+
+Exit status: 0 when the kernel exits with 0x10 (QEMU status 33), 1 with 0x11,
+2 for bad input (one line on stderr, never a traceback), 3 for a triple fault
+(the fault chain on stderr), 4 when the CPU halts for good, 124 on --timeout.
+Without ELF, the project's kernel (build/rustos.elf) is used, built if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from .machine import Machine, StopKind
+from .machine.errors import RustosDbgError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXIT_BAD_INPUT, EXIT_TRIPLE, EXIT_HALTED, EXIT_TIMEOUT = 2, 3, 4, 124
+
+
+class UsageError(RustosDbgError):
+    """A bad command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + error
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def default_kernel() -> Path:
+    """The project's kernel, built with scripts/build-kernel when missing."""
+    elf = Path(os.environ.get("RUSTOS_ELF", ROOT / "build" / "rustos.elf"))
+    if not elf.exists():
+        script = ROOT / "scripts" / "build-kernel"
+        if not script.exists():
+            raise RustosDbgError(f"no kernel at {elf} and no scripts/build-kernel to build one; give the ELF path")
+        print("rustos-dbg: building the kernel ...", file=sys.stderr)
+        done = subprocess.run([str(script)], stdout=subprocess.DEVNULL)
+        if done.returncode != 0 or not elf.exists():
+            raise RustosDbgError("building the kernel failed (run scripts/build-kernel to see why)")
+    return elf
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    top = _Parser(prog="rustos-dbg", description="Run and debug RustOS on an emulated PC.")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="boot RustOS", description=__doc__.split("\n\n")[1])
+    run.add_argument("elf", nargs="?", help="kernel ELF (default: build/rustos.elf)")
+    run.add_argument("--append", default="", metavar="CMDLINE", help="kernel command line (e.g. 'test')")
+    run.add_argument("--headless", action="store_true", help="no screen: serial on stdout, stdin to COM1")
+    run.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (exit 124)")
+    run.add_argument("--fast", action="store_true", help="faster, NOT deterministic: host-clock time, no instruction count")
+    run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    return top
+
+
+def _exit_status(stop) -> int:
+    if stop.kind is StopKind.KERNEL_EXIT:
+        return {33: 0, 35: 1}.get(stop.exit_code, stop.exit_code & 0xFF)
+    if stop.kind is StopKind.TRIPLE_FAULT:
+        return EXIT_TRIPLE
+    if stop.kind is StopKind.TIME_LIMIT:
+        return EXIT_TIMEOUT
+    return EXIT_HALTED
+
+
+def _report(stop, machine) -> None:
+    if stop.kind is StopKind.KERNEL_EXIT:
+        return
+    print(f"rustos-dbg: {stop.describe()} ({machine.symbolize(stop.rip)})", file=sys.stderr)
+    for entry in stop.chain:
+        print(f"  {entry}", file=sys.stderr)
+
+
+def _stdin_pump(machine_input: list, lock: threading.Lock) -> None:
+    stream = sys.stdin.buffer
+    while True:
+        data = stream.read1(4096) if hasattr(stream, "read1") else stream.read(1)
+        if not data:
+            return
+        with lock:
+            machine_input.append(data)
+
+
+def run_headless(machine: Machine, timeout: float | None) -> int:
+    """Runs with serial on stdout and stdin to COM1 until the machine stops for good."""
+    import time
+
+    pending: list[bytes] = []
+    lock = threading.Lock()
+    if not sys.stdin.isatty() and sys.stdin is not None:
+        threading.Thread(target=_stdin_pump, args=(pending, lock), daemon=True).start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        with lock:
+            chunk, pending[:] = b"".join(pending), []
+        if chunk:
+            machine.send_serial(chunk)
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            print(f"rustos-dbg: timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}", file=sys.stderr)
+            return EXIT_TIMEOUT
+        stop = machine.run(timeout=0.05 if left is None else min(0.05, left))
+        if stop.kind in (StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT):
+            continue
+        sys.stdout.flush()
+        _report(stop, machine)
+        return _exit_status(stop)
+
+
+def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list) -> int:
+    """Runs with the live VGA screen and keyboard in this terminal."""
+    import time
+
+    from .keys import translate
+    from .terminal import TerminalView
+
+    view = TerminalView()
+    start = time.monotonic()
+    try:
+        while True:
+            for event in translate(view.read_keys(0)):
+                if event.quit:
+                    return 0
+                if event.text:
+                    machine.send_keys(event.text)
+                if event.chord:
+                    machine.press(event.chord)
+            if serial_buffer:
+                data, serial_buffer[:] = bytes(serial_buffer), []
+                view.serial(data)
+            stop = machine.run(timeout=0.02)
+            view.draw(machine.devices.vga.render_ansi(),
+                      f" RustOS in rustos-dbg ({machine.mode}) | Ctrl-] quits | {machine.icount} instructions")
+            elapsed = time.monotonic() - start
+            if timeout is not None and elapsed > timeout:
+                return EXIT_TIMEOUT
+            ahead = machine.now_ns() / 1e9 - elapsed  # keep guest time at most real time
+            if ahead > 0:
+                time.sleep(min(ahead, 0.02))
+            if stop.kind not in (StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT):
+                view.close()
+                _report(stop, machine)
+                return _exit_status(stop)
+    finally:
+        try:
+            view.close()
+        except Exception:
+            pass
+
+
+def cmd_run(args) -> int:
+    """``rustos-dbg run``."""
+    elf = Path(args.elf) if args.elf else default_kernel()
+    interactive = not args.headless and sys.stdin.isatty() and sys.stdout.isatty()
+    serial_buffer: list = []
+
+    def on_serial(byte: int) -> None:
+        if interactive:
+            serial_buffer.append(byte)
+        else:
+            sys.stdout.buffer.write(bytes((byte,)))
+            if byte == 0x0A:
+                sys.stdout.flush()
+
+    machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
+                           mode="fast" if args.fast else "deterministic", on_serial=on_serial)
+    if interactive:
+        return run_terminal(machine, args.timeout, serial_buffer)
+    return run_headless(machine, args.timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rustos-dbg`` console script."""
+    try:
+        args = parser().parse_args(argv)
+        if args.command == "run":
+            return cmd_run(args)
+        raise UsageError(f"unknown command '{args.command}'")
+    except RustosDbgError as e:
+        print(f"rustos-dbg: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("rustos-dbg: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""What inspectors read from: guest memory and registers, nothing else.
+
+Contract: an inspector receives a :class:`GuestReader`. ``Machine`` satisfies
+it, and so does :class:`BytesReader` (plain bytes, for unit tests of one
+inspector). Reads of unmapped or out-of-range addresses raise
+``rustos_dbg.machine.errors.GuestMemoryError`` (for ``BytesReader``, the
+same class), which inspectors let through or turn into "unreadable" in their
+model, as documented per inspector.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..machine.errors import GuestMemoryError
+
+
+class GuestReader(Protocol):
+    """Memory and registers of a stopped guest."""
+
+    def read_virtual(self, addr: int, n: int) -> bytes:
+        """``n`` bytes at a virtual address (through the guest's page tables)."""
+
+    def read_physical(self, addr: int, n: int) -> bytes:
+        """``n`` bytes at a physical address."""
+
+    def reg(self, name: str):
+        """A register: rax..r15, rip, rflags, cs..gs, cr0/cr2/cr3/cr4/cr8, efer,
+        fs_base, gs_base; ``gdtr``/``idtr``/``tr``/``ldtr`` give
+        ``(selector, base, limit, flags)``."""
+
+
+class BytesReader:
+    """A reader over explicit byte blobs, for unit tests: virtual == physical."""
+
+    def __init__(self, blobs: dict[int, bytes], regs: dict | None = None) -> None:
+        """``blobs`` maps start addresses to bytes; ``regs`` gives register values."""
+        self._blobs = dict(blobs)
+        self._regs = dict(regs or {})
+
+    def read_physical(self, addr: int, n: int) -> bytes:
+        """Bytes from the blob that holds the whole range."""
+        for start, data in self._blobs.items():
+            if start <= addr and addr + n <= start + len(data):
+                return bytes(data[addr - start: addr - start + n])
+        raise GuestMemoryError(f"address {addr:#x} is not mapped", addr)
+
+    read_virtual = read_physical
+
+    def reg(self, name: str):
+        """A register value given at construction."""
+        return self._regs[name]
