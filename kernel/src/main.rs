@@ -3,7 +3,8 @@
 //! Boot order (see [`init`]): serial and screen first, so everything after can
 //! report; the boot information; GDT and TSS; the IDT; memory (frames, page
 //! tables, heap); the interrupt controller and timer; then the mode asked for on
-//! the command line: the shell (default), `test` or `test=NAME`.
+//! the command line: the shell (default), `test` or `test=NAME`, or
+//! `bench[=ROUNDS]`.
 #![no_std]
 #![no_main]
 
@@ -11,6 +12,7 @@ extern crate alloc;
 
 #[macro_use]
 mod print;
+mod bench;
 mod boot;
 mod bootinfo;
 mod exit;
@@ -57,6 +59,7 @@ pub extern "C" fn kernel_main(start_info: u64) -> ! {
         BootMode::Shell => shell::start(),
         BootMode::TestAll => ktest::run(None),
         BootMode::TestOne(name) => ktest::run(Some(name)),
+        BootMode::Bench(rounds) => bench::run(rounds),
     }
 }
 

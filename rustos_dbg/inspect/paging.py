@@ -26,6 +26,7 @@ import struct
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
+from rustos_dbg.inspect.access import Access
 from rustos_dbg.structs.bitfields import bit_fields, field_mask, field_value
 from rustos_dbg.structs.control import CR0, CR3, CR4, EFER
 from rustos_dbg.structs.frames import PAGE_FAULT_VECTOR, PageFaultErrorCode
@@ -56,13 +57,6 @@ _ADDR_51_0 = (1 << 52) - 1
 _LEAF_RESERVED = {PDPTE1G: field_mask(PDPTE1G, "reserved"), PDE2M: field_mask(PDE2M, "reserved"),
                   PTE: 0, TableEntry: 0}
 
-
-class Access(enum.IntEnum):
-    """Kind of memory access whose outcome is asked for."""
-
-    READ = 0
-    WRITE = 1
-    EXECUTE = 2
 
 
 class StopReason(enum.IntEnum):

@@ -42,20 +42,6 @@ class KernelImage:
     pvh_entry32: int
     entry64: int
     symbols: SymbolTable
-    exec_ranges: tuple[tuple[int, bytes], ...] = ()
-
-    def hlt_addresses(self) -> frozenset[int]:
-        """Addresses of every ``hlt`` in the executable sections (linear sweep)."""
-        from capstone import CS_ARCH_X86, CS_MODE_64, Cs
-
-        cs = Cs(CS_ARCH_X86, CS_MODE_64)
-        cs.skipdata = True
-        found = set()
-        for start, code in self.exec_ranges:
-            for address, _size, mnemonic, _ops in cs.disasm_lite(code, start):
-                if mnemonic == "hlt":
-                    found.add(address)
-        return frozenset(found)
 
 
 def _pvh_entry(elf: ELFFile) -> int | None:
@@ -100,10 +86,6 @@ def load_image(path: str | Path) -> KernelImage:
         for seg in segments:
             if len(seg.data) > seg.memsz:
                 raise KernelImageError(f"'{path}' has a segment larger in the file than in memory")
-        exec_ranges = tuple(
-            (sec["sh_addr"], sec.data()) for sec in elf.iter_sections()
-            if sec["sh_flags"] & 0x4 and sec["sh_type"] == "SHT_PROGBITS"
-        )
         entry32 = _pvh_entry(elf)
         symbols = SymbolTable.from_elf(elf)
     except KernelImageError:
@@ -117,4 +99,4 @@ def load_image(path: str | Path) -> KernelImage:
     entry64 = symbols.address_of(ENTRY64_SYMBOL)
     if entry64 is None:
         raise KernelImageError(f"'{path}' has no '{ENTRY64_SYMBOL}' symbol: the 64-bit entry of docs/boot.md is missing")
-    return KernelImage(path, segments, entry32, entry64, symbols, exec_ranges)
+    return KernelImage(path, segments, entry32, entry64, symbols)

@@ -71,7 +71,6 @@ class Machine:
         self._halted = False
         self._pending: Stop | None = None
         self._interrupt = threading.Event()
-        self._hlt_addresses = image.hlt_addresses()
         self.uc.hook_add(UC_HOOK_INTR, self._on_intr)
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
         self.uc.hook_add(UC_HOOK_INSN, self._on_in, None, 1, 0, UC_X86_INS_IN)
@@ -247,7 +246,7 @@ class Machine:
 
     def _after_sti(self, rip: int) -> bool:
         try:
-            return self.memory.read_virtual(rip - 1, 1) == b"\xfb"
+            return self.memory.read_linear(rip - 1, 1) == b"\xfb"
         except Exception:
             return False
 
@@ -266,10 +265,11 @@ class Machine:
                 self.uc.emu_start(rip, _UNTIL)
             except UcError as e:
                 self._error(e)
-            if self._pending is None and not self._interrupt.is_set():
-                after = self.reg("rip")
-                if self.counter.count < self.counter.limit or (after - 1) in self._hlt_addresses:
-                    self._halted = True
+            # Ending before the limit without a stop of ours means HLT. (A HLT that is
+            # exactly the last instruction of a slice is not seen: it then acts as a
+            # NOP, which is harmless, as idle loops halt again; never the reverse.)
+            if self._pending is None and not self._interrupt.is_set() and self.counter.count < self.counter.limit:
+                self._halted = True
             return
         self._fast_started = time.monotonic_ns()
         try:
@@ -288,11 +288,13 @@ class Machine:
             self._pending = Stop(StopKind.ERROR, rip, self.icount,
                                  message=f"{error} at {self.symbolize(rip)}")
 
-    def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None) -> Stop:
+    def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None,
+            stop_when=None) -> Stop:
         """Runs until a stop: ``until`` (address or symbol) is reached, the
         kernel exits, a breakpoint, watchpoint or caught exception, a triple
         fault, halting for good, ``max_instructions`` executed, ``timeout``
-        host seconds passed, or :meth:`interrupt`."""
+        host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
+        true (checked between slices; the stop kind is then INTERRUPTED)."""
         target = self.resolve(until) if until is not None else None
         if target is not None:
             self.breakpoints.add_temporary(target)
@@ -314,6 +316,8 @@ class Machine:
                     return Stop(StopKind.INSTRUCTION_LIMIT, self.reg("rip"), self.icount)
                 if deadline is not None and time.monotonic() >= deadline:
                     return Stop(StopKind.TIME_LIMIT, self.reg("rip"), self.icount)
+                if stop_when is not None and stop_when():
+                    return Stop(StopKind.INTERRUPTED, self.reg("rip"), self.icount, message="condition met")
                 if self._halted:
                     stop = self._idle()
                     if stop is not None:
@@ -368,23 +372,10 @@ class Machine:
         return stop
 
     def run_until_serial(self, text: str, timeout: float = 60.0, max_instructions: int | None = None) -> Stop | None:
-        """Runs until COM1 output contains ``text`` after what it held before; returns
+        """Runs until COM1 output gains ``text`` (after what it held before); returns
         None on success, else the stop that came first."""
         start = len(self._serial)
-        deadline = time.monotonic() + timeout
-        executed = 0
-        while text.encode() not in self._serial[start:]:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return Stop(StopKind.TIME_LIMIT, self.reg("rip"), self.icount)
-            chunk = 2_000_000 if max_instructions is None else min(2_000_000, max_instructions - executed)
-            if chunk <= 0:
-                return Stop(StopKind.INSTRUCTION_LIMIT, self.reg("rip"), self.icount)
-            before = self.icount
-            stop = self.run(max_instructions=chunk, timeout=min(remaining, 5.0))
-            executed += self.icount - before
-            if stop.kind not in (StopKind.INSTRUCTION_LIMIT, StopKind.TIME_LIMIT):
-                if text.encode() in self._serial[start:]:
-                    return None
-                return stop
-        return None
+        needle = text.encode()
+        found = lambda: needle in self._serial[start:]
+        stop = self.run(max_instructions=max_instructions, timeout=timeout, stop_when=found)
+        return None if found() else stop

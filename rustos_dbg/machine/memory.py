@@ -10,11 +10,15 @@ naming the address and the reason; the page walk is the pure one of
 
 from __future__ import annotations
 
-from ..inspect.paging import Access, PagingMode, StopReason, walk
+from ..inspect.access import Access
 from .delivery import DeliveryFault
 from .errors import GuestMemoryError
 
 PAGE = 4096
+
+_MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+_ADDR = 0x000F_FFFF_FFFF_F000
+_CR0_WP = 1 << 16
 
 
 class GuestMemory:
@@ -43,17 +47,23 @@ class GuestMemory:
             return b"\0" * n  # an entry beyond RAM reads as not present
         return bytes(self.uc.mem_read(addr, n))
 
-    def paging_mode(self) -> PagingMode:
+    def paging_mode(self):
         """The paging mode of CR0, CR4 and EFER now."""
+        from ..inspect.paging import PagingMode
+
         return PagingMode.from_registers(self._reg("cr0"), self._reg("cr4"), self._reg("efer"))
 
     def walk(self, vaddr: int, cr3: int | None = None):
         """The page walk for ``vaddr`` under ``cr3`` (default: the current one)."""
+        from ..inspect.paging import walk
+
         cr3 = self._reg("cr3") if cr3 is None else cr3
         return walk(self._read_table, cr3, vaddr & 0xFFFF_FFFF_FFFF_FFFF, self.paging_mode())
 
     def translate(self, vaddr: int, access: Access = Access.READ) -> int:
         """Physical address of ``vaddr``; a :class:`GuestMemoryError` when unmapped."""
+        from ..inspect.paging import StopReason
+
         result = self.walk(vaddr)
         if result.stop_reason is StopReason.NON_CANONICAL:
             raise GuestMemoryError(f"address {vaddr:#x} is not canonical", vaddr)
@@ -84,15 +94,35 @@ class GuestMemory:
             pos += c
 
     def _linear(self, vaddr: int, access: Access) -> int:
-        result = self.walk(vaddr)
-        fault = result.fault_for(access)
-        if fault is not None:
-            if fault.vector == 14:
-                raise DeliveryFault(14, fault.error_code, f"page fault at {vaddr:#x} ({access.name.lower()})", cr2=vaddr)
-            raise DeliveryFault(fault.vector, fault.error_code, f"non-canonical address {vaddr:#x}")
-        if result.paddr + 1 > self.size:
+        """The CPU's own supervisor access: a lean walk of the 4-level tables
+        (the rich walker is for inspectors); reserved bits are not checked here."""
+        vaddr &= _MASK64
+        top = vaddr >> 47
+        if top not in (0, 0x1FFFF):
+            raise DeliveryFault(13, 0, f"non-canonical address {vaddr:#x}")
+        write = access is Access.WRITE
+        table = self._reg("cr3") & _ADDR
+        writable = True
+        for shift in (39, 30, 21, 12):
+            slot = table + ((vaddr >> shift) & 0x1FF) * 8
+            if slot + 8 > self.size:
+                raise DeliveryFault(13, 0, f"page table entry for {vaddr:#x} lies outside RAM")
+            entry = int.from_bytes(self.uc.mem_read(slot, 8), "little")
+            if not entry & 1:
+                raise DeliveryFault(14, 2 if write else 0, f"page fault at {vaddr:#x} ({access.name.lower()}, not present)", cr2=vaddr)
+            writable = writable and bool(entry & 2)
+            if shift != 12 and shift != 39 and entry & 0x80:
+                size = 1 << shift
+                paddr = (entry & _ADDR & ~(size - 1)) | (vaddr & (size - 1))
+                break
+            table = entry & _ADDR
+        else:
+            paddr = table | (vaddr & 0xFFF)
+        if write and not writable and self._reg("cr0") & _CR0_WP:
+            raise DeliveryFault(14, 3, f"page fault at {vaddr:#x} (write to a read-only page)", cr2=vaddr)
+        if paddr >= self.size:
             raise DeliveryFault(13, 0, f"address {vaddr:#x} maps outside RAM")
-        return result.paddr
+        return paddr
 
     def read_linear(self, vaddr: int, n: int) -> bytes:
         """The CPU's supervisor read during delivery (faults as ``DeliveryFault``)."""

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import lru_cache
 from dataclasses import dataclass
-
-import demangle as _demangle
 
 from .errors import SymbolError
 
 _LEGACY_HASH = re.compile(r"::h[0-9a-f]{16}$")
+
+
+@lru_cache(maxsize=None)
+def _cached_demangle(raw: str) -> str:
+    return demangle(raw)
 
 
 def demangle(name: str) -> str:
@@ -25,6 +29,8 @@ def demangle(name: str) -> str:
     if not (name.startswith("_R") or name.startswith("_ZN")):
         return name
     try:
+        import demangle as _demangle  # imported on first use: it is slow to import
+
         text = _demangle.demangle(name)
     except Exception:
         return name
@@ -33,13 +39,17 @@ def demangle(name: str) -> str:
 
 @dataclass(frozen=True)
 class Symbol:
-    """One symbol: its raw and readable names, address, size and kind."""
+    """One symbol: its raw name, address, size and kind; ``name`` is the readable form."""
 
-    name: str
     raw: str
     address: int
     size: int
     kind: str  # "func", "object" or "other"
+
+    @property
+    def name(self) -> str:
+        """The demangled name (computed once per raw name)."""
+        return _cached_demangle(self.raw)
 
 
 class SymbolTable:
@@ -49,10 +59,17 @@ class SymbolTable:
         """Index ``symbols`` by address and by name."""
         self._symbols = sorted(symbols, key=lambda s: (s.address, -s.size))
         self._starts = [s.address for s in self._symbols]
-        self._by_name: dict[str, Symbol] = {}
+        self._by_raw: dict[str, Symbol] = {}
         for s in self._symbols:
-            self._by_name.setdefault(s.raw, s)
-            self._by_name.setdefault(s.name, s)
+            self._by_raw.setdefault(s.raw, s)
+        self._by_name: dict[str, Symbol] | None = None
+
+    def _names(self) -> dict[str, Symbol]:
+        if self._by_name is None:
+            self._by_name = {}
+            for s in self._symbols:
+                self._by_name.setdefault(s.name, s)
+        return self._by_name
 
     @classmethod
     def from_elf(cls, elf) -> "SymbolTable":
@@ -65,7 +82,7 @@ class SymbolTable:
                 if not sym.name or kind in ("STT_FILE", "STT_SECTION") or sym["st_shndx"] == "SHN_UNDEF":
                     continue
                 label = {"STT_FUNC": "func", "STT_OBJECT": "object"}.get(kind, "other")
-                symbols.append(Symbol(demangle(sym.name), sym.name, sym["st_value"], sym["st_size"], label))
+                symbols.append(Symbol(sym.name, sym["st_value"], sym["st_size"], label))
         return cls(symbols)
 
     def __len__(self) -> int:
@@ -76,8 +93,11 @@ class SymbolTable:
 
     def find(self, name: str) -> Symbol | None:
         """The symbol called ``name`` (raw, demangled, or a ``::`` path suffix)."""
-        if name in self._by_name:
-            return self._by_name[name]
+        if name in self._by_raw:
+            return self._by_raw[name]
+        names = self._names()
+        if name in names:
+            return names[name]
         suffix = "::" + name
         matches = [s for s in self._symbols if s.name.endswith(suffix)]
         if not matches:

@@ -36,7 +36,12 @@ pub enum BootMode<'a> {
     TestAll,
     /// `test=NAME`: run one test.
     TestOne(&'a str),
+    /// `bench` or `bench=ROUNDS`: run the CPU-bound benchmark workload.
+    Bench(u64),
 }
+
+/// Rounds of the benchmark workload when `bench` gives no number.
+pub const DEFAULT_BENCH_ROUNDS: u64 = 20;
 
 /// Reads the boot mode from a command line (words separated by spaces).
 pub fn boot_mode(cmdline: &str) -> BootMode<'_> {
@@ -46,6 +51,12 @@ pub fn boot_mode(cmdline: &str) -> BootMode<'_> {
         }
         if let Some(name) = word.strip_prefix("test=") {
             return BootMode::TestOne(name);
+        }
+        if word == "bench" {
+            return BootMode::Bench(DEFAULT_BENCH_ROUNDS);
+        }
+        if let Some(rounds) = word.strip_prefix("bench=").and_then(parse_dec) {
+            return BootMode::Bench(rounds);
         }
     }
     BootMode::Shell
@@ -75,5 +86,8 @@ mod tests {
         assert_eq!(boot_mode(""), BootMode::Shell);
         assert_eq!(boot_mode("quiet test"), BootMode::TestAll);
         assert_eq!(boot_mode("test=heap_growth"), BootMode::TestOne("heap_growth"));
+        assert_eq!(boot_mode("bench"), BootMode::Bench(DEFAULT_BENCH_ROUNDS));
+        assert_eq!(boot_mode("bench=7"), BootMode::Bench(7));
+        assert_eq!(boot_mode("bench=x"), BootMode::Shell);
     }
 }

@@ -230,6 +230,8 @@ def describe_pf_error(code: int) -> str:
     words = []
     for name, label in _PF_LABELS.items():
         on, off = _PF_WORDS[name]
+        if name == "wr" and flags.get("I"):
+            off = None   # a fetch is neither a read nor a write
         word = on if flags.get(label) else off
         if word:
             words.append(word)

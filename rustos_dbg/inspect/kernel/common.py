@@ -1,0 +1,121 @@
+"""Shared pieces of the kernel inspectors: DWARF access, problems, safe reads, JSON.
+
+Contract: :func:`debug_info` accepts a ``DebugInfo``, an ELF path or None
+(``$RUSTOS_ELF`` / ``build/rustos.elf``). :func:`locked_static` reads an
+``IrqMutex<T>`` static in one guest read and returns its lock flag and its
+``T``; a guest error there propagates (the static is in the kernel image, so
+an unreadable one means the machine is not booted far enough).
+:class:`Problem` names one inconsistency found in guest data; everything
+reached through pointers is read with :func:`try_u64` / :func:`try_bytes`,
+which return None instead of raising. :func:`to_json` turns a model
+(frozen dataclasses, plus the properties listed in ``JSON_EXTRA``) into a
+JSON string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...dwarf import DebugInfo, Value, load
+from ...machine.errors import GuestMemoryError
+
+MAGICS = {name: struct.unpack("<I", name.encode())[0] for name in ("BOOT", "HEAP", "BLKS", "EXEC", "RING", "FRMS")}
+
+
+def debug_info(dwarf=None) -> DebugInfo:
+    """``dwarf`` as a ``DebugInfo`` (loaded and cached from a path when needed)."""
+    if isinstance(dwarf, DebugInfo):
+        return dwarf
+    return load(Path(dwarf) if dwarf is not None else None)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One inconsistency: where (a list, ``holes``, a field...), the node's index
+    and address when it is a node, why, and the node whose pointer led there."""
+
+    where: str
+    reason: str
+    index: int | None = None
+    address: int | None = None
+    via: int | None = None
+
+    def __str__(self) -> str:
+        text = self.where
+        if self.index is not None:
+            text += f" node {self.index}"
+        if self.address is not None:
+            text += f" at {self.address:#x}"
+        text += f": {self.reason}"
+        if self.via is not None:
+            text += f" (reached from the node at {self.via:#x})"
+        return text
+
+
+def magic_problem(where: str, value: Value, expected: str, version: int = 1) -> list[Problem]:
+    """Problems with a structure's ``magic``/``version`` fields (empty when right)."""
+    out = []
+    magic = value["magic"].int()
+    if magic != MAGICS[expected]:
+        out.append(Problem(where, f"magic {magic:#010x} ({magic_text(magic)!r}), expected {expected!r}"))
+    found = value["version"].int()
+    if found != version:
+        out.append(Problem(where, f"layout version {found}, expected {version}"))
+    return out
+
+
+def magic_text(magic: int) -> str:
+    """A u32 magic as its four ASCII bytes (``?`` for non-printable ones)."""
+    return "".join(chr(b) if 32 <= b < 127 else "?" for b in magic.to_bytes(4, "little"))
+
+
+def locked_static(reader, info: DebugInfo, name: str) -> tuple[Value, bool, Value]:
+    """(the ``IrqMutex<T>`` static, whether it is locked, its ``T`` loaded from one read)."""
+    mutex = info.value(reader, name).load()
+    return mutex, mutex["locked"].bool(), mutex["data"]["value"]
+
+
+def try_bytes(reader, address: int, n: int) -> bytes | None:
+    """``n`` bytes at a virtual address, or None when unreadable or not canonical."""
+    if not 0 <= address < 1 << 64:
+        return None
+    try:
+        return bytes(reader.read_virtual(address, n))
+    except (GuestMemoryError, ValueError, OverflowError):
+        return None
+
+
+def try_u64(reader, address: int) -> int | None:
+    """The u64 at a virtual address, or None when unreadable."""
+    data = try_bytes(reader, address, 8)
+    return None if data is None or len(data) != 8 else int.from_bytes(data, "little")
+
+
+def _plain(obj):
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        for extra in getattr(obj, "JSON_EXTRA", ()):
+            out[extra] = _plain(getattr(obj, extra))
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def to_json(model, indent: int | None = 2) -> str:
+    """A model as a JSON string (addresses as integers)."""
+    return json.dumps(_plain(model), indent=indent)
+
+
+def human_bytes(n: int) -> str:
+    """``262144`` -> ``256 KiB``; exact multiples only, else bytes."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} B"

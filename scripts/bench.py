@@ -1,0 +1,143 @@
+"""Benchmarks of rustos-dbg, printed as figures and ratios (no pass/fail).
+
+1. Guest MIPS on a CPU-bound kernel workload (``rustos_bench_workload``):
+   rustos-dbg (fast and deterministic modes) against bare Unicorn running the
+   same function of the same ELF with no devices and no hooks.
+2. Boot to the shell prompt: ``rustos-dbg run --headless`` against QEMU (TCG)
+   on the same ELF, each from process start to ``rustos> `` on serial.
+
+Usage: scripts/bench [--rounds N] [--boots N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from unicorn import UC_ARCH_X86, UC_MODE_64, Uc
+
+from rustos_dbg import Machine
+from rustos_dbg.machine.counter import InstructionCounter
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def machine_at_workload(elf: Path, rounds: int, mode: str) -> tuple[Machine, int]:
+    """A booted machine stopped at the workload's entry, and the workload's return address."""
+    m = Machine.boot(elf, cmdline=f"bench={rounds}", mode=mode)
+    stop = m.run(until="rustos_bench_workload", timeout=120)
+    assert stop.kind.value == "breakpoint", stop.describe()
+    return m, struct.unpack("<Q", m.read_virtual(m.reg("rsp"), 8))[0]
+
+
+_COPIED = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+           "r12", "r13", "r14", "r15", "rflags", "cr3", "cr4", "cr0")
+
+
+def bare_copy(m: Machine) -> Uc:
+    """Bare Unicorn (no devices, no hooks) holding the machine's RAM and CPU state."""
+    from rustos_dbg.machine import registers
+
+    uc = Uc(UC_ARCH_X86, UC_MODE_64)
+    uc.mem_map(0, m.ram_bytes)
+    uc.mem_write(0, m.read_physical(0, m.ram_bytes))
+    registers.write(uc, "efer", m.reg("efer"))
+    for name in ("gdtr", "idtr"):
+        registers.write(uc, name, m.reg(name))
+    for name in _COPIED:
+        registers.write(uc, name, m.reg(name) & ~(1 << 9) if name == "rflags" else m.reg(name))
+    return uc
+
+
+def bench_bare(elf: Path, rounds: int) -> tuple[int, float]:
+    """(instructions, seconds) of the workload under bare Unicorn from the same state."""
+    m, ret = machine_at_workload(elf, rounds, "deterministic")
+    entry = m.reg("rip")
+    uc = bare_copy(m)
+    counter = InstructionCounter(uc)
+    uc.emu_start(entry, ret)
+    instructions = counter.count
+    uc = bare_copy(m)
+    start = time.perf_counter()
+    uc.emu_start(entry, ret)
+    return instructions, time.perf_counter() - start
+
+
+def bench_machine(elf: Path, rounds: int, mode: str) -> tuple[int, float]:
+    """(instructions counted or 0, seconds) of the workload inside a booted rustos-dbg machine."""
+    m, ret = machine_at_workload(elf, rounds, mode)
+    m.breakpoints.add(ret)
+    before = m.icount
+    start = time.perf_counter()
+    stop = m.run(timeout=600)
+    elapsed = time.perf_counter() - start
+    assert stop.kind.value == "breakpoint" and stop.rip == ret, stop.describe()
+    return m.icount - before, elapsed
+
+
+def boot_to_prompt(command: list[str]) -> float:
+    """Seconds from process start until ``rustos> `` appears on its stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen = b""
+    try:
+        while b"rustos> " not in seen:
+            chunk = proc.stdout.read1(4096)
+            if not chunk:
+                raise RuntimeError(f"{command[0]} ended before the prompt")
+            seen += chunk
+        return time.perf_counter() - start
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def boot_in_process(elf: Path) -> float:
+    """Seconds from ``Machine.boot`` (ELF load included) to the prompt, modules already imported."""
+    start = time.perf_counter()
+    m = Machine.boot(elf)
+    assert m.run_until_serial("rustos> ", timeout=60) is None
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=20, help="workload rounds (default 20)")
+    ap.add_argument("--boots", type=int, default=5, help="boots to time for each of QEMU and rustos-dbg")
+    ap.add_argument("--elf", default=os.environ.get("RUSTOS_ELF", str(ROOT / "build" / "rustos.elf")))
+    args = ap.parse_args()
+    elf = Path(args.elf)
+
+    print(f"CPU-bound workload: rustos_bench_workload({args.rounds}) in {elf.name}")
+    n_bare, t_bare = bench_bare(elf, args.rounds)
+    bare_mips = n_bare / t_bare / 1e6
+    print(f"  bare Unicorn (no devices, no hooks): {n_bare} instructions in {t_bare:.3f} s = {bare_mips:.0f} MIPS")
+    _, t_fast = bench_machine(elf, args.rounds, "fast")
+    fast_mips = n_bare / t_fast / 1e6
+    print(f"  rustos-dbg fast mode:                {t_fast:.3f} s = {fast_mips:.0f} MIPS  ratio {fast_mips / bare_mips:.2f} of bare (target >= 0.5)")
+    n_det, t_det = bench_machine(elf, args.rounds, "deterministic")
+    det_mips = n_det / t_det / 1e6
+    same = "as bare" if n_det == n_bare else f"{n_det - n_bare} more than bare: the timer interrupts handled meanwhile"
+    print(f"  rustos-dbg deterministic mode:       {n_det} instructions ({same}) in {t_det:.3f} s = {det_mips:.0f} MIPS  ratio {det_mips / bare_mips:.2f}")
+
+    print(f"Boot to the shell prompt (median of {args.boots}, from process start):")
+    qemu = ["qemu-system-x86_64", "-kernel", str(elf), "-serial", "stdio", "-display", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-append", ""]
+    ours = [sys.executable, "-m", "rustos_dbg", "run", str(elf), "--headless"]
+    t_qemu = statistics.median(boot_to_prompt(qemu) for _ in range(args.boots))
+    t_ours = statistics.median(boot_to_prompt(ours) for _ in range(args.boots))
+    t_inproc = statistics.median(boot_in_process(elf) for _ in range(args.boots))
+    print(f"  QEMU (TCG), process start to prompt:        {t_qemu:.3f} s")
+    print(f"  rustos-dbg, process start to prompt:        {t_ours:.3f} s  ratio {t_ours / t_qemu:.2f} of QEMU's (target <= 1.0)")
+    print(f"  rustos-dbg, Machine.boot() to prompt:       {t_inproc:.3f} s  ratio {t_inproc / t_qemu:.2f} (Python start-up and imports excluded)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
