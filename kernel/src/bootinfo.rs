@@ -95,9 +95,12 @@ pub fn init(start_info: u64) {
         let info = phys::<u32>(start_info);
         let magic = info.read_volatile();
         assert!(magic == PVH_MAGIC, "bad PVH start info magic {:#x} at {:#x}", magic, start_info);
+        let version = phys::<u32>(start_info + 4).read_volatile();
+        assert!(version >= 1, "PVH start info version {} has no memory map (version 1 needed)", version);
         let cmdline_paddr = phys::<u64>(start_info + 24).read_volatile();
         let memmap_paddr = phys::<u64>(start_info + 40).read_volatile();
         let memmap_entries = phys::<u32>(start_info + 48).read_volatile() as usize;
+        assert!(memmap_paddr != 0 && memmap_entries != 0, "the PVH start info has no memory map");
         let bi = &mut *addr_of_mut!(RUSTOS_BOOT_INFO);
         bi.start_info_phys = start_info;
         bi.kernel_phys_start = crate::memory::kernel_phys_start();

@@ -224,20 +224,16 @@ fn recurse(depth: u64) -> u64 {
 /// fault becomes a #DF, delivered on IST1. The gate is restored by
 /// [`restore_page_fault_ist`] (the caller does it after recovery).
 pub fn trigger_stack_overflow() {
-    let mut gate = idt::gate(exceptions::PAGE_FAULT);
-    gate = idt::Gate::new(handler_of(&gate), idt::GateKind::Interrupt, 0, 0);
+    let gate = idt::Gate::new(crate::interrupts::trap::stub_address(exceptions::PAGE_FAULT), idt::GateKind::Interrupt, 0, 0);
     idt::set_gate(exceptions::PAGE_FAULT, gate);
     recurse(0);
 }
 
-fn handler_of(_gate: &idt::Gate) -> u64 {
-    crate::interrupts::trap::stub_address(exceptions::PAGE_FAULT)
-}
 
 /// Puts the #PF gate back on its IST stack.
 pub fn restore_page_fault_ist() {
     let ist = crate::interrupts::ist_for(exceptions::PAGE_FAULT);
-    idt::set_gate(exceptions::PAGE_FAULT, idt::Gate::new(handler_of(&idt::gate(exceptions::PAGE_FAULT)), idt::GateKind::Interrupt, ist, 0));
+    idt::set_gate(exceptions::PAGE_FAULT, idt::Gate::new(crate::interrupts::trap::stub_address(exceptions::PAGE_FAULT), idt::GateKind::Interrupt, ist, 0));
 }
 
 /// Makes a triple fault: an empty IDT, then `int3` (#BP cannot be delivered:

@@ -1,8 +1,8 @@
 //! The GDT and the 64-bit TSS with its interrupt stacks.
 //!
 //! GDT layout: 0x08 kernel code, 0x10 kernel data, 0x18 user data, 0x20 user
-//! code, 0x28 the TSS (a 16-byte system descriptor). The TSS names one IST
-//! stack, each with a guard page below it (see `stacks`), for the exceptions
+//! code, 0x28 the TSS (a 16-byte system descriptor). The TSS names an IST
+//! stack, each with a guard page below it (see `stacks`), for each of the exceptions
 //! that must run on a known-good stack: #DF (IST1), #PF (IST2), NMI (IST3) and
 //! #MC (IST4). RSP0 is the main kernel stack.
 
@@ -58,7 +58,7 @@ pub fn init() {
         gdt.append(Descriptor::user_data_segment());
         gdt.append(Descriptor::user_code_segment());
         let tss_sel = gdt.append(Descriptor::tss_segment(&*addr_of!(RUSTOS_TSS)));
-        debug_assert_eq!((code.0, data.0, tss_sel.0), (KERNEL_CS, KERNEL_DS, TSS_SELECTOR));
+        assert_eq!((code.0, data.0, tss_sel.0), (KERNEL_CS, KERNEL_DS, TSS_SELECTOR), "GDT layout");
         (*addr_of!(RUSTOS_GDT)).load();
         CS::set_reg(code);
         DS::set_reg(data);

@@ -17,6 +17,9 @@ fn panic(info: &PanicInfo) -> ! {
     if crate::ktest::running() {
         crate::serial_println!("panic: {}", info);
         crate::ktest::on_panic();
+        // No test's recovery point was armed: the runner itself panicked.
+        crate::serial_println!("test runner panicked outside a test");
+        crate::exit::exit(crate::exit::ExitCode::Failed);
     }
     crate::serial_println!("KERNEL PANIC: {}", info);
     {

@@ -31,6 +31,7 @@ pub fn init() {
         reg(0).write(0x03); // divisor low: 115200 / 3 = 38400 baud
         reg(1).write(0x00); // divisor high
         reg(3).write(0x03); // LCR: 8 bits, no parity, 1 stop bit, DLAB off
+        reg(2).write(0x00); // FCR: FIFOs off (if they were on, this empties them once)
         reg(4).write(0x0B); // MCR: DTR, RTS, OUT2 (routes the IRQ to the PIC)
         reg(1).write(0x01); // IER: received data available
     }

@@ -6,6 +6,7 @@
 use super::{TrapFrame, PIC1_OFFSET, PIC2_OFFSET};
 use pic8259::ChainedPics;
 use spin::Mutex;
+use x86_64::instructions::port::Port;
 
 /// The PIC pair.
 pub static PICS: Mutex<ChainedPics> = Mutex::new(unsafe { ChainedPics::new(PIC1_OFFSET, PIC2_OFFSET) });
@@ -29,9 +30,30 @@ pub fn init() {
     log!(Info, "pic: remapped to {}-{}, IRQs 0, 1, 4 unmasked; pit at {} Hz", PIC1_OFFSET, PIC2_OFFSET + 7, crate::time::HZ);
 }
 
-/// Handles an IRQ vector and acknowledges it.
+/// Whether IRQ 7 or 15 is spurious: its bit is not set in the chip's ISR
+/// (OCW3 0x0B selects the ISR for reading).
+fn is_spurious(irq: u8) -> bool {
+    let command = if irq == 7 { 0x20 } else { 0xA0 };
+    let mut port: Port<u8> = Port::new(command);
+    // SAFETY: OCW3 only selects which register the next read returns.
+    let isr = unsafe {
+        port.write(0x0B);
+        port.read()
+    };
+    isr & 0x80 == 0
+}
+
+/// Handles an IRQ vector and acknowledges it (spurious IRQs 7 and 15 are not
+/// acknowledged on their own chip; a spurious 15 still needs the master's EOI).
 pub fn handle(frame: &mut TrapFrame) {
     let irq = frame.vector as u8 - PIC1_OFFSET;
+    if (irq == 7 || irq == 15) && is_spurious(irq) {
+        if irq == 15 {
+            // SAFETY: the master did deliver the cascade IRQ.
+            unsafe { PICS.lock().notify_end_of_interrupt(PIC1_OFFSET) };
+        }
+        return;
+    }
     match irq {
         IRQ_TIMER => crate::time::on_tick(),
         IRQ_KEYBOARD => crate::keyboard::on_keyboard_irq(),

@@ -157,6 +157,7 @@ pub fn spawn(name: &'static str, future: impl Future<Output = ()> + Send + 'stat
     let mut exec = RUSTOS_EXECUTOR.lock();
     let i = exec.tasks.iter().position(|t| t.state == TaskState::Free as u32)?;
     let id = exec.next_id;
+    exec.ready.push(id).ok()?;
     exec.next_id += 1;
     exec.live += 1;
     exec.tasks[i] = TaskSlot {
@@ -170,7 +171,6 @@ pub fn spawn(name: &'static str, future: impl Future<Output = ()> + Send + 'stat
         future_data: data,
         future_vtable: vtable,
     };
-    exec.ready.push(id).ok()?;
     let mut owned = OWNED.lock();
     owned.futures[i] = Some(boxed);
     owned.wakers[i] = Some(Waker::from(Arc::new(TaskWaker { id })));
@@ -192,7 +192,12 @@ fn poll_task(id: u64) {
         let waker = owned.wakers[i].clone();
         (i, future, waker)
     };
-    let (Some(mut future), Some(waker)) = (future, waker) else { return };
+    let (Some(mut future), Some(waker)) = (future, waker) else {
+        let mut exec = RUSTOS_EXECUTOR.lock();
+        exec.current = 0;
+        exec.tasks[i].state = TaskState::Waiting as u32;
+        return;
+    };
     let done = future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready();
     let mut exec = RUSTOS_EXECUTOR.lock();
     exec.current = 0;
