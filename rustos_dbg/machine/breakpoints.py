@@ -4,7 +4,9 @@ Contract: each breakpoint is a ``UC_HOOK_CODE`` hook on one address, which
 costs nothing until it is reached; reaching it calls ``on_hit(address)``
 before the instruction runs. Resuming from a breakpoint skips it once
 (:meth:`resume_at`), so ``continue`` from a breakpoint makes progress.
-Temporary breakpoints (``run(until=...)``) share the mechanism.
+Temporary breakpoints (``run(until=...)``) share the mechanism. Unicorn applies
+code hooks when it translates a block, so adding one drops the cached blocks
+that hold its address.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Breakpoints:
         self._users[address] = self._users.get(address, 0) + 1
         if address not in self._hooks:
             self._hooks[address] = self._uc.hook_add(UC_HOOK_CODE, self._hit, None, address, address)
+            # Code hooks are applied when a block is translated: drop cached blocks there.
+            self._uc.ctl_remove_cache(address, address + 1)
 
     def remove(self, address: int) -> bool:
         """Removes one use of the breakpoint at ``address``; False if there was none."""

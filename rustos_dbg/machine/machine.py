@@ -33,6 +33,7 @@ from .engine import CpuView, create_engine
 from .image import KernelImage, load_image
 from .memory import GuestMemory
 from .stops import Stop, StopKind
+from .watchpoints import WATCH_NAMES, Watchpoints, WatchHit
 
 NS_PER_INSTRUCTION = 1
 MAX_SLICE = 200_000
@@ -64,6 +65,9 @@ class Machine:
         self.devices.debug_exit.on_exit = self._on_debug_exit
         self.devices.i8042.on_reset = self._on_reset
         self.breakpoints = Breakpoints(self.uc, self._on_breakpoint)
+        self.watchpoints = Watchpoints(self.uc, lambda: self.reg("rip"), self._on_watch, self.memory.translate)
+        self._watch_hit: WatchHit | None = None
+        self._stopper: InstructionCounter | None = None  # fast mode, while watchpoints exist
         self.catch: set[int] = set()
         self._idle_ns = 0
         self._fast_ns = 0
@@ -196,6 +200,35 @@ class Machine:
             self.counter.count -= 1  # counted, but stopped before it ran
         self._request(StopKind.BREAKPOINT, address=address)
 
+    def _on_watch(self, hit: WatchHit) -> None:
+        if self._watch_hit is not None:
+            return
+        self._watch_hit = hit
+        stopper = self.counter or self._stopper
+        stopper.limit = stopper.count  # stop before the next instruction
+
+    def add_watchpoint(self, address: int, length: int, kind) -> None:
+        """Watches ``length`` bytes at virtual ``address`` for writes, reads or both
+        (in fast mode this installs the instruction counter while watchpoints exist)."""
+        if self.counter is None and self._stopper is None:
+            self._stopper = InstructionCounter(self.uc)
+            self.uc.ctl_flush_tb()  # blocks translated before the hook would not count
+        self.watchpoints.add(address, length, kind)
+
+    def remove_watchpoint(self, address: int, length: int, kind) -> bool:
+        """Removes a watchpoint; False if there was none."""
+        removed = self.watchpoints.remove(address, length, kind)
+        if self._stopper is not None and not len(self.watchpoints):
+            self._stopper.remove()
+            self._stopper = None
+        return removed
+
+    def _take_watch(self) -> None:
+        hit, self._watch_hit = self._watch_hit, None
+        if hit is not None and self._pending is None:
+            self._pending = Stop(StopKind.WATCHPOINT, self.reg("rip"), self.icount, address=hit.address,
+                                 access=WATCH_NAMES[hit.kind], message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}")
+
     def interrupt(self) -> None:
         """Stops a running machine from another thread (Ctrl-C)."""
         self._interrupt.set()
@@ -265,6 +298,9 @@ class Machine:
                 self.uc.emu_start(rip, _UNTIL)
             except UcError as e:
                 self._error(e)
+            if self._watch_hit is not None:
+                self._take_watch()
+                return
             # Ending before the limit without a stop of ours means HLT. (A HLT that is
             # exactly the last instruction of a slice is not seen: it then acts as a
             # NOP, which is harmless, as idle loops halt again; never the reverse.)
@@ -272,6 +308,8 @@ class Machine:
                 self._halted = True
             return
         self._fast_started = time.monotonic_ns()
+        if self._stopper is not None:
+            self._stopper.limit = 2**64 - 1
         try:
             self.uc.emu_start(rip, _UNTIL, timeout=max(1, budget // 1000))
         except UcError as e:
@@ -279,6 +317,9 @@ class Machine:
         finally:
             self._fast_ns += time.monotonic_ns() - self._fast_started
             self._fast_started = None
+        if self._watch_hit is not None:
+            self._take_watch()
+            return
         if self._pending is None and not self._interrupt.is_set() and not self.uc.query(UC_QUERY_TIMEOUT):
             self._halted = True
 

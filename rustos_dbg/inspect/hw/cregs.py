@@ -52,7 +52,8 @@ FIELD_MEANINGS: dict[str, dict[str, str]] = {
                "vm": "virtual-8086 mode", "rf": "resume flag", "nt": "nested task",
                "iopl": "I/O privilege level", "of": "overflow", "df": "direction",
                "if_": "interrupts enabled", "tf": "trap (single step)", "sf": "sign",
-               "zf": "zero", "af": "auxiliary carry", "pf": "parity", "cf": "carry"},
+               "zf": "zero", "af": "auxiliary carry", "pf": "parity", "cf": "carry",
+               "reserved_1": "reserved, always 1"},
 }
 
 _LAYOUTS = {"cr0": CR0, "cr3": CR3, "cr4": CR4, "efer": EFER, "rflags": RFLAGS}
@@ -154,6 +155,8 @@ def format_register(r: DecodedRegister, verbose: bool = False) -> str:
     if not verbose:
         parts = []
         for f in r.fields:
+            if f.name.startswith(("reserved", "ignored")) and not f.meaning.endswith("!"):
+                continue
             if f.width == 1:
                 if f.value:
                     parts.append(f.name)

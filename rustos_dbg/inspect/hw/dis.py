@@ -4,9 +4,9 @@ Contract: ``disassemble(reader, address, count)`` reads code (virtual, or
 physical with ``physical=True``) page by page and decodes it with capstone
 (x86-64, Intel syntax) into :class:`Instruction` records: bytes, mnemonic,
 operands, the symbol label when the instruction starts a symbol, the
-target of relative branches/calls and of RIP-relative memory operands as
-``symbol+off``, and ``current`` for the instruction at RIP (the reader's, or
-``rip``).  Undecodable bytes become one-byte ``(bad)`` entries; an
+target of relative branches/calls, of RIP-relative memory operands and of
+immediates that are kernel addresses, as ``symbol+off``, and ``current``
+for the instruction at RIP (the reader's, or ``rip``).  Undecodable bytes become one-byte ``(bad)`` entries; an
 unreadable address ends the listing with ``error`` set (nothing raised).
 Views: ``format_disassembly``, ``to_json``.
 """
@@ -19,7 +19,7 @@ from typing import Optional
 from capstone import CS_ARCH_X86, CS_GRP_CALL, CS_GRP_JUMP, CS_MODE_64, Cs
 from capstone.x86_const import X86_OP_IMM, X86_OP_MEM, X86_REG_RIP
 
-from .common import Symbolize, symbol_name, to_json
+from .common import Symbolize, is_kernel_address, symbol_name, to_json
 from .memdump import _read
 
 __all__ = ["Instruction", "Disassembly", "disassemble", "format_disassembly", "to_json",
@@ -75,6 +75,9 @@ def _target(insn) -> tuple[Optional[int], bool]:
             return op.imm & ((1 << 64) - 1), True
         if op.type == X86_OP_MEM and op.mem.base == X86_REG_RIP:
             return (insn.address + insn.size + op.mem.disp) & ((1 << 64) - 1), branch
+    for op in insn.operands:   # an absolute kernel address as an immediate
+        if op.type == X86_OP_IMM and is_kernel_address(op.imm & ((1 << 64) - 1)):
+            return op.imm & ((1 << 64) - 1), branch
     return None, branch
 
 

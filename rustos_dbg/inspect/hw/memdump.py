@@ -62,8 +62,22 @@ def _read(reader, address: int, n: int, physical: bool) -> tuple[bytes, Optional
         chunk = min(n, PAGE_SIZE - (address & (PAGE_SIZE - 1)))
         try:
             out += read(address, chunk)
-        except Exception as e:   # GuestMemoryError and friends: stop here
-            return bytes(out), str(e) or f"cannot read {address:#x}"
+        except Exception as e:   # GuestMemoryError and friends: keep the readable prefix
+            lo, hi = 0, chunk     # read(address, lo) works, read(address, hi) does not
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                try:
+                    read(address, mid)
+                    lo = mid
+                except Exception:
+                    hi = mid
+            if lo:
+                out += read(address, lo)
+            try:
+                read(address + lo, 1)
+            except Exception as first:   # the precise address that failed
+                e = first
+            return bytes(out), str(e) or f"cannot read {address + lo:#x}"
         address, n = address + chunk, n - chunk
     return bytes(out), None
 
