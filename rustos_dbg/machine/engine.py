@@ -35,6 +35,14 @@ def create_engine(image, ram_bytes: int, cmdline: str) -> Uc:
     return uc
 
 
+def flush_tlb(uc) -> None:
+    """Flushes Unicorn's TLB (needed after page tables are edited from outside the
+    guest, or after memory hooks are added); the Python binding has no wrapper."""
+    from unicorn.unicorn_const import UC_CTL_TLB_FLUSH
+
+    uc._Uc__ctl_w(UC_CTL_TLB_FLUSH)
+
+
 class CpuView:
     """Registers and linear memory of a machine, as delivery sees them."""
 

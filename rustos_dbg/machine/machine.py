@@ -29,7 +29,7 @@ from .breakpoints import Breakpoints
 from .context import calibrate
 from .counter import InstructionCounter
 from .delivery import ERROR_CODE_VECTORS, Deliverer, LogEntry, Source, TripleFault
-from .engine import CpuView, create_engine
+from .engine import CpuView, create_engine, flush_tlb
 from .image import KernelImage, load_image
 from .memory import GuestMemory
 from .stops import Stop, StopKind
@@ -121,7 +121,7 @@ class Machine:
     def write_virtual(self, addr: int, data: bytes, force: bool = False) -> None:
         """Writes guest memory at a virtual address."""
         self.memory.write_virtual(addr, data, force=force)
-        self.uc.ctl_flush_tlb()
+        flush_tlb(self.uc)
 
     def read_physical(self, addr: int, n: int) -> bytes:
         """Guest RAM at a physical address."""
@@ -130,7 +130,7 @@ class Machine:
     def write_physical(self, addr: int, data: bytes) -> None:
         """Writes guest RAM at a physical address."""
         self.memory.write_physical(addr, data)
-        self.uc.ctl_flush_tlb()
+        flush_tlb(self.uc)
 
     @property
     def symbols(self):

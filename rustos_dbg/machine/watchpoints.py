@@ -17,6 +17,8 @@ from enum import IntEnum
 
 from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
+from .engine import flush_tlb
+
 
 class WatchKind(IntEnum):
     """What access triggers a watchpoint (GDB's Z2, Z3, Z4)."""
@@ -82,7 +84,7 @@ class Watchpoints:
                 handles.append(self._uc.hook_add(UC_HOOK_MEM_READ, self._hit, data, pstart, pstart + size - 1))
         self._hooks[key] = handles
         # Accesses through TLB entries filled before the hook existed skip it.
-        self._uc.ctl_flush_tlb()
+        flush_tlb(self._uc)
         self._uc.ctl_flush_tb()
 
     def remove(self, address: int, length: int, kind: WatchKind) -> bool:
