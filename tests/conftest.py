@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["rustos_dbg.testing"]
+
 
 @pytest.fixture(scope="session")
 def kernel_elf() -> Path:

@@ -25,7 +25,8 @@ import threading
 from pathlib import Path
 
 from .index import build_index
-from .types import DebugInfo, DwarfError, Member, Type, Variable, Variant, normalize, split_path
+from .debuginfo import DebugInfo, Variable
+from .types import DwarfError, Member, Type, Variant, normalize, split_path
 from .value import Value
 
 __all__ = ["load", "default_elf", "DebugInfo", "DwarfError", "Member", "Type", "Variable", "Variant",

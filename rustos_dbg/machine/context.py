@@ -5,10 +5,11 @@ fields of the CPU state it keeps are needed: the exception's ``error_code``
 (which the emulator must push for #PF, #GP, ...), and ``old_exception``, which
 QEMU resets only after delivering an exception itself; as Unicorn never
 delivers, it stays set and QEMU then turns the next fault into a bogus #DF
-(unicorn issue #1883). Stopping at an instruction-count limit also leaves it
-set (seen here: 13, then 8 after the next stop), after which a real fault
-becomes a silent "triple fault" halt; so the machine clears it before every
-slice as well as in the exception hook. Both live in the saved context blob (``context_save``),
+(unicorn issue #1883). Ending a slice also leaves it set when the ``until``
+address of ``emu_start`` is unmapped, as the machine's never-reached one is
+(seen here: 13, then 8 after the next slice), after which a real fault becomes
+a silent "triple fault" halt; so the machine clears it before every slice as
+well as in the exception hook. Both live in the saved context blob (``context_save``),
 at offsets that depend on the Unicorn build. :func:`calibrate` finds them once
 per process by raising page faults with known error codes in a scratch engine;
 :class:`ContextFields` reads the error code and clears ``old_exception``.

@@ -22,7 +22,7 @@ import mmap
 import platform
 
 from unicorn.unicorn_py3.unicorn import uclib as _lib
-from unicorn.unicorn_const import UC_HOOK_CODE
+from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
 
 #: callback(uc=rdi, address=rsi, size=edx, user_data=rcx) with user_data ->
 #: struct {u64 count; u64 limit; void *emu_stop}.
@@ -65,15 +65,20 @@ def _callback_address() -> int:
 
 
 class InstructionCounter:
-    """Counts executed instructions of one Unicorn engine, and stops it at a limit."""
+    """Counts executed instructions of one Unicorn engine, and stops it at a limit.
 
-    def __init__(self, uc) -> None:
+    With ``blocks=True`` it counts executed translation blocks instead
+    (``UC_HOOK_BLOCK``): much cheaper, and still a synchronous stop at a block
+    boundary, which is what the fast mode needs to end its slices safely.
+    """
+
+    def __init__(self, uc, blocks: bool = False) -> None:
         """Install the hook on every address of ``uc``."""
         lib = _lib
         self._state = _State(0, 2**64 - 1, ctypes.cast(lib.uc_emu_stop, ctypes.c_void_p).value)
         handle = ctypes.c_size_t()
         err = _HOOK_ADD(
-            uc._uch, ctypes.byref(handle), UC_HOOK_CODE,
+            uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK if blocks else UC_HOOK_CODE,
             ctypes.c_void_p(_callback_address()), ctypes.cast(ctypes.pointer(self._state), ctypes.c_void_p),
             ctypes.c_uint64(1), ctypes.c_uint64(0),
         )
@@ -90,6 +95,10 @@ class InstructionCounter:
     @count.setter
     def count(self, value: int) -> None:
         self._state.count = value
+
+    def stop_soon(self) -> None:
+        """Stops the engine at the next count (safe from any thread: one aligned store)."""
+        self._state.limit = 0
 
     @property
     def limit(self) -> int:

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from unicorn import UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_QUERY_TIMEOUT, UcError
+from unicorn import UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UcError
 from unicorn.x86_const import UC_X86_INS_IN, UC_X86_INS_OUT
 
 from ..devices.pc import build_pc
@@ -30,13 +30,16 @@ from .context import calibrate
 from .counter import InstructionCounter
 from .delivery import ERROR_CODE_VECTORS, Deliverer, LogEntry, Source, TripleFault
 from .engine import CpuView, create_engine, flush_tlb
+from .errors import KernelImageError
 from .image import KernelImage, load_image
 from .memory import GuestMemory
 from .stops import Stop, StopKind
 from .watchpoints import WATCH_NAMES, Watchpoints, WatchHit
 
 NS_PER_INSTRUCTION = 1
+MIN_RAM_MB, MAX_RAM_MB = 16, 3072
 MAX_SLICE = 200_000
+FAST_SLICE_BLOCKS = 20_000
 _UNTIL = 0x8000_0000_0000_0000  # non-canonical: never reached
 _IF = 1 << 9
 
@@ -49,6 +52,13 @@ class Machine:
         """Builds the machine for ``image``; prefer :meth:`boot`."""
         if mode not in ("deterministic", "fast"):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
+        if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
+            raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
+        for seg in image.segments:
+            if seg.paddr + seg.memsz > (ram_mb << 20) or seg.paddr < 0x10_0000:
+                raise KernelImageError(
+                    f"'{image.path}' loads {seg.memsz:#x} bytes at physical {seg.paddr:#x}, "
+                    f"outside the RAM above 1 MiB of a {ram_mb} MiB machine")
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
         self.uc = create_engine(image, self.ram_bytes, cmdline)
@@ -75,6 +85,10 @@ class Machine:
         self._halted = False
         self._pending: Stop | None = None
         self._interrupt = threading.Event()
+        # Fast mode ends its slices at a budget of executed blocks: a synchronous
+        # stop (Unicorn's asynchronous timeout stop was seen to corrupt state when
+        # it landed next to an exception delivery).
+        self._blocks = InstructionCounter(self.uc, blocks=True) if mode == "fast" else None
         self.uc.hook_add(UC_HOOK_INTR, self._on_intr)
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
         self.uc.hook_add(UC_HOOK_INSN, self._on_in, None, 1, 0, UC_X86_INS_IN)
@@ -230,9 +244,11 @@ class Machine:
                                  access=WATCH_NAMES[hit.kind], message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}")
 
     def interrupt(self) -> None:
-        """Stops a running machine from another thread (Ctrl-C)."""
+        """Stops a running machine from another thread (Ctrl-C), at the next
+        instruction (deterministic mode) or block (fast mode): never an
+        asynchronous ``emu_stop``."""
         self._interrupt.set()
-        self.uc.emu_stop()
+        (self.counter or self._blocks).stop_soon()
 
     # --- exceptions and interrupts --------------------------------------------------
 
@@ -310,8 +326,9 @@ class Machine:
         self._fast_started = time.monotonic_ns()
         if self._stopper is not None:
             self._stopper.limit = 2**64 - 1
+        self._blocks.limit = self._blocks.count + FAST_SLICE_BLOCKS
         try:
-            self.uc.emu_start(rip, _UNTIL, timeout=max(1, budget // 1000))
+            self.uc.emu_start(rip, _UNTIL)
         except UcError as e:
             self._error(e)
         finally:
@@ -320,7 +337,7 @@ class Machine:
         if self._watch_hit is not None:
             self._take_watch()
             return
-        if self._pending is None and not self._interrupt.is_set() and not self.uc.query(UC_QUERY_TIMEOUT):
+        if self._pending is None and not self._interrupt.is_set() and self._blocks.count < self._blocks.limit:
             self._halted = True
 
     def _error(self, error: UcError) -> None:

@@ -1,1 +1,32 @@
-"""Kernel inspectors (placeholder)."""
+"""Inspectors of RustOS's own data structures, decoded through the kernel's DWARF.
+
+Each inspector has three stages: ``read_*(reader, dwarf=None)`` reads guest
+memory through a :class:`~rustos_dbg.inspect.reader.GuestReader` and the
+DWARF of the kernel ELF (``dwarf``: a ``rustos_dbg.dwarf.DebugInfo``, an ELF
+path, or None for ``$RUSTOS_ELF`` / ``build/rustos.elf``) and returns a model
+of frozen dataclasses; ``*_view(model)`` returns compact text; ``to_json(model)``
+returns a JSON string. No offsets are hard-coded: every field is found by
+name in the DWARF.
+
+* :mod:`.heap` - ``RUSTOS_HEAP``: stats, free lists, fallback holes, consistency check;
+* :mod:`.tasks` - ``RUSTOS_EXECUTOR``: tasks, their futures' types, the ready queue;
+* :mod:`.frames` - ``RUSTOS_FRAMES``: counters, bitmap recount, free ranges;
+* :mod:`.bootinfo` - ``RUSTOS_BOOT_INFO``: command line, memory map, offsets.
+
+Inconsistent guest data never raises: it is reported as
+:class:`~.common.Problem`\\ s in the model. Only an unreadable root static
+raises ``GuestMemoryError``.
+"""
+
+from .bootinfo import BootInfo, Region, bootinfo_view, read_bootinfo
+from .common import Problem, to_json
+from .frames import FreeRange, Frames, frames_view, read_frames
+from .heap import Fallback, FreeList, Heap, HeapStats, Hole, heap_view, read_heap
+from .heap_check import check_heap
+from .tasks import Executor, Task, future_type, read_tasks, tasks_view
+
+__all__ = ["Problem", "to_json",
+           "read_heap", "heap_view", "check_heap", "Heap", "HeapStats", "FreeList", "Fallback", "Hole",
+           "read_tasks", "tasks_view", "future_type", "Executor", "Task",
+           "read_frames", "frames_view", "Frames", "FreeRange",
+           "read_bootinfo", "bootinfo_view", "BootInfo", "Region"]

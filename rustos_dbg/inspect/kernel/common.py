@@ -3,8 +3,9 @@
 Contract: :func:`debug_info` accepts a ``DebugInfo``, an ELF path or None
 (``$RUSTOS_ELF`` / ``build/rustos.elf``). :func:`locked_static` reads an
 ``IrqMutex<T>`` static in one guest read and returns its lock flag and its
-``T``; a guest error there propagates (the static is in the kernel image, so
-an unreadable one means the machine is not booted far enough).
+``T``; statics are read through :class:`ImageReader`, so they are readable
+even before the kernel's page tables map the image, and a guest error there
+propagates.
 :class:`Problem` names one inconsistency found in guest data; everything
 reached through pointers is read with :func:`try_u64` / :func:`try_bytes`,
 which return None instead of raising. :func:`to_json` turns a model
@@ -23,6 +24,9 @@ from pathlib import Path
 from ...dwarf import DebugInfo, Value, load
 from ...machine.errors import GuestMemoryError
 
+#: Virtual base of the kernel image (docs/kernel-structures.md §1) and the span it may use.
+KERNEL_BASE = 0xFFFF_FFFF_8000_0000
+IMAGE_WINDOW = 1 << 30
 MAGICS = {name: struct.unpack("<I", name.encode())[0] for name in ("BOOT", "HEAP", "BLKS", "EXEC", "RING", "FRMS")}
 
 
@@ -73,9 +77,37 @@ def magic_text(magic: int) -> str:
     return "".join(chr(b) if 32 <= b < 127 else "?" for b in magic.to_bytes(4, "little"))
 
 
+class ImageReader:
+    """A reader that also reaches the kernel image before paging maps it: a virtual
+    read at ``KERNEL_BASE`` or above that fails is retried at ``address - KERNEL_BASE``
+    physical (docs/kernel-structures.md §1). Other reads pass through."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+
+    def read_virtual(self, addr: int, n: int) -> bytes:
+        try:
+            return self.reader.read_virtual(addr, n)
+        except GuestMemoryError:
+            if KERNEL_BASE <= addr < KERNEL_BASE + IMAGE_WINDOW:
+                return self.reader.read_physical(addr - KERNEL_BASE, n)
+            raise
+
+    def read_physical(self, addr: int, n: int) -> bytes:
+        return self.reader.read_physical(addr, n)
+
+    def reg(self, name: str):
+        return self.reader.reg(name)
+
+
+def static(reader, info: DebugInfo, name: str) -> Value:
+    """The static ``name``, loaded from one read (through :class:`ImageReader`)."""
+    return info.value(ImageReader(reader), name).load()
+
+
 def locked_static(reader, info: DebugInfo, name: str) -> tuple[Value, bool, Value]:
     """(the ``IrqMutex<T>`` static, whether it is locked, its ``T`` loaded from one read)."""
-    mutex = info.value(reader, name).load()
+    mutex = static(reader, info, name)
     return mutex, mutex["locked"].bool(), mutex["data"]["value"]
 
 

@@ -4,13 +4,14 @@ Contract: :func:`check_heap` (a pure function of the model, no guest reads)
 returns the problems in walk order: the free lists by class, each from its
 head, then the fallback's holes from the lowest. Within a list only the first
 bad node is reported (what follows it is not trustworthy); later lists and the
-holes are still checked. Rules, per free-list node of class size S:
-inside ``[start, start + size)``, aligned to S, readable, overlapping no block
-or hole checked before it, not seen before (cycle); then the walked length
-must equal the list's ``count``. Per hole: inside ``[bottom, top)`` and the
-heap, aligned to ``align_of::<Hole>()``, at least ``size_of::<Hole>()`` bytes,
-readable, above the end of the previous hole (sorted, disjoint), overlapping
-no free block; then the hole sizes must add up to ``top - bottom - used``.
+holes are still checked. Per hole: inside ``[bottom, top)`` and the heap,
+aligned to ``align_of::<Hole>()``, at least ``size_of::<Hole>()`` bytes,
+readable, above the end of the previous hole (sorted, disjoint); then the hole
+sizes must add up to ``top - bottom - used``. Per free-list node of class size
+S: inside ``[start, start + size)``, aligned to S, readable, overlapping no
+sound hole and no block checked before it (a block inside free fallback memory
+is the block's fault), not seen before (cycle); then the walked length must
+equal the list's ``count``.
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ def _list_problems(heap, fl, extents: _Extents) -> list[Problem]:
     return []
 
 
-def _hole_problems(heap, extents: _Extents) -> list[Problem]:
+def _hole_problems(heap) -> tuple[list[tuple[int, int, str]], list[Problem]]:
+    """The holes that are sound (as extents) and the problems of the hole list."""
     fb = heap.fallback
     lo, hi = max(fb.bottom, heap.start), min(fb.top, heap.start + heap.size)
+    good: list[tuple[int, int, str]] = []
     previous_end, previous = None, None
     for i, hole in enumerate(fb.holes):
         addr, size = hole.address, hole.size
@@ -92,24 +95,20 @@ def _hole_problems(heap, extents: _Extents) -> list[Problem]:
             reason = f"ends at {addr + size:#x}, beyond {hi:#x}"
         elif previous_end is not None and addr < previous_end:
             reason = f"not above the previous hole (which ends at {previous_end:#x})"
-        else:
-            other = extents.overlap(addr, addr + size)
-            if other is not None:
-                reason = f"overlaps {other}"
         if reason is not None:
-            return [Problem("holes", reason, i, addr, previous)]
-        extents.add(addr, addr + size, f"hole {i} at {addr:#x}")
+            return good, [Problem("holes", reason, i, addr, previous)]
+        good.append((addr, addr + size, f"hole {i} at {addr:#x}"))
         previous_end, previous = addr + size, addr
     if fb.end == "cycle":
-        return [Problem("holes", "cycle: a hole points back to an earlier one", len(fb.holes), None, previous)]
+        return good, [Problem("holes", "cycle: a hole points back to an earlier one", len(fb.holes), None, previous)]
     if fb.end == "limit":
-        return [Problem("holes", f"walk stopped after {len(fb.holes)} holes")]
+        return good, [Problem("holes", f"walk stopped after {len(fb.holes)} holes")]
     if fb.end == "unreadable" and not fb.holes:
-        return [Problem("holes", "the dummy first hole is unreadable")]
+        return good, [Problem("holes", "the dummy first hole is unreadable")]
     if fb.hole_bytes != fb.free:
-        return [Problem("holes", f"hole sizes add up to {fb.hole_bytes} bytes, but top - bottom - used "
-                                 f"= {fb.free}")]
-    return []
+        return good, [Problem("holes", f"hole sizes add up to {fb.hole_bytes} bytes, but top - bottom - used "
+                                       f"= {fb.free}")]
+    return good, []
 
 
 def check_heap(heap) -> tuple[Problem, ...]:
@@ -120,8 +119,10 @@ def check_heap(heap) -> tuple[Problem, ...]:
     fb = heap.fallback
     if fb.bottom and not (heap.start <= fb.bottom <= fb.top <= heap.start + heap.size):
         problems.append(Problem("fallback", f"[{fb.bottom:#x}, {fb.top:#x}) is not inside the heap"))
+    good_holes, hole_problems = _hole_problems(heap)
     extents = _Extents()
+    for start, end, label in good_holes:
+        extents.add(start, end, label)
     for fl in heap.lists:
         problems += _list_problems(heap, fl, extents)
-    problems += _hole_problems(heap, extents)
-    return tuple(problems)
+    return tuple(problems + hole_problems)

@@ -1,0 +1,152 @@
+"""pytest plugin: fixtures that boot RustOS in the rustos-dbg emulator.
+
+Enable it from a **top-level** ``conftest.py`` with
+``pytest_plugins = ["rustos_dbg.testing"]``, or on the command line with
+``pytest -p rustos_dbg.testing``. (pytest refuses ``pytest_plugins`` in a
+conftest below the rootdir's first level; there, import the fixtures instead:
+``from rustos_dbg.testing import boot_machine, rustos_elf, rustos_machine``.)
+
+Contract:
+
+``rustos_elf`` (session scope)
+    :class:`~pathlib.Path` of the kernel ELF: ``$RUSTOS_ELF`` when set, else
+    ``<repo>/build/rustos.elf``. A missing file is built once per session with
+    ``<repo>/scripts/build-kernel``; when that is impossible or fails, the
+    tests that need the kernel error with one line saying why.
+
+``boot_machine`` (function scope)
+    A factory ``boot_machine(cmdline="", mode="deterministic", **kwargs)``
+    returning a fresh :class:`~rustos_dbg.Machine` booted from ``rustos_elf``
+    with that kernel command line and mode (``kwargs`` go to
+    :meth:`Machine.boot`, e.g. ``ram_mb``). The machine is stopped at the
+    64-bit entry: nothing has run yet. Every call builds a new machine.
+
+``rustos_machine`` (function scope)
+    A fresh deterministic machine in shell mode (empty command line), already
+    run until the prompt ``rustos> `` appeared on COM1; the test fails with
+    the stop and the end of the serial output if it does not.
+
+:func:`run_to_serial` ``(machine, text, ...)``
+    Runs a machine until ``text`` appears on COM1 after what it held before
+    the call and returns the serial output of the call. In deterministic mode
+    it runs in fixed slices of ``chunk`` instructions and host time only
+    bounds the wait (it never decides where the machine stops), so the same
+    inputs at the same points give the same run. Any other stop than the
+    slice limit (a breakpoint, a caught exception, the kernel exiting or
+    halting, ...) before ``text`` appears raises :class:`SerialNotSeen`, an
+    :class:`AssertionError` naming the stop and the end of the output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .machine import Machine, StopKind
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ELF = ROOT / "build" / "rustos.elf"
+BUILD_SCRIPT = ROOT / "scripts" / "build-kernel"
+
+#: The shell's prompt.
+PROMPT = "rustos> "
+#: Instructions per slice of :func:`run_to_serial` in deterministic mode.
+CHUNK = 50_000
+#: Default bound on the instructions :func:`run_to_serial` may execute.
+MAX_INSTRUCTIONS = 100_000_000
+
+_CONTINUE = (StopKind.INSTRUCTION_LIMIT, StopKind.TIME_LIMIT)
+
+
+class SerialNotSeen(AssertionError):
+    """The text waited for did not appear on COM1."""
+
+
+def _tail(text: str, n: int = 1500) -> str:
+    return text[-n:] if len(text) > n else text
+
+
+def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_INSTRUCTIONS,
+                  timeout: float = 60.0, chunk: int = CHUNK) -> str:
+    """Runs ``machine`` until ``text`` appears on COM1; returns what COM1 received meanwhile.
+
+    Raises :class:`SerialNotSeen` when the machine stops for another reason,
+    after ``max_instructions`` (deterministic mode) or after ``timeout`` host
+    seconds.
+    """
+    start = len(machine.serial_output)
+    first = machine.icount
+    deadline = time.monotonic() + timeout
+    while True:
+        output = machine.serial_output[start:]
+        if text in output:
+            return output
+        if time.monotonic() >= deadline:
+            why = f"not within {timeout} s of host time"
+            break
+        if machine.mode == "deterministic":
+            left = max_instructions - (machine.icount - first)
+            if left <= 0:
+                why = f"not within {max_instructions} instructions"
+                break
+            stop = machine.run(max_instructions=min(chunk, left))
+        else:
+            stop = machine.run(timeout=0.05)
+        if stop.kind not in _CONTINUE:
+            if text in machine.serial_output[start:]:
+                return machine.serial_output[start:]
+            why = f"the machine stopped first: {stop.describe()} ({machine.symbolize(stop.rip)})"
+            break
+    raise SerialNotSeen(f"{text!r} did not appear on serial: {why}\n--- serial output of the wait ---\n"
+                        f"{_tail(machine.serial_output[start:])}")
+
+
+def _kernel_path() -> Path:
+    env = os.environ.get("RUSTOS_ELF")
+    return Path(env) if env else DEFAULT_ELF
+
+
+def pytest_configure(config) -> None:
+    """Registers the marker of tests that boot the emulator."""
+    config.addinivalue_line("markers", "emulator: boots the kernel in the rustos-dbg emulator")
+
+
+@pytest.fixture(scope="session")
+def rustos_elf() -> Path:
+    """The kernel ELF ($RUSTOS_ELF or <repo>/build/rustos.elf), built when missing."""
+    path = _kernel_path()
+    if path.exists():
+        return path
+    if not BUILD_SCRIPT.exists():
+        pytest.fail(f"no kernel at {path} and no {BUILD_SCRIPT} to build it", pytrace=False)
+    done = subprocess.run([str(BUILD_SCRIPT)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"scripts/build-kernel failed (status {done.returncode}): {_tail(done.stderr, 800)}", pytrace=False)
+    if not path.exists():
+        pytest.fail(f"scripts/build-kernel ran but {path} still does not exist", pytrace=False)
+    return path
+
+
+@pytest.fixture
+def boot_machine(rustos_elf):
+    """Factory: ``boot_machine(cmdline="", mode="deterministic", **kwargs)`` -> a fresh Machine at its entry."""
+
+    def boot(cmdline: str = "", mode: str = "deterministic", **kwargs) -> Machine:
+        return Machine.boot(rustos_elf, cmdline=cmdline, mode=mode, **kwargs)
+
+    return boot
+
+
+@pytest.fixture
+def rustos_machine(boot_machine) -> Machine:
+    """A fresh deterministic shell-mode machine, run until the prompt is on COM1."""
+    machine = boot_machine()
+    try:
+        run_to_serial(machine, PROMPT)
+    except SerialNotSeen as e:
+        pytest.fail(f"the shell did not start: {e}", pytrace=False)
+    return machine
