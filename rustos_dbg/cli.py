@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .machine import Machine, StopKind
 from .machine.errors import RustosDbgError
+from .repl.registry import CommandError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXIT_BAD_INPUT, EXIT_TRIPLE, EXIT_HALTED, EXIT_TIMEOUT = 2, 3, 4, 124
@@ -62,7 +63,38 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (exit 124)")
     run.add_argument("--fast", action="store_true", help="faster, NOT deterministic: host-clock time, no instruction count")
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
+                     help="serve GDB's remote protocol (default 127.0.0.1:1234); serial on stdout, stdin to COM1")
+    run.add_argument("-S", dest="freeze", action="store_true", help="with --gdb: wait at the kernel entry for gdb")
+    debug = sub.add_parser("debug", help="boot RustOS stopped at its entry and debug it in a REPL",
+                           description="Boot RustOS stopped at its 64-bit entry and inspect it. "
+                                       "With -ex/-x the commands run in order and the program exits.")
+    debug.add_argument("elf", nargs="?", help="kernel ELF (default: build/rustos.elf)")
+    debug.add_argument("--append", default="", metavar="CMDLINE", help="kernel command line")
+    debug.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD", help="run CMD (repeatable), then exit")
+    debug.add_argument("-x", dest="scripts", action="append", default=[], metavar="FILE", help="run the commands in FILE, then exit")
+    debug.add_argument("--json", action="store_true", help="inspector output as JSON")
+    debug.add_argument("--fast", action="store_true", help="faster, NOT deterministic")
+    debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     return top
+
+
+def cmd_debug(args) -> int:
+    """``rustos-dbg debug``: batch (-ex/-x) or interactive."""
+    from .repl.app import read_script, run_batch, run_interactive
+    from .repl.session import Session
+
+    elf = Path(args.elf) if args.elf else default_kernel()
+    machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram, mode="fast" if args.fast else "deterministic")
+    session = Session(machine, json=args.json)
+    lines: list[str] = list(args.ex)
+    for script in args.scripts:
+        lines.extend(read_script(script))
+    if lines:
+        return run_batch(session, lines)
+    if not sys.stdin.isatty():
+        return run_batch(session, sys.stdin.read().splitlines())
+    return run_interactive(session)
 
 
 def _exit_status(stop) -> int:
@@ -162,6 +194,8 @@ def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list) -
 
 def cmd_run(args) -> int:
     """``rustos-dbg run``."""
+    if args.gdb is not None and args.elf is None and Path(args.gdb).is_file():
+        args.elf, args.gdb = args.gdb, "127.0.0.1:1234"  # `--gdb ELF`: the bare option, then the kernel
     elf = Path(args.elf) if args.elf else default_kernel()
     interactive = not args.headless and sys.stdin.isatty() and sys.stdout.isatty()
     serial_buffer: list = []
@@ -174,8 +208,17 @@ def cmd_run(args) -> int:
             if byte == 0x0A:
                 sys.stdout.flush()
 
+    if args.freeze and args.gdb is None:
+        raise UsageError("-S needs --gdb")
+    interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial)
+    if args.gdb is not None:
+        from .gdb import serve_gdb
+
+        stop = serve_gdb(machine, args.gdb, freeze=args.freeze, timeout=args.timeout)
+        sys.stdout.flush()
+        return 0 if stop is None else _exit_status(stop)
     if interactive:
         return run_terminal(machine, args.timeout, serial_buffer)
     return run_headless(machine, args.timeout)
@@ -187,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "debug":
+            return cmd_debug(args)
         raise UsageError(f"unknown command '{args.command}'")
-    except RustosDbgError as e:
+    except (RustosDbgError, CommandError) as e:
         print(f"rustos-dbg: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

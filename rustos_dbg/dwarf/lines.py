@@ -1,0 +1,102 @@
+"""Source lines: the DWARF line table, address -> (file, line), for `step` and `next`.
+
+Contract: :func:`line_table` builds, once per ELF (cached by path, mtime and
+size), a sorted table of the statement rows of every compilation unit;
+``LineTable.lookup(address)`` gives the ``(file, line)`` of the row that
+covers ``address``, or None outside any sequence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Location:
+    """A source location."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class LineTable:
+    """Sorted address ranges, each with its source location."""
+
+    def __init__(self, rows: list[tuple[int, int, Location | None]]) -> None:
+        """``rows``: (start, end, location) with disjoint, sorted ranges."""
+        rows.sort(key=lambda r: r[0])
+        self._starts = [r[0] for r in rows]
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def lookup(self, address: int) -> Location | None:
+        """The location of the instruction at ``address``."""
+        i = bisect.bisect_right(self._starts, address) - 1
+        if i < 0:
+            return None
+        start, end, loc = self._rows[i]
+        return loc if start <= address < end else None
+
+
+def _file_name(lineprog, index: int) -> str:
+    header = lineprog.header
+    version = header["version"]
+    entries = header["file_entry"]
+    entry = entries[index if version >= 5 else index - 1]
+    name = entry.name.decode(errors="replace") if isinstance(entry.name, bytes) else str(entry.name)
+    dirs = header["include_directory"]
+    d = entry.dir_index
+    if d and d < len(dirs) + (0 if version >= 5 else 1):
+        base = dirs[d if version >= 5 else d - 1]
+        base = base.decode(errors="replace") if isinstance(base, bytes) else str(base)
+        return f"{base}/{name}"
+    return name
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: float, size: int) -> LineTable:
+    from elftools.elf.elffile import ELFFile
+
+    rows: list[tuple[int, int, Location | None]] = []
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        if not elf.has_dwarf_info():
+            return LineTable(rows)
+        dwarf = elf.get_dwarf_info()
+        for cu in dwarf.iter_CUs():
+            prog = dwarf.line_program_for_CU(cu)
+            if prog is None:
+                continue
+            names: dict[int, str] = {}
+            prev = None
+            for entry in prog.get_entries():
+                state = entry.state
+                if state is None:
+                    continue
+                if prev is not None and state.address > prev[0]:
+                    rows.append((prev[0], state.address, prev[1]))
+                if state.end_sequence:
+                    prev = None
+                    continue
+                if state.file not in names:
+                    try:
+                        names[state.file] = _file_name(prog, state.file)
+                    except (IndexError, KeyError):
+                        names[state.file] = "?"
+                prev = (state.address, Location(names[state.file], state.line) if state.line else None)
+    return LineTable(rows)
+
+
+def line_table(path: str | Path) -> LineTable:
+    """The line table of the ELF at ``path``."""
+    st = os.stat(path)
+    return _load(str(Path(path).resolve()), st.st_mtime, st.st_size)

@@ -1,0 +1,174 @@
+"""The machine's registers as GDB's register file (see :mod:`.xml` for the layout).
+
+Contract: :class:`RegisterFile` reads register number ``n`` of
+:data:`~.xml.REGISTERS` as little-endian bytes of its size, and writes it
+from such bytes. Values come from the machine's Unicorn engine:
+
+* st0-st7 are the x87 *stack* registers ST(i) = R((TOP + i) mod 8) (the
+  engine's FP0-FP7 are the physical R0-R7), 10 bytes each; ``ftag`` is the
+  full 16-bit tag word (GDB's i387 convention), rebuilt from the engine's
+  empty bits and the register contents;
+* registers the engine cannot read (none on Unicorn 2.1) read as zeros.
+
+Writes are supported for the general-purpose registers, rip, eflags, the
+selectors (loaded through the GDT, as ``mov sreg`` would), the control
+registers, efer and the base MSRs, the x87/SSE registers, and the GDTR/IDTR
+base and limit. A write of the value a register already holds always
+succeeds (so a ``G`` packet may carry read-only registers back); any other
+write to ldtr/tr/tr_base/tr_limit, or one the engine refuses (e.g. a
+selector without a valid descriptor), raises
+:class:`~gdbstub.TargetError`. Control-register and efer writes flush the
+engine's TLB.
+"""
+
+from __future__ import annotations
+
+from unicorn import UcError
+from unicorn import x86_const as X
+
+from gdbstub import Errno, TargetError
+
+from ..machine.engine import flush_tlb
+from .xml import BLOCK_SIZE, REGISTERS
+
+_FP = [getattr(X, f"UC_X86_REG_FP{i}") for i in range(8)]
+_XMM = {f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)}
+_X87 = {"fctrl": X.UC_X86_REG_FPCW, "fstat": X.UC_X86_REG_FPSW, "fiseg": X.UC_X86_REG_FCS,
+        "fioff": X.UC_X86_REG_FIP, "foseg": X.UC_X86_REG_FDS, "fooff": X.UC_X86_REG_FDP,
+        "fop": X.UC_X86_REG_FOP}
+_MACHINE_NAMES = {"rip", "cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base", "k_gs_base",
+                  "cr0", "cr2", "cr3", "cr4", "cr8", "efer", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+                  "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+_TLB_NAMES = {"cr0", "cr3", "cr4", "efer"}
+_TABLE_FIELDS = {"gdtr_base": ("gdtr", 1), "gdtr_limit": ("gdtr", 2), "idtr_base": ("idtr", 1),
+                 "idtr_limit": ("idtr", 2), "ldtr": ("ldtr", 0), "tr": ("tr", 0), "tr_base": ("tr", 1),
+                 "tr_limit": ("tr", 2)}
+_WRITABLE_TABLES = {"gdtr_base", "gdtr_limit", "idtr_base", "idtr_limit"}
+
+
+def _top(uc) -> int:
+    return (uc.reg_read(X.UC_X86_REG_FPSW) >> 11) & 7
+
+
+def _tag_word(uc) -> int:
+    """The full x87 tag word: 0 valid, 1 zero, 2 special, 3 empty, two bits per R(i).
+
+    Unicorn reads FPTAG as one "empty" bit per register, at bit 2*i.
+    """
+    empty_bits = uc.reg_read(X.UC_X86_REG_FPTAG)
+    word = 0
+    for i in range(8):
+        if empty_bits >> (2 * i) & 1:
+            tag = 3
+        else:
+            mantissa, exponent = uc.reg_read(_FP[i])
+            exponent &= 0x7FFF
+            if exponent == 0x7FFF:
+                tag = 2
+            elif exponent == 0:
+                tag = 1 if mantissa == 0 else 2
+            else:
+                tag = 0 if mantissa >> 63 else 2
+        word |= tag << (2 * i)
+    return word
+
+
+class RegisterFile:
+    """GDB's view of ``machine``'s registers, by target-description number."""
+
+    def __init__(self, machine) -> None:
+        """Registers of ``machine`` (a :class:`~rustos_dbg.machine.Machine`)."""
+        self.machine = machine
+        self.uc = machine.uc
+
+    # --- reading -----------------------------------------------------------------
+
+    def value(self, name: str) -> int:
+        """Register ``name`` as an unsigned integer."""
+        uc = self.uc
+        if name in _MACHINE_NAMES:
+            return self.machine.reg(name)
+        if name == "eflags":
+            return self.machine.reg("rflags") & 0xFFFF_FFFF
+        if name.startswith("st"):
+            mantissa, exponent = uc.reg_read(_FP[(_top(uc) + int(name[2:])) & 7])
+            return mantissa | (exponent & 0xFFFF) << 64
+        if name in _X87:
+            return uc.reg_read(_X87[name])
+        if name == "ftag":
+            return _tag_word(uc)
+        if name in _XMM:
+            return uc.reg_read(_XMM[name])
+        if name == "mxcsr":
+            return uc.reg_read(X.UC_X86_REG_MXCSR)
+        if name in _TABLE_FIELDS:
+            table, field = _TABLE_FIELDS[name]
+            return self.machine.reg(table)[field]
+        raise KeyError(name)
+
+    def read(self, regno: int) -> bytes:
+        """Register number ``regno`` as little-endian bytes."""
+        reg = self._reg(regno)
+        try:
+            value = self.value(reg.name)
+        except UcError:
+            value = 0
+        return (value & ((1 << reg.bits) - 1)).to_bytes(reg.size, "little")
+
+    def read_all(self) -> bytes:
+        """Every register, concatenated (the ``g`` packet's block)."""
+        return b"".join(self.read(i) for i in range(len(REGISTERS)))
+
+    # --- writing -------------------------------------------------------------------
+
+    def write(self, regno: int, data: bytes) -> None:
+        """Sets register number ``regno`` from little-endian ``data``."""
+        reg = self._reg(regno)
+        if len(data) != reg.size:
+            raise TargetError(f"{reg.name} takes {reg.size} bytes, not {len(data)}", Errno.EINVAL)
+        value = int.from_bytes(data, "little")
+        try:
+            if value == self.value(reg.name):
+                return
+            self._set(reg.name, value)
+        except UcError as e:
+            raise TargetError(f"cannot set {reg.name} to {value:#x}: {e}") from None
+        if reg.name in _TLB_NAMES:
+            flush_tlb(self.uc)
+
+    def write_all(self, data: bytes) -> None:
+        """Sets every register from a ``G`` packet's block (only changed ones are written)."""
+        if len(data) != BLOCK_SIZE:
+            raise TargetError(f"register block of {len(data)} bytes, expected {BLOCK_SIZE}", Errno.EINVAL)
+        offset = 0
+        for i, reg in enumerate(REGISTERS):
+            self.write(i, data[offset:offset + reg.size])
+            offset += reg.size
+
+    def _set(self, name: str, value: int) -> None:
+        uc = self.uc
+        if name in _MACHINE_NAMES:
+            self.machine.set_reg(name, value)
+        elif name == "eflags":
+            self.machine.set_reg("rflags", value | 0x2)
+        elif name.startswith("st"):
+            uc.reg_write(_FP[(_top(uc) + int(name[2:])) & 7], (value & (2**64 - 1), value >> 64))
+        elif name in _X87:
+            uc.reg_write(_X87[name], value)
+        elif name in _XMM:
+            uc.reg_write(_XMM[name], value)
+        elif name == "mxcsr":
+            uc.reg_write(X.UC_X86_REG_MXCSR, value)
+        elif name in _WRITABLE_TABLES:
+            table, field = _TABLE_FIELDS[name]
+            parts = list(self.machine.reg(table))
+            parts[field] = value
+            self.machine.set_reg(table, tuple(parts))
+        else:
+            raise TargetError(f"{name} is read-only here", Errno.EPERM)
+
+    @staticmethod
+    def _reg(regno: int):
+        if not 0 <= regno < len(REGISTERS):
+            raise TargetError(f"no register number {regno}", Errno.EINVAL)
+        return REGISTERS[regno]

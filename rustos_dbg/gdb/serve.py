@@ -1,0 +1,208 @@
+"""``rustos-dbg run --gdb``: serve the machine to GDB while it runs.
+
+Contract:
+
+* :func:`parse_address` reads ``[HOST:]PORT`` (also ``:PORT``, ``tcp:``
+  prefixed as QEMU writes it, and ``[v6]:PORT``); the host defaults to
+  127.0.0.1, the only address bound unless one is named. Port 0 picks a
+  free port (the printed line tells which).
+* :class:`MachineServer` is a :class:`gdbstub.GdbServer` that tells its
+  target when each GDB connection ends (:meth:`MachineTarget.session_ended`).
+* :class:`Handoff` passes the machine between the free-running loop (the
+  CLI's main thread) and GDB: GDB's first packet stops the machine and
+  owns it until GDB detaches or hangs up, after which it runs on, as with
+  QEMU's gdbstub. ``frozen`` starts with GDB owning it (``-S``): the CPU
+  waits at the kernel entry until GDB resumes it or detaches.
+* :func:`serve_gdb` prints ``rustos-dbg: gdb server on HOST:PORT`` on
+  stderr, runs until the kernel exits (returning that stop), ``timeout``
+  host seconds pass (a TIME_LIMIT stop), or GDB kills the program
+  (``None``). Other final stops (triple fault, HLT for good, reset) are
+  reported on stderr and leave the machine parked for GDB to inspect.
+  Standard input goes to COM1, fed by whichever thread runs the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+from gdbstub import GdbServer
+
+from ..machine import Stop, StopKind
+from ..machine.errors import RustosDbgError
+from .stops import CONTINUE_KINDS
+from .target import MachineTarget
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 1234
+
+
+def parse_address(text: str | None) -> tuple[str, int]:
+    """``(host, port)`` from ``[HOST:]PORT``; a :class:`RustosDbgError` if malformed."""
+    text = (text or "").strip()
+    if text.startswith("tcp:"):
+        text = text[4:]
+    host, port = DEFAULT_HOST, text
+    if text.startswith("["):
+        inner, _, rest = text[1:].partition("]")
+        host, port = inner, rest.lstrip(":")
+    elif ":" in text:
+        host, _, port = text.rpartition(":")
+        host = host or DEFAULT_HOST
+    if not port:
+        port = str(DEFAULT_PORT)
+    if not port.isdigit() or int(port) > 65535 or not host:
+        raise RustosDbgError(f"bad --gdb address '{text}' (expected [HOST:]PORT, e.g. 127.0.0.1:1234)")
+    return host, int(port)
+
+
+class MachineServer(GdbServer):
+    """A GDB server that calls ``target.session_ended()`` after each connection."""
+
+    def serve_one(self):
+        end = super().serve_one()
+        if end is not None:
+            self.target.session_ended()
+        return end
+
+
+class InputPump:
+    """Collects bytes from a binary stream on a daemon thread, for COM1."""
+
+    def __init__(self, stream) -> None:
+        """Reads ``stream`` (e.g. ``sys.stdin``) until its end; a stream with a file
+        descriptor is read with ``os.read``, so the reading thread holds no buffer
+        lock that interpreter shutdown would wait for."""
+        self._lock = threading.Lock()
+        self._pending: list[bytes] = []
+        threading.Thread(target=self._read, args=(stream,), name="rustos-stdin", daemon=True).start()
+
+    def _read(self, stream) -> None:
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        try:
+            while True:
+                if fd is not None:
+                    data = os.read(fd, 4096)
+                else:
+                    data = stream.read1(4096) if hasattr(stream, "read1") else stream.read(1)
+                if not data:
+                    return
+                with self._lock:
+                    self._pending.append(data)
+        except (OSError, ValueError):
+            return
+
+    def drain(self, machine) -> None:
+        """Sends what arrived to COM1 (call from the thread running ``machine``)."""
+        with self._lock:
+            data, self._pending[:] = b"".join(self._pending), []
+        if data:
+            machine.send_serial(data)
+
+
+class Handoff:
+    """Who runs the machine: the free-running loop, or GDB (thread-safe)."""
+
+    def __init__(self, machine, frozen: bool = False) -> None:
+        """``frozen``: GDB owns the machine from the start (``-S``)."""
+        self.machine = machine
+        self._cond = threading.Condition()
+        self._wanted = False
+        self.owned = frozen
+        self.killed = False
+
+    def acquire(self) -> None:
+        """(GDB) Stops the free-running machine and takes it; blocks until then."""
+        with self._cond:
+            self._wanted = True
+            while not self.owned and not self.killed:
+                self.machine.interrupt()
+                self._cond.wait(0.1)
+
+    def release(self) -> None:
+        """(GDB) Hands the machine back to the free-running loop."""
+        with self._cond:
+            self._wanted = self.owned = False
+            self._cond.notify_all()
+
+    def kill(self) -> None:
+        """(GDB) The program was killed: the loop ends."""
+        with self._cond:
+            self.killed = True
+            self._cond.notify_all()
+
+    def wait_while_owned(self) -> bool:
+        """(Loop) Grants a pending request; True if GDB owns the machine (after a short wait)."""
+        with self._cond:
+            if self._wanted and not self.owned:
+                self.owned = True
+                self._cond.notify_all()
+            if self.owned and not self.killed:
+                self._cond.wait(0.1)
+                return True
+            return False
+
+
+def _say(text: str) -> None:
+    print(f"rustos-dbg: {text}", file=sys.stderr, flush=True)
+
+
+def serve_gdb(machine, address: str | None, freeze: bool = False, timeout: float | None = None,
+              stdin=None) -> Stop | None:
+    """Serves ``machine`` to GDB on ``address`` while it runs; see the module for the contract.
+
+    ``stdin``: a stream for COM1 (default ``sys.stdin`` when it exists).
+    """
+    host, port = parse_address(address)
+    if stdin is None and sys.stdin is not None:
+        stdin = sys.stdin
+    pump = InputPump(stdin) if stdin is not None else None
+    gate = Handoff(machine, frozen=freeze)
+    target = MachineTarget(machine, gate=gate, notify=_say,
+                           on_slice=(lambda: pump.drain(machine)) if pump is not None else None)
+    server = MachineServer(target, host=host, port=port)
+    try:
+        bound = server.listen()
+    except OSError as e:
+        raise RustosDbgError(f"cannot listen on {host}:{port} for gdb: {e.strerror or e}") from None
+    _say(f"gdb server on {bound[0]}:{bound[1]}")
+    server.start()
+    try:
+        return _loop(machine, gate, target, pump, timeout)
+    finally:
+        server.close()
+
+
+def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None, timeout: float | None) -> Stop | None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    parked: Stop | None = None
+    while True:
+        if gate.killed:
+            return None
+        if deadline is not None and time.monotonic() >= deadline:
+            _say(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
+            return Stop(StopKind.TIME_LIMIT, machine.reg("rip"), machine.icount)
+        if gate.wait_while_owned():
+            parked = None  # GDB may have moved it on
+            continue
+        if target.exited is not None:
+            return target.exited
+        if pump is not None:
+            pump.drain(machine)
+        if parked is not None:
+            time.sleep(0.05)
+            continue
+        stop = machine.run(timeout=0.05)
+        if stop.kind in CONTINUE_KINDS or stop.kind is StopKind.INTERRUPTED:
+            continue
+        if stop.kind is StopKind.KERNEL_EXIT:
+            return stop
+        _say(f"{stop.describe()} ({machine.symbolize(stop.rip)}); the machine waits for gdb")
+        for entry in stop.chain:
+            print(f"  {entry}", file=sys.stderr)
+        parked = stop

@@ -1,0 +1,110 @@
+"""How the machine's stops are told to GDB (``Stop`` -> gdbstub stop reason).
+
+Contract: :func:`stop_reason` maps one :class:`~rustos_dbg.machine.Stop`
+to the stop reason a ``run`` returns, or ``None`` for the stops that only
+end a time slice (TIME_LIMIT, INSTRUCTION_LIMIT: the caller keeps running).
+
+=================  ==========================================================
+machine stop       reported to GDB
+=================  ==========================================================
+BREAKPOINT         ``swbreak`` or ``hwbreak`` (whichever Z packet set it;
+                   SIGTRAP if GDB set none there); a step that lands on a
+                   breakpoint is a completed step
+WATCHPOINT         ``watch``/``rwatch``/``awatch`` with the watchpoint's
+                   start address (after the accessing instruction)
+STEP               a completed step (SIGTRAP)
+INTERRUPTED        SIGINT
+KERNEL_EXIT        ``W`` with QEMU's exit status byte (``(code << 1) | 1``,
+                   e.g. 33: GDB prints "exited with code 041"); QEMU 7.2's
+                   gdbstub only drops the connection when the VM exits
+EXCEPTION          a signal by vector (:data:`VECTOR_SIGNALS`), the machine
+                   stopped at the handler with the frame pushed
+TRIPLE_FAULT       SIGSEGV, *not* an exit: the machine stays inspectable
+                   (QEMU would reset or, with -no-reboot, quit)
+HALTED, RESET      SIGTRAP, with a note: the CPU halted for good / the
+                   guest asked for a reset (the machine is left as it was)
+ERROR              SIGABRT, with a note: the emulator could not go on
+=================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from gdbstub import (DoneStep, Exited, HwBreak, Signal, SignalStop, StopReason, SwBreak, Watch,
+                     WatchKind)
+
+from ..machine import Stop, StopKind
+
+#: GDB signal reported for a caught exception vector (others: SIGTRAP).
+VECTOR_SIGNALS = {
+    0: Signal.SIGFPE,     # #DE
+    1: Signal.SIGTRAP,    # #DB
+    2: Signal.SIGINT,     # NMI
+    3: Signal.SIGTRAP,    # #BP
+    4: Signal.SIGSEGV,    # #OF
+    5: Signal.SIGSEGV,    # #BR
+    6: Signal.SIGILL,     # #UD
+    7: Signal.SIGFPE,     # #NM
+    8: Signal.SIGSEGV,    # #DF
+    10: Signal.SIGSEGV,   # #TS
+    11: Signal.SIGSEGV,   # #NP
+    12: Signal.SIGSEGV,   # #SS
+    13: Signal.SIGSEGV,   # #GP
+    14: Signal.SIGSEGV,   # #PF
+    16: Signal.SIGFPE,    # #MF
+    17: Signal.SIGBUS,    # #AC
+    18: Signal.SIGBUS,    # #MC
+    19: Signal.SIGFPE,    # #XM
+}
+
+_ACCESS = {"write": WatchKind.WRITE, "read": WatchKind.READ, "access": WatchKind.ACCESS}
+
+#: Stops that only end a slice of a longer run.
+CONTINUE_KINDS = frozenset({StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT})
+
+
+def signal_for_vector(vector: int) -> int:
+    """The GDB signal for an exception ``vector``."""
+    return VECTOR_SIGNALS.get(vector, Signal.SIGTRAP)
+
+
+def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> StopReason | None:
+    """The stop reason for ``stop`` (``None``: keep running).
+
+    :param stepping: the run was a single step.
+    :param sw: addresses of GDB's software breakpoints (Z0).
+    :param hw: addresses of GDB's hardware breakpoints (Z1).
+    """
+    kind = stop.kind
+    if kind in CONTINUE_KINDS:
+        return DoneStep() if stepping else None
+    if kind is StopKind.STEP:
+        return DoneStep()
+    if kind is StopKind.BREAKPOINT:
+        if stepping:
+            return DoneStep()
+        if stop.address in sw:
+            return SwBreak()
+        if stop.address in hw:
+            return HwBreak()
+        return SignalStop(Signal.SIGTRAP)
+    if kind is StopKind.WATCHPOINT:
+        return Watch(_ACCESS.get(stop.access or "write", WatchKind.WRITE), stop.address or 0)
+    if kind is StopKind.INTERRUPTED:
+        return SignalStop(Signal.SIGINT)
+    if kind is StopKind.KERNEL_EXIT:
+        return Exited((stop.exit_code or 0) & 0xFF)
+    if kind is StopKind.EXCEPTION:
+        return SignalStop(signal_for_vector(stop.vector if stop.vector is not None else -1))
+    if kind is StopKind.TRIPLE_FAULT:
+        return SignalStop(Signal.SIGSEGV)
+    if kind is StopKind.ERROR:
+        return SignalStop(Signal.SIGABRT)
+    return SignalStop(Signal.SIGTRAP)  # HALTED, RESET
+
+
+def note(stop: Stop) -> str | None:
+    """A line worth telling the user for stops GDB shows only as a signal."""
+    if stop.kind in (StopKind.TRIPLE_FAULT, StopKind.HALTED, StopKind.RESET, StopKind.ERROR,
+                     StopKind.EXCEPTION):
+        return stop.describe()
+    return None

@@ -1,0 +1,170 @@
+"""Inspector commands: each reads through the machine (a GuestReader), builds
+the inspector's model, and returns its text view, or JSON with ``--json``."""
+
+from __future__ import annotations
+
+import re
+
+from ...inspect import hw
+from ...inspect.hw import bt, cregs, devices, dis, faults, gdt, idt, maps, memdump, pagewalk, regs, tss
+from ..expr import parse_address, parse_int
+from ..registry import CommandError, command
+
+
+def _show(session, model, view) -> str:
+    if session.json:
+        return hw.to_json(model)
+    return view(model)
+
+
+@command("idt", usage="idt [VECTOR]", help="the IDT: present, type, DPL, IST, selector, handler and its symbol", group="inspect")
+def cmd_idt(session, args):
+    m = session.machine
+    vector = parse_int(args) if args else None
+    if vector is not None and not 0 <= vector <= 255:
+        raise CommandError(f"vector {vector} is out of range (0-255)")
+    table = idt.read_idt(m, vector=vector, symbolize=m.symbolize)
+    if vector is not None:
+        return _show(session, table.entry(vector), idt.format_entry)
+    return _show(session, table, idt.format_idt)
+
+
+@command("gdt", usage="gdt", help="the GDT's descriptors, marking the TSS that TR selects", group="inspect")
+def cmd_gdt(session, args):
+    return _show(session, gdt.read_gdt(session.machine), gdt.format_gdt)
+
+
+@command("tss", usage="tss", help="the TSS: RSP0-2 and IST1-7 with their stacks, depth in use and guard pages", group="inspect")
+def cmd_tss(session, args):
+    m = session.machine
+    return _show(session, tss.read_tss(m, symbols=m.symbols), tss.format_tss)
+
+
+@command("walk", usage="walk VADDR [user]", help="the page walk of an address: entries, flags, permissions, or the #PF it raises", group="inspect")
+def cmd_walk(session, args):
+    words = session.split(args)
+    if not words:
+        raise CommandError("usage: walk VADDR [user]")
+    m = session.machine
+    address = parse_address(words[0], m)
+    report = pagewalk.walk_address(m, address, user="user" in words[1:], symbolize=m.symbolize)
+    return _show(session, report, pagewalk.format_walk)
+
+
+@command("maps", usage="maps", help="every mapped range with R/W/X/U/G and what it is", group="inspect")
+def cmd_maps(session, args):
+    m = session.machine
+    sections = maps.kernel_sections(m.image.path)
+    return _show(session, maps.read_maps(m, sections=sections, symbols=m.symbols), maps.format_maps)
+
+
+@command("regs", usage="regs", help="general-purpose registers, rip and rflags", group="inspect")
+def cmd_regs(session, args):
+    m = session.machine
+    return _show(session, regs.read_regs(m, symbolize=m.symbolize), regs.format_regs)
+
+
+@command("sregs", usage="sregs", help="segment registers, GDTR/IDTR/TR/LDTR, fs_base/gs_base", group="inspect")
+def cmd_sregs(session, args):
+    return _show(session, regs.read_sregs(session.machine), regs.format_sregs)
+
+
+@command("cregs", usage="cregs", help="CR0, CR2, CR3, CR4, CR8, EFER and RFLAGS decoded bit by bit", group="inspect")
+def cmd_cregs(session, args):
+    m = session.machine
+    return _show(session, cregs.read_cregs(m, symbolize=m.symbolize), cregs.format_cregs)
+
+
+_X_FORMAT = re.compile(r"^/(\d*)([bhwg]?)x?$")
+_UNITS = {"b": 1, "h": 2, "w": 4, "g": 8, "": 8}
+
+
+@command("x", usage="x[/NU] [-p] ADDRESS", help="dump memory (virtual, or physical with -p); N units of b/h/w/g", group="inspect")
+def cmd_x(session, args):
+    m = session.machine
+    fmt = ""
+    if args.startswith("/"):
+        fmt, _, args = args.partition(" ")
+    match = _X_FORMAT.match(fmt) if fmt else None
+    if fmt and not match:
+        raise CommandError(f"bad format '{fmt}' (e.g. x/8gx ADDRESS)")
+    count = int(match.group(1)) if match and match.group(1) else 8
+    unit = _UNITS[match.group(2)] if match else 8
+    words = session.split(args)
+    physical = "-p" in words
+    words = [w for w in words if w != "-p"]
+    if not words:
+        raise CommandError("usage: x[/NU] [-p] ADDRESS")
+    address = parse_address(" ".join(words), m)
+    dump = memdump.read_memory(m, address, count, unit=unit, physical=physical, symbolize=m.symbolize)
+    if dump.error and not dump.lines:
+        raise CommandError(dump.error)
+    return _show(session, dump, memdump.format_dump)
+
+
+@command("dis", usage="dis [ADDRESS] [N]", help="disassemble N instructions (default: 10 at rip), symbolized", group="inspect")
+def cmd_dis(session, args):
+    m = session.machine
+    words = session.split(args)
+    address = parse_address(words[0], m) if words else m.reg("rip")
+    count = parse_int(words[1]) if len(words) > 1 else 10
+    listing = dis.disassemble(m, address, count, symbolize=m.symbolize, rip=m.reg("rip"))
+    if listing.error and not listing.instructions:
+        raise CommandError(listing.error)
+    return _show(session, listing, dis.format_disassembly)
+
+
+@command("bt", aliases=("backtrace",), usage="bt", help="backtrace by frame pointers, across interrupt frames", group="inspect")
+def cmd_bt(session, args):
+    m = session.machine
+    return _show(session, bt.backtrace(m, symbols=m.symbols, symbolize=m.symbolize), bt.format_backtrace)
+
+
+@command("faults", usage="faults [N] [all]", help="the exception log, decoded (last N; 'all' includes IRQs)", group="inspect")
+def cmd_faults(session, args):
+    m = session.machine
+    words = session.split(args)
+    last = next((parse_int(w) for w in words if w != "all"), None)
+    log = faults.decode_faults(m.exception_log, symbolize=m.symbolize, include_external="all" in words, last=last)
+    return _show(session, log, faults.format_faults)
+
+
+@command("devices", usage="devices", help="PIC, PIT, UART and keyboard controller state", group="inspect")
+def cmd_devices(session, args):
+    report = devices.decode_devices(devices.snapshot_devices(session.machine.devices))
+    return _show(session, report, devices.format_devices)
+
+
+def _kernel(session, reader_fn, view_fn):
+    from ...inspect.kernel.common import to_json
+
+    model = reader_fn(session.machine)
+    return to_json(model) if session.json else view_fn(model)
+
+
+@command("heap", usage="heap", help="the kernel heap: free lists, fallback holes, totals, consistency check", group="kernel")
+def cmd_heap(session, args):
+    from ...inspect.kernel.heap import heap_view, read_heap
+
+    return _kernel(session, read_heap, heap_view)
+
+
+@command("tasks", usage="tasks", help="executor tasks (state, queued, future type, wakes) and the ready queue", group="kernel")
+def cmd_tasks(session, args):
+    from ...inspect.kernel.tasks import read_tasks, tasks_view
+
+    return _kernel(session, read_tasks, tasks_view)
+
+
+@command("frames", usage="frames", help="the physical frame allocator and its bitmap", group="kernel")
+def cmd_frames(session, args):
+    from ...inspect.kernel.frames import frames_view, read_frames
+
+    return _kernel(session, read_frames, frames_view)
+
+
+@command("bootinfo", usage="bootinfo", help="the boot information: command line and memory map", group="kernel")
+def cmd_bootinfo(session, args):
+    from ...inspect.kernel.bootinfo import bootinfo_view, read_bootinfo
+
+    return _kernel(session, read_bootinfo, bootinfo_view)

@@ -1,0 +1,62 @@
+"""Commands about commands and symbols: help, sym, info, json."""
+
+from __future__ import annotations
+
+from ..expr import parse_address
+from ..registry import CommandError, command
+
+GROUPS = (("control", "execution"), ("guest", "the guest's devices"), ("inspect", "hardware inspectors"),
+          ("kernel", "kernel inspectors"), ("general", "general"))
+
+
+@command("help", aliases=("h", "?"), usage="help [COMMAND]", help="list the commands, or explain one")
+def cmd_help(session, args):
+    reg = session.registry
+    if args:
+        cmd = reg.find(args.split()[0])
+        if cmd is None:
+            raise CommandError(f"unknown command '{args.split()[0]}'")
+        aliases = f" (aliases: {', '.join(cmd.aliases)})" if cmd.aliases else ""
+        return f"usage: {cmd.usage}{aliases}\n{cmd.help}"
+    lines = []
+    for group, title in GROUPS:
+        cmds = [c for c in reg.commands() if c.group == group]
+        if cmds:
+            lines.append(f"{title}:")
+            lines.extend(f"  {c.usage:<34} {c.help}" for c in cmds)
+    return "\n".join(lines)
+
+
+@command("sym", usage="sym NAME|ADDRESS", help="a symbol's address and size, or the symbol at an address")
+def cmd_sym(session, args):
+    m = session.machine
+    if not args:
+        raise CommandError("usage: sym NAME|ADDRESS")
+    if args[0].isdigit() or args.startswith("$"):
+        address = parse_address(args, m)
+        return f"{address:#x} is {m.symbolize(address)}"
+    sym = m.symbols.find(args)
+    if sym is None:
+        raise CommandError(f"no symbol named '{args}'")
+    return f"{sym.name} at {sym.address:#x}, {sym.size} bytes ({sym.kind})"
+
+
+@command("info", usage="info breakpoints|watchpoints|catch", help="list breakpoints, watchpoints or caught vectors")
+def cmd_info(session, args):
+    m = session.machine
+    what = args.split()[0] if args else ""
+    if what.startswith("b"):
+        return "\n".join(f"{a:#x} <{m.symbolize(a)}>" for a in m.breakpoints.addresses()) or "no breakpoints"
+    if what.startswith("w"):
+        return "\n".join(f"{k.name.lower():6} {a:#x} ({n} bytes) <{m.symbolize(a)}>" for a, n, k in m.watchpoints.list()) or "no watchpoints"
+    if what.startswith("c"):
+        return "catching: " + (", ".join(str(v) for v in sorted(m.catch)) or "nothing")
+    raise CommandError("usage: info breakpoints|watchpoints|catch")
+
+
+@command("json", usage="json on|off", help="inspector output as JSON (on) or text (off)")
+def cmd_json(session, args):
+    if args not in ("on", "off"):
+        raise CommandError("usage: json on|off")
+    session.json = args == "on"
+    return f"json output {args}"

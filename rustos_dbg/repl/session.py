@@ -1,0 +1,56 @@
+"""A debugging session: one machine, the command registry, and stop reports.
+
+Contract: ``Session(machine).execute(line)`` runs one command line and returns
+its text; errors (the user's or the guest's) raise ``CommandError`` with one
+line, and the session stays usable. ``json=True`` makes inspectors return
+JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
+``monitor`` all go through :meth:`execute`.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from ..machine.errors import RustosDbgError
+from .registry import REGISTRY, CommandError
+
+
+class Session:
+    """Commands over one machine."""
+
+    def __init__(self, machine, json: bool = False) -> None:
+        """A session on ``machine``; ``json`` selects JSON output for inspectors."""
+        from . import commands  # noqa: F401  (registers the commands)
+
+        self.machine = machine
+        self.json = json
+        self.registry = REGISTRY
+        self.last_stop = None
+
+    def execute(self, line: str) -> str:
+        """Runs one command line; returns its output text."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return ""
+        word, _, args = line.partition(" ")
+        if "/" in word[1:]:  # gdb style: x/8gx ADDRESS
+            word, slash, fmt = word.partition("/")
+            args = f"{slash}{fmt} {args}".strip()
+        cmd = self.registry.find(word)
+        if cmd is None:
+            raise CommandError(f"unknown command '{word}' (try 'help')")
+        try:
+            return cmd.func(self, args.strip()) or ""
+        except CommandError:
+            raise
+        except RustosDbgError as e:
+            raise CommandError(str(e)) from None
+        except (ValueError, KeyError) as e:
+            raise CommandError(f"{word}: {e}") from None
+
+    def split(self, args: str) -> list[str]:
+        """Splits arguments like a shell (quotes allowed)."""
+        try:
+            return shlex.split(args)
+        except ValueError as e:
+            raise CommandError(f"bad quoting: {e}") from None
