@@ -1,0 +1,184 @@
+"""The run loop of a :class:`~.machine.Machine`: slices, interrupts between
+them, HLT skipping, stops.
+
+Contract: ``run`` executes the guest until a :class:`~.stops.Stop`. Between
+slices the devices are ticked to the virtual time and a pending PIC interrupt
+is delivered when RFLAGS.IF is set (not in an STI shadow); a HLT skips virtual
+time to the next device event, or is "halted for good" with IF clear. Slices
+end synchronously: at an instruction budget (deterministic mode) or a block
+budget (fast mode), never by an asynchronous stop.
+"""
+
+from __future__ import annotations
+
+import time
+
+from unicorn import UcError
+
+from .delivery import Source
+from .stops import Stop, StopKind
+
+NS_PER_INSTRUCTION = 1
+MAX_SLICE = 200_000
+FAST_SLICE_BLOCKS = 20_000
+_UNTIL = 0x8000_0000_0000_0000  # non-canonical: never reached
+_IF = 1 << 9
+
+
+class Execution:
+    """Mixin of :class:`~.machine.Machine`: running the guest."""
+
+    def _service_interrupts(self) -> None:
+        """Ticks the devices and delivers a pending PIC interrupt if IF allows."""
+        self.devices.bus.tick(self.now_ns())
+        if not self.reg("rflags") & _IF or not self.devices.pic.pending():
+            return
+        rip = self.reg("rip")
+        if not self._halted and self._after_sti(rip):
+            return  # the STI shadow: one more instruction first
+        vector = self.devices.pic.acknowledge()
+        self._halted = False
+        self._deliver(vector, Source.EXTERNAL, None, rip)
+
+    def _after_sti(self, rip: int) -> bool:
+        try:
+            return self.memory.read_linear(rip - 1, 1) == b"\xfb"
+        except Exception:
+            return False
+
+    def _emulate(self, budget: int) -> None:
+        """Runs up to ``budget`` instructions (deterministic) or nanoseconds (fast)."""
+        rip = self.reg("rip")
+        self.breakpoints.resume_at(rip)
+        # A stop at an instruction-count limit leaves QEMU's old_exception set,
+        # which would turn the next fault into a bogus #DF or triple fault.
+        self._fields.clear_old_exception(self.uc)
+        if self.counter is not None:
+            self.counter.limit = self.counter.count + budget
+            try:
+                self.uc.emu_start(rip, _UNTIL)
+            except UcError as e:
+                self._error(e)
+            if self._watch_hit is not None:
+                self._take_watch()
+                return
+            # Ending before the limit without a stop of ours means HLT. (A HLT that is
+            # exactly the last instruction of a slice is not seen: it then acts as a
+            # NOP, which is harmless, as idle loops halt again; never the reverse.)
+            if self._pending is None and not self._interrupt.is_set() and self.counter.count < self.counter.limit:
+                self._halted = True
+            return
+        self._fast_started = time.monotonic_ns()
+        if self._stopper is not None:
+            self._stopper.limit = 2**64 - 1
+        self._blocks.limit = self._blocks.count + FAST_SLICE_BLOCKS
+        try:
+            self.uc.emu_start(rip, _UNTIL)
+        except UcError as e:
+            self._error(e)
+        finally:
+            self._fast_ns += time.monotonic_ns() - self._fast_started
+            self._fast_started = None
+        if self._watch_hit is not None:
+            self._take_watch()
+            return
+        if self._pending is None and not self._interrupt.is_set() and self._blocks.count < self._blocks.limit:
+            self._halted = True
+
+    def _error(self, error: UcError) -> None:
+        if self._pending is None:
+            rip = self.reg("rip")
+            self._pending = Stop(StopKind.ERROR, rip, self.icount,
+                                 message=f"{error} at {self.symbolize(rip)}")
+
+    def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None,
+            stop_when=None) -> Stop:
+        """Runs until a stop: ``until`` (address or symbol) is reached, the
+        kernel exits, a breakpoint, watchpoint or caught exception, a triple
+        fault, halting for good, ``max_instructions`` executed, ``timeout``
+        host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
+        true (checked between slices; the stop kind is then INTERRUPTED)."""
+        target = self.resolve(until) if until is not None else None
+        if target is not None:
+            self.breakpoints.add_temporary(target)
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        start = self.icount
+        steps = 0
+        self._interrupt.clear()
+        try:
+            while True:
+                if self._pending is None:
+                    self._service_interrupts()
+                stop = self._take_stop()
+                if stop is not None:
+                    return stop
+                if max_instructions is not None and self.counter is None and steps >= max_instructions:
+                    return Stop(StopKind.INSTRUCTION_LIMIT, self.reg("rip"), self.icount)
+                left = None if max_instructions is None else max_instructions - (self.icount - start)
+                if left is not None and left <= 0 and self.counter is not None:
+                    return Stop(StopKind.INSTRUCTION_LIMIT, self.reg("rip"), self.icount)
+                if deadline is not None and time.monotonic() >= deadline:
+                    return Stop(StopKind.TIME_LIMIT, self.reg("rip"), self.icount)
+                if stop_when is not None and stop_when():
+                    return Stop(StopKind.INTERRUPTED, self.reg("rip"), self.icount, message="condition met")
+                if self._halted:
+                    stop = self._idle()
+                    if stop is not None:
+                        return stop
+                    continue
+                budget = self._slice(left)
+                self._emulate(budget)
+                steps += 1
+        finally:
+            if target is not None:
+                self.breakpoints.remove_temporary(target)
+
+    def _take_stop(self) -> Stop | None:
+        if self._pending is not None:
+            stop, self._pending = self._pending, None
+            return stop
+        if self._interrupt.is_set():
+            self._interrupt.clear()
+            return Stop(StopKind.INTERRUPTED, self.reg("rip"), self.icount)
+        return None
+
+    def _slice(self, left: int | None) -> int:
+        now = self.now_ns()
+        event = self.devices.bus.next_event(now)
+        budget = MAX_SLICE if event is None else max(1, (event - now) // NS_PER_INSTRUCTION)
+        budget = min(budget, MAX_SLICE)
+        if self.counter is None:
+            return budget * NS_PER_INSTRUCTION
+        return budget if left is None else min(budget, left)
+
+    def _idle(self) -> Stop | None:
+        """The CPU is halted: skip to the next device event, or report halting for good."""
+        if not self.reg("rflags") & _IF:
+            return Stop(StopKind.HALTED, self.reg("rip"), self.icount, message="HLT with interrupts disabled")
+        now = self.now_ns()
+        event = self.devices.bus.next_event(now)
+        if event is None:
+            return Stop(StopKind.HALTED, self.reg("rip"), self.icount, message="HLT and no device event to come")
+        if self.counter is None:
+            time.sleep(min(max(event - now, 0), 1_000_000) / 1e9)
+            if self.now_ns() < event:
+                self._idle_ns += event - self.now_ns()
+        elif event > now:
+            self._idle_ns += event - now
+        return None
+
+    def step(self) -> Stop:
+        """Executes one instruction (delivering a pending interrupt first)."""
+        stop = self.run(max_instructions=1)
+        if stop.kind is StopKind.INSTRUCTION_LIMIT:
+            return Stop(StopKind.STEP, stop.rip, stop.icount)
+        return stop
+
+    def run_until_serial(self, text: str, timeout: float = 60.0, max_instructions: int | None = None) -> Stop | None:
+        """Runs until COM1 output gains ``text`` (after what it held before); returns
+        None on success, else the stop that came first."""
+        start = len(self._serial)
+        needle = text.encode()
+        found = lambda: needle in self._serial[start:]
+        stop = self.run(max_instructions=max_instructions, timeout=timeout, stop_when=found)
+        return None if found() else stop
