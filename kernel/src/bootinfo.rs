@@ -152,12 +152,12 @@ pub fn regions() -> &'static [MemRegion] {
 
 /// The name of a region type.
 pub fn kind_name(kind: u32) -> &'static str {
-    match kind {
-        1 => "usable",
-        2 => "reserved",
-        3 => "ACPI",
-        4 => "ACPI NVS",
-        5 => "unusable",
-        _ => "unknown",
-    }
+    const KINDS: [(RegionKind, &str); 5] = [
+        (RegionKind::Ram, "usable"),
+        (RegionKind::Reserved, "reserved"),
+        (RegionKind::Acpi, "ACPI"),
+        (RegionKind::Nvs, "ACPI NVS"),
+        (RegionKind::Unusable, "unusable"),
+    ];
+    KINDS.iter().find(|(k, _)| *k as u32 == kind).map_or("unknown", |(_, name)| name)
 }

@@ -7,6 +7,7 @@
 use core::sync::atomic::{AtomicU8, Ordering};
 
 /// Log levels, most verbose first.
+#[allow(dead_code)] // the full set of levels is the logger's API; not all are used yet
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Level {
@@ -27,6 +28,7 @@ impl Level {
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
 
 /// Drops log lines below `level` from now on.
+#[allow(dead_code)]
 pub fn set_level(level: Level) {
     LEVEL.store(level as u8, Ordering::Relaxed);
 }

@@ -41,6 +41,7 @@ impl<T> IrqMutex<T> {
     ///
     /// # Safety
     /// Only for the panic and fault paths, where the holder never runs again.
+    #[allow(dead_code)]
     pub unsafe fn force_unlock(&self) {
         self.locked.store(false, Ordering::Release);
     }

@@ -11,6 +11,7 @@ pub enum GateKind {
     /// Interrupt gate: clears IF on entry.
     Interrupt = 0xE,
     /// Trap gate: leaves IF alone.
+    #[allow(dead_code)]
     Trap = 0xF,
 }
 

@@ -19,7 +19,6 @@ pub const PAGE_SIZE: u64 = 4096;
 
 extern "C" {
     static __boot_start: u8;
-    static __kernel_start: u8;
     static __text_start: u8;
     static __text_end: u8;
     static __rodata_start: u8;
@@ -56,12 +55,6 @@ pub fn kernel_phys_start() -> u64 {
 pub fn kernel_phys_end() -> u64 {
     // SAFETY: address only.
     unsafe { sym(&__kernel_end) - KERNEL_BASE }
-}
-
-/// Virtual start of the higher-half image.
-pub fn kernel_virt_start() -> u64 {
-    // SAFETY: address only.
-    unsafe { sym(&__kernel_start) }
 }
 
 /// Builds the frame allocator and the kernel's own page tables, and switches to them.

@@ -67,7 +67,8 @@ pub fn unmap(virt: u64) -> Option<u64> {
     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
     // SAFETY: the caller no longer uses the page.
     let (frame, flush) = unsafe { mapper_for(active_pml4()).unmap(page).ok()? };
-    flush.flush();
+    flush.ignore();
+    invlpg(virt);
     Some(frame.start_address().as_u64())
 }
 
