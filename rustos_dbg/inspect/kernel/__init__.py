@@ -1,12 +1,18 @@
-"""Inspectors of RustOS's own data structures, decoded through the kernel's DWARF.
+"""Inspectors of RustOS's own data structures, decoded with their layouts and the kernel's DWARF.
 
 Each inspector has three stages: ``read_*(reader, dwarf=None)`` reads guest
 memory through a :class:`~rustos_dbg.inspect.reader.GuestReader` and the
 DWARF of the kernel ELF (``dwarf``: a ``rustos_dbg.dwarf.DebugInfo``, an ELF
 path, or None for ``$RUSTOS_ELF`` / ``build/rustos.elf``) and returns a model
 of frozen dataclasses; ``*_view(model)`` returns compact text; ``to_json(model)``
-returns a JSON string. No offsets are hard-coded: every field is found by
-name in the DWARF.
+returns a JSON string. The kernel's own ``#[repr(C)]`` structures are parsed
+from one read of their static with the ``construct`` layouts of
+:mod:`rustos_dbg.structs.kernel` (docs/kernel-structures.md), each checked
+field by field against the DWARF first; the DWARF gives each static's address,
+the ``IrqMutex<T>`` data offset, the executor's table and queue sizes, and
+everything the kernel takes from crates (the heap's ``linked_list_allocator``
+fallback, found by member name) or the compiler (vtables). No other offsets
+are written by hand.
 
 * :mod:`.heap` - ``RUSTOS_HEAP``: stats, free lists, fallback holes, consistency check;
 * :mod:`.tasks` - ``RUSTOS_EXECUTOR``: tasks, their futures' types, the ready queue;
@@ -15,7 +21,8 @@ name in the DWARF.
 
 Inconsistent guest data never raises: it is reported as
 :class:`~.common.Problem`\\ s in the model. Only an unreadable root static
-raises ``GuestMemoryError``.
+raises ``GuestMemoryError``, and only a kernel whose structures no longer
+match those layouts raises ``DwarfError``.
 """
 
 from .bootinfo import BootInfo, Region, bootinfo_view, read_bootinfo

@@ -1,25 +1,28 @@
 """The boot information (``RUSTOS_BOOT_INFO``): command line, memory map, offsets.
 
-Contract: :func:`read_bootinfo` (reader, dwarf) decodes ``BootInfo`` through
-DWARF (docs/kernel-structures.md §4) into a frozen :class:`BootInfo`: the
-command line (``cmdline_len`` bytes, UTF-8 with replacement), the first
-``region_count`` :class:`Region`\\ s, ``start_info_phys``, ``phys_offset``,
-``kernel_base``, ``kernel_phys_start``/``end``. ``problems`` notes a bad magic or
-version, counts beyond the arrays (then clamped), and an uninitialised
-structure (``start_info_phys`` 0: ``bootinfo::init`` has not run). Only an
-unreadable ``RUSTOS_BOOT_INFO`` raises. Views: :func:`bootinfo_view` and :func:`to_json`.
+Contract: :func:`read_bootinfo` (reader, dwarf) finds ``RUSTOS_BOOT_INFO``
+through DWARF, reads it once and parses its bytes with the ``BootInfo`` layout
+(:mod:`rustos_dbg.structs.kernel`, docs/kernel-structures.md §4) into a frozen
+:class:`BootInfo`: the command line (``cmdline_len`` bytes, UTF-8 with
+replacement), the first ``region_count`` :class:`Region`\\ s,
+``start_info_phys``, ``phys_offset``, ``kernel_base``,
+``kernel_phys_start``/``end``. ``problems`` notes a bad magic or version,
+counts beyond the arrays (then clamped), and an uninitialised structure
+(``start_info_phys`` 0: ``bootinfo::init`` has not run). Only an unreadable
+``RUSTOS_BOOT_INFO`` raises. Views: :func:`bootinfo_view` and :func:`to_json`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .common import Problem, debug_info, magic_problem, static, to_json
+from ...structs import kernel as layouts
+from .common import Problem, debug_info, kernel_part, magic_problem, static, to_json
 
 __all__ = ["Region", "BootInfo", "read_bootinfo", "bootinfo_view", "to_json", "KIND_NAMES"]
 
 #: Names the kernel's `info` command gives the region types (bootinfo::kind_name).
-KIND_NAMES = {1: "usable", 2: "reserved", 3: "ACPI", 4: "ACPI NVS", 5: "unusable"}
+KIND_NAMES = {int(kind): name for kind, name in layouts.REGION_KIND_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -70,21 +73,21 @@ class BootInfo:
 def read_bootinfo(reader, dwarf=None) -> BootInfo:
     """Decodes ``RUSTOS_BOOT_INFO`` (see the module contract)."""
     info = debug_info(dwarf)
-    bi = static(reader, info, "RUSTOS_BOOT_INFO")
+    value = static(reader, info, "RUSTOS_BOOT_INFO")
+    bi = kernel_part(value, layouts.BootInfo)
     problems = magic_problem("boot info", bi, "BOOT")
-    cmd = bi["cmdline"]
-    length, count = bi["cmdline_len"].int(), bi["region_count"].int()
+    cmd, regions = bi.cmdline, bi.regions
+    length, count = bi.cmdline_len, bi.region_count
     if length > len(cmd):
         problems.append(Problem("boot info", f"cmdline_len {length} exceeds {len(cmd)}"))
-    if count > len(bi["regions"]):
-        problems.append(Problem("boot info", f"region_count {count} exceeds {len(bi['regions'])}"))
-    if bi["start_info_phys"].int() == 0:
+    if count > len(regions):
+        problems.append(Problem("boot info", f"region_count {count} exceeds {len(regions)}"))
+    if bi.start_info_phys == 0:
         problems.append(Problem("boot info", "not initialised yet (start_info_phys is 0)"))
-    text = cmd.raw()[:min(length, len(cmd))].decode("utf-8", "replace")
-    regions = tuple(Region(r["start"].int(), r["size"].int(), r["kind"].int())
-                    for r in list(bi["regions"])[:min(count, len(bi["regions"]))])
-    return BootInfo(bi.address, bi["start_info_phys"].int(), bi["phys_offset"].int(), bi["kernel_base"].int(),
-                    bi["kernel_phys_start"].int(), bi["kernel_phys_end"].int(), text, regions, tuple(problems))
+    text = cmd[:min(length, len(cmd))].decode("utf-8", "replace")
+    kept = tuple(Region(r.start, r.size, r.kind) for r in regions[:min(count, len(regions))])
+    return BootInfo(value.address, bi.start_info_phys, bi.phys_offset, bi.kernel_base,
+                    bi.kernel_phys_start, bi.kernel_phys_end, text, kept, tuple(problems))
 
 
 def bootinfo_view(b: BootInfo) -> str:

@@ -1,11 +1,17 @@
-"""Shared pieces of the kernel inspectors: DWARF access, problems, safe reads, JSON.
+"""Shared pieces of the kernel inspectors: DWARF access, kernel layouts, problems, safe reads, JSON.
 
 Contract: :func:`debug_info` accepts a ``DebugInfo``, an ELF path or None
 (``$RUSTOS_ELF`` / ``build/rustos.elf``). :func:`locked_static` reads an
 ``IrqMutex<T>`` static in one guest read and returns its lock flag and its
-``T``; statics are read through :class:`ImageReader`, so they are readable
-even before the kernel's page tables map the image, and a guest error there
-propagates.
+``T`` (the static's address and ``data`` offset come from DWARF); statics are
+read through :class:`ImageReader`, so they are readable even before the
+kernel's page tables map the image, and a guest error there propagates.
+:func:`kernel_part` parses the kernel-owned ``#[repr(C)]`` part of such a
+value with its ``construct`` layout (:mod:`rustos_dbg.structs.kernel`) from
+the bytes already read, after checking that the layout's fields are the
+DWARF type's (names, offsets, sizes): a kernel built with other layouts
+raises ``DwarfError`` instead of being misread. :func:`magic_problem` checks a
+magic and version, of a parsed layout or of a DWARF value.
 :class:`Problem` names one inconsistency found in guest data; everything
 reached through pointers is read with :func:`try_u64` / :func:`try_bytes`,
 which return None instead of raising. :func:`to_json` turns a model
@@ -17,17 +23,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from ...dwarf import DebugInfo, Value, load
+from ...dwarf import DebugInfo, DwarfError, Type, Value, load
 from ...machine.errors import GuestMemoryError
+from ...structs.kernel import KernelMagic, header_problems, magic_text  # noqa: F401 (magic_text: re-exported)
 
 #: Virtual base of the kernel image (docs/kernel-structures.md §1) and the span it may use.
 KERNEL_BASE = 0xFFFF_FFFF_8000_0000
 IMAGE_WINDOW = 1 << 30
-MAGICS = {name: struct.unpack("<I", name.encode())[0] for name in ("BOOT", "HEAP", "BLKS", "EXEC", "RING", "FRMS")}
+MAGICS = {magic.name: int(magic) for magic in KernelMagic}
 
 
 def debug_info(dwarf=None) -> DebugInfo:
@@ -60,21 +67,11 @@ class Problem:
         return text
 
 
-def magic_problem(where: str, value: Value, expected: str, version: int = 1) -> list[Problem]:
-    """Problems with a structure's ``magic``/``version`` fields (empty when right)."""
-    out = []
-    magic = value["magic"].int()
-    if magic != MAGICS[expected]:
-        out.append(Problem(where, f"magic {magic:#010x} ({magic_text(magic)!r}), expected {expected!r}"))
-    found = value["version"].int()
-    if found != version:
-        out.append(Problem(where, f"layout version {found}, expected {version}"))
-    return out
-
-
-def magic_text(magic: int) -> str:
-    """A u32 magic as its four ASCII bytes (``?`` for non-printable ones)."""
-    return "".join(chr(b) if 32 <= b < 127 else "?" for b in magic.to_bytes(4, "little"))
+def magic_problem(where: str, value, expected: str, version: int | None = None) -> list[Problem]:
+    """Problems with a structure's ``magic``/``version`` fields (empty when right);
+    ``value`` is a parsed layout or a DWARF :class:`Value`, ``expected`` a magic's name;
+    ``version`` defaults to the one the layouts describe (``LAYOUT_VERSIONS``, 1)."""
+    return [Problem(where, reason) for reason in header_problems(value, expected, version)]
 
 
 class ImageReader:
@@ -109,6 +106,35 @@ def locked_static(reader, info: DebugInfo, name: str) -> tuple[Value, bool, Valu
     """(the ``IrqMutex<T>`` static, whether it is locked, its ``T`` loaded from one read)."""
     mutex = static(reader, info, name)
     return mutex, mutex["locked"].bool(), mutex["data"]["value"]
+
+
+@lru_cache(maxsize=64)
+def _layout_mismatch(typ: Type, layout) -> str | None:
+    """Why ``layout`` is not the leading fields of the DWARF struct ``typ`` (None when it is)."""
+    members, offset = typ.members, 0
+    for i, sc in enumerate(layout.subcons):
+        size = sc.sizeof()
+        if i >= len(members):
+            return f"the DWARF has no field '{sc.name}'"
+        m = members[i]
+        if (m.name, m.offset, m.size) != (sc.name, offset, size):
+            return (f"field '{sc.name}' is at {offset} ({size} bytes) in the layout, but the DWARF has "
+                    f"'{m.name}' at {m.offset} ({m.size} bytes)")
+        offset += size
+    n = len(layout.subcons)
+    end = members[n].offset if len(members) > n else typ.size
+    if offset != end:
+        return f"the layout ends at {offset}, the DWARF's fields at {end}"
+    return None
+
+
+def kernel_part(value: Value, layout):
+    """The kernel-owned ``#[repr(C)]`` part of ``value`` (its leading fields), parsed with
+    ``layout`` from ``value``'s bytes (no further read when ``value`` is loaded)."""
+    problem = _layout_mismatch(value.type, layout)
+    if problem is not None:
+        raise DwarfError(f"rustos_dbg.structs.kernel does not describe {value.type.name} of this kernel: {problem}")
+    return layout.parse(value.raw()[:layout.sizeof()])
 
 
 def try_bytes(reader, address: int, n: int) -> bytes | None:

@@ -1,23 +1,26 @@
 """The physical frame allocator (``RUSTOS_FRAMES``): counters and the bitmap.
 
-Contract: :func:`read_frames` (reader, dwarf) decodes ``IrqMutex<FrameTable>``
-through DWARF (docs/kernel-structures.md §12) and reads the bitmap words it
-points to (bit ``i % 64`` of word ``i / 64`` is frame ``i``, 1 = in use; bits at
-or beyond ``frame_count`` are ignored). The frozen :class:`Frames` holds the
-kernel's counters, the used/free counts recomputed from the bitmap, and the
-free frames coalesced into :class:`FreeRange`\\ s (the first ``max_ranges``,
-plus the total number of ranges). ``problems`` lists contradictions: the
-recomputed free count differs from ``free_count``, more free than usable,
-``bitmap_words`` is not ``ceil(frame_count / 64)``, the bitmap is unreadable
-(then the recomputed fields are None). Only an unreadable ``RUSTOS_FRAMES``
-raises. Views: :func:`frames_view` (text) and :func:`to_json`.
+Contract: :func:`read_frames` (reader, dwarf) reads ``IrqMutex<FrameTable>``
+(address and ``data`` offset from DWARF), parses the ``FrameTable`` with its
+layout (:mod:`rustos_dbg.structs.kernel`, docs/kernel-structures.md §12) and
+reads the bitmap words it points to (bit ``i % 64`` of word ``i / 64`` is
+frame ``i``, 1 = in use; bits at or beyond ``frame_count`` are ignored). The
+frozen :class:`Frames` holds the kernel's counters, the used/free counts
+recomputed from the bitmap, and the free frames coalesced into
+:class:`FreeRange`\\ s (the first ``max_ranges``, plus the total number of
+ranges). ``problems`` lists contradictions: the recomputed free count differs
+from ``free_count``, more free than usable, ``bitmap_words`` is not
+``ceil(frame_count / 64)``, the bitmap is unreadable (then the recomputed
+fields are None). Only an unreadable ``RUSTOS_FRAMES`` raises. Views:
+:func:`frames_view` (text) and :func:`to_json`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .common import Problem, debug_info, locked_static, magic_problem, to_json, try_bytes
+from ...structs import kernel as layouts
+from .common import Problem, debug_info, kernel_part, locked_static, magic_problem, to_json, try_bytes
 
 __all__ = ["FreeRange", "Frames", "read_frames", "free_ranges", "frames_view", "to_json"]
 
@@ -98,9 +101,10 @@ def free_ranges(words: list[int], frame_count: int) -> list[tuple[int, int]]:
 def read_frames(reader, dwarf=None, *, max_ranges: int = 16) -> Frames:
     """Decodes ``RUSTOS_FRAMES`` and its bitmap (see the module contract)."""
     info = debug_info(dwarf)
-    mutex, locked, ft = locked_static(reader, info, "RUSTOS_FRAMES")
-    fields = {f: ft[f].int() for f in ("frame_size", "frame_count", "usable_count", "free_count",
-                                       "next_hint", "bitmap", "bitmap_words")}
+    mutex, locked, value = locked_static(reader, info, "RUSTOS_FRAMES")
+    ft = kernel_part(value, layouts.FrameTable)
+    fields = {f: ft[f] for f in ("frame_size", "frame_count", "usable_count", "free_count",
+                                 "next_hint", "bitmap", "bitmap_words")}
     problems = magic_problem("frames", ft, "FRMS")
     count, nwords = fields["frame_count"], fields["bitmap_words"]
     if nwords != -(-count // 64):

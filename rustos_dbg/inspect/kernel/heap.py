@@ -1,8 +1,13 @@
 """The kernel heap (``RUSTOS_HEAP``): statistics, free lists, fallback holes, consistency.
 
-Contract: :func:`read_heap` (reader, dwarf) decodes ``IrqMutex<KernelHeap>``
-through DWARF (no hand-written offsets, docs/kernel-structures.md §9) into a
-frozen :class:`Heap`:
+Contract: :func:`read_heap` (reader, dwarf) reads ``IrqMutex<KernelHeap>``
+once (address and ``data`` offset from DWARF) and decodes it
+(docs/kernel-structures.md §9) into a frozen :class:`Heap`. The kernel's own
+``#[repr(C)]`` part (``KernelHeap`` up to ``lists``) is parsed with the
+``KernelHeapHead`` layout of :mod:`rustos_dbg.structs.kernel`; the crate's
+``fallback`` (``linked_list_allocator::Heap``, its ``HoleList`` and ``Hole``\\ s)
+is decoded through DWARF by member name, never with hand-written offsets. The
+model holds:
 
 * ``stats`` (:class:`HeapStats`), ``start``, ``size``, ``max``, ``locked``;
 * ``lists``: one :class:`FreeList` per size class, its ``blocks`` found by
@@ -25,7 +30,9 @@ from dataclasses import dataclass, replace
 
 from ...dwarf import Value
 from ...machine.errors import GuestMemoryError
-from .common import Problem, debug_info, human_bytes, locked_static, magic_problem, to_json, try_u64
+from ...structs import kernel as layouts
+from .common import (Problem, debug_info, human_bytes, kernel_part, locked_static, magic_problem, to_json,
+                     try_u64)
 
 __all__ = ["HeapStats", "FreeList", "Hole", "Fallback", "Heap", "read_heap", "heap_view", "to_json"]
 
@@ -200,18 +207,19 @@ def read_heap(reader, dwarf=None, *, limit: int = WALK_LIMIT) -> Heap:
 
     info = debug_info(dwarf)
     mutex, locked, kh = locked_static(reader, info, "RUSTOS_HEAP")
-    start, size, max_ = kh["start"].int(), kh["size"].int(), kh["max"].int()
-    stats = HeapStats(*(kh["stats"][f].int() for f in STAT_FIELDS))
-    bl = kh["lists"]
-    problems = magic_problem("heap", kh, "HEAP") + magic_problem("block lists", bl, "BLKS")
-    count = min(bl["class_count"].int(), len(bl["sizes"]))
-    sizes, heads, counts = bl["sizes"].ints(), bl["heads"].ints(), bl["counts"].ints()
+    head = kernel_part(kh, layouts.KernelHeapHead)
+    start, size, max_ = head.start, head.size, head.max
+    stats = HeapStats(*(head.stats[f] for f in STAT_FIELDS))
+    bl = head.lists
+    problems = magic_problem("heap", head, "HEAP") + magic_problem("block lists", bl, "BLKS")
+    sizes, heads, counts = bl.sizes, bl.heads, bl.counts
+    count = min(bl.class_count, len(sizes))
     lists = []
     for c in range(count):
         block = sizes[c] or 1
         blocks, end, loop_to = _walk_blocks(reader, heads[c], block, start, start + size, limit)
         lists.append(FreeList(c, sizes[c], heads[c], counts[c], blocks, end, loop_to))
-    fb = kh["fallback"]
+    fb = kh["fallback"]  # the crate's layout: through DWARF
     holes_v = fb["holes"]
     bottom, top = holes_v["bottom"].int(), holes_v["top"].int()
     holes, end, align, minimum = _walk_holes(reader, holes_v["first"], bottom, top, limit)

@@ -1,7 +1,10 @@
 """The executor (``RUSTOS_EXECUTOR``): tasks, their futures' types, the ready queue.
 
-Contract: :func:`read_tasks` (reader, dwarf) decodes ``IrqMutex<Executor>``
-through DWARF (docs/kernel-structures.md §11) into a frozen :class:`Executor`:
+Contract: :func:`read_tasks` (reader, dwarf) reads ``IrqMutex<Executor>``
+(address, ``data`` offset and the table and queue sizes from DWARF) and parses
+the ``Executor`` with its layout (``executor_layout`` of
+:mod:`rustos_dbg.structs.kernel`, docs/kernel-structures.md §11) into a frozen
+:class:`Executor`:
 every non-free slot as a :class:`Task` (id, name read from guest memory,
 state, whether its id is in the ready queue, polls, wakes, and the type of
 its boxed future), and the ready queue's ids oldest first
@@ -20,12 +23,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .common import Problem, debug_info, locked_static, magic_problem, to_json, try_bytes, try_u64
+from .common import (Problem, debug_info, kernel_part, locked_static, magic_problem, to_json, try_bytes,
+                     try_u64)
 from ...dwarf import split_path
+from ...structs import kernel as layouts
 
 __all__ = ["Task", "Executor", "read_tasks", "future_type", "tasks_view", "to_json", "STATE_NAMES"]
 
-STATE_NAMES = {0: "free", 1: "ready", 2: "running", 3: "waiting"}
+STATE_NAMES = {int(state): name for state, name in layouts.TASK_STATE_NAMES.items()}
 MAX_NAME = 256
 _DROP = re.compile(r"^core::ptr::drop_in_place(?:::)?<(.*)>$")
 
@@ -119,9 +124,9 @@ def _read_name(reader, ptr: int, length: int) -> str | None:
 
 def _queue(ring) -> tuple[tuple[int, ...], int, int, list[Problem]]:
     problems = magic_problem("ready queue", ring, "RING")
-    slots = ring["slots"].ints()
+    slots = ring.slots
     n = len(slots)
-    capacity, head, length = ring["capacity"].int(), ring["head"].int(), ring["len"].int()
+    capacity, head, length = ring.capacity, ring.head, ring.len
     if capacity != n:
         problems.append(Problem("ready queue", f"capacity {capacity} but {n} slots"))
     if head >= n or length > n:
@@ -164,26 +169,25 @@ def _task_problems(ex: "Executor", states: dict[int, int]) -> list[Problem]:
 def read_tasks(reader, dwarf=None) -> Executor:
     """Decodes ``RUSTOS_EXECUTOR`` from guest memory (see the module contract)."""
     info = debug_info(dwarf)
-    mutex, locked, ex = locked_static(reader, info, "RUSTOS_EXECUTOR")
-    ready, head, ring_capacity, problems = _queue(ex["ready"])
+    mutex, locked, value = locked_static(reader, info, "RUSTOS_EXECUTOR")
+    typ = value.type  # Executor: the generic sizes of this build
+    layout = layouts.executor_layout(typ.member("tasks").type.count,
+                                     typ.member("ready").type.member("slots").type.count)
+    ex = kernel_part(value, layout)
+    ready, head, ring_capacity, problems = _queue(ex.ready)
     problems = magic_problem("executor", ex, "EXEC") + problems
     queued = set(ready)
     tasks = []
-    for i, slot in enumerate(ex["tasks"]):
-        state = slot["state"].int()
-        if state == 0:
+    for i, slot in enumerate(ex.tasks):
+        if slot.state == layouts.TaskState.FREE:
             continue
-        vtable = slot["future_vtable"].int()
-        ftype, source = future_type(info, reader, vtable)
-        tid = slot["id"].int()
-        tasks.append(Task(i, tid, state, STATE_NAMES.get(state, f"?{state}"),
-                          _read_name(reader, slot["name_ptr"].int(), slot["name_len"].int()),
-                          tid in queued, slot["polls"].int(), slot["wakes"].int(),
-                          bool(slot["woken_while_running"].int()), slot["future_data"].int(), vtable,
+        ftype, source = future_type(info, reader, slot.future_vtable)
+        tasks.append(Task(i, slot.id, slot.state, STATE_NAMES.get(slot.state, f"?{slot.state}"),
+                          _read_name(reader, slot.name_ptr, slot.name_len), slot.id in queued, slot.polls,
+                          slot.wakes, bool(slot.woken_while_running), slot.future_data, slot.future_vtable,
                           ftype, source))
-    model = Executor(mutex.address, locked, ex["capacity"].int(), ex["live"].int(), ex["next_id"].int(),
-                     ex["current"].int(), ex["total_polls"].int(), tuple(tasks), ready, head,
-                     ring_capacity, ())
+    model = Executor(mutex.address, locked, ex.capacity, ex.live, ex.next_id, ex.current, ex.total_polls,
+                     tuple(tasks), ready, head, ring_capacity, ())
     states = {t.id: t.state for t in tasks}
     return replace(model, problems=tuple(problems + _task_problems(model, states)))
 
