@@ -29,7 +29,7 @@ from unicorn import x86_const as X
 from gdbstub import Errno, TargetError
 
 from ..machine.engine import flush_tlb
-from .xml import BLOCK_SIZE, REGISTERS
+from .xml import BLOCK_SIZE, GPRS, INDEX, REGISTERS, SELECTORS
 
 _FP = [getattr(X, f"UC_X86_REG_FP{i}") for i in range(8)]
 _XMM = {f"xmm{i}": getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16)}
@@ -37,8 +37,16 @@ _X87 = {"fctrl": X.UC_X86_REG_FPCW, "fstat": X.UC_X86_REG_FPSW, "fiseg": X.UC_X8
         "fioff": X.UC_X86_REG_FIP, "foseg": X.UC_X86_REG_FDS, "fooff": X.UC_X86_REG_FDP,
         "fop": X.UC_X86_REG_FOP}
 _MACHINE_NAMES = {"rip", "cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base", "k_gs_base",
-                  "cr0", "cr2", "cr3", "cr4", "cr8", "efer", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-                  "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+                  "cr0", "cr2", "cr3", "cr4", "cr8", "efer", *GPRS}
+#: Registers read with one engine id (the machine's own names, see machine/registers.py).
+_PLAIN = {name: getattr(X, f"UC_X86_REG_{name.upper()}")
+          for name in (*GPRS, "rip", *SELECTORS, "cr0", "cr2", "cr3", "cr4", "cr8")}
+_PLAIN.update(_XMM)
+_PLAIN.update(_X87, mxcsr=X.UC_X86_REG_MXCSR)
+#: Model-specific registers (as machine/registers.py reads them).
+_MSRS = {"efer": 0xC000_0080, "fs_base": 0xC000_0100, "gs_base": 0xC000_0101, "k_gs_base": 0xC000_0102}
+_TABLES = {"gdtr": X.UC_X86_REG_GDTR, "idtr": X.UC_X86_REG_IDTR, "ldtr": X.UC_X86_REG_LDTR,
+           "tr": X.UC_X86_REG_TR}
 _TLB_NAMES = {"cr0", "cr3", "cr4", "efer"}
 _TABLE_FIELDS = {"gdtr_base": ("gdtr", 1), "gdtr_limit": ("gdtr", 2), "idtr_base": ("idtr", 1),
                  "idtr_limit": ("idtr", 2), "ldtr": ("ldtr", 0), "tr": ("tr", 0), "tr_base": ("tr", 1),
@@ -80,44 +88,69 @@ class RegisterFile:
         """Registers of ``machine`` (a :class:`~rustos_dbg.machine.Machine`)."""
         self.machine = machine
         self.uc = machine.uc
+        self._readers = [self._reader(r.name) for r in REGISTERS]
+        self._masks = [(1 << r.bits) - 1 for r in REGISTERS]
 
     # --- reading -----------------------------------------------------------------
 
-    def value(self, name: str) -> int:
-        """Register ``name`` as an unsigned integer."""
-        uc = self.uc
-        if name in _MACHINE_NAMES:
-            return self.machine.reg(name)
+    def _reader(self, name: str):
+        """A function ``f(memo) -> int`` reading ``name``; ``memo`` shares the
+        descriptor-table reads and x87 TOP within one :meth:`read_all`."""
+        rr = self.uc.reg_read
+        if name in _MSRS:
+            msr = _MSRS[name]
+            return lambda memo: rr(X.UC_X86_REG_MSR, msr)
+        if name in _PLAIN:
+            ident = _PLAIN[name]
+            return lambda memo: rr(ident)
         if name == "eflags":
-            return self.machine.reg("rflags") & 0xFFFF_FFFF
+            return lambda memo: rr(X.UC_X86_REG_RFLAGS) & 0xFFFF_FFFF
         if name.startswith("st"):
-            mantissa, exponent = uc.reg_read(_FP[(_top(uc) + int(name[2:])) & 7])
-            return mantissa | (exponent & 0xFFFF) << 64
-        if name in _X87:
-            return uc.reg_read(_X87[name])
+            i = int(name[2:])
+
+            def st(memo):
+                if "top" not in memo:
+                    memo["top"] = _top(self.uc)
+                mantissa, exponent = rr(_FP[(memo["top"] + i) & 7])
+                return mantissa | (exponent & 0xFFFF) << 64
+            return st
         if name == "ftag":
-            return _tag_word(uc)
-        if name in _XMM:
-            return uc.reg_read(_XMM[name])
-        if name == "mxcsr":
-            return uc.reg_read(X.UC_X86_REG_MXCSR)
+            return lambda memo: _tag_word(self.uc)
         if name in _TABLE_FIELDS:
             table, field = _TABLE_FIELDS[name]
-            return self.machine.reg(table)[field]
+            ident = _TABLES[table]
+
+            def part(memo):
+                if table not in memo:
+                    memo[table] = rr(ident)
+                return memo[table][field]
+            return part
         raise KeyError(name)
+
+    def value(self, name: str) -> int:
+        """Register ``name`` as an unsigned integer."""
+        return self._readers[INDEX[name]]({})
 
     def read(self, regno: int) -> bytes:
         """Register number ``regno`` as little-endian bytes."""
         reg = self._reg(regno)
         try:
-            value = self.value(reg.name)
+            value = self._readers[regno]({})
         except UcError:
             value = 0
-        return (value & ((1 << reg.bits) - 1)).to_bytes(reg.size, "little")
+        return (value & self._masks[regno]).to_bytes(reg.size, "little")
 
     def read_all(self) -> bytes:
         """Every register, concatenated (the ``g`` packet's block)."""
-        return b"".join(self.read(i) for i in range(len(REGISTERS)))
+        memo: dict = {}
+        out = bytearray()
+        for reader, mask, reg in zip(self._readers, self._masks, REGISTERS):
+            try:
+                value = reader(memo)
+            except UcError:
+                value = 0
+            out += (value & mask).to_bytes(reg.size, "little")
+        return bytes(out)
 
     # --- writing -------------------------------------------------------------------
 

@@ -17,13 +17,16 @@ Contract:
   stderr, runs until the kernel exits (returning that stop), ``timeout``
   host seconds pass (a TIME_LIMIT stop), or GDB kills the program
   (``None``). Other final stops (triple fault, HLT for good, reset) are
-  reported on stderr and leave the machine parked for GDB to inspect.
+  reported on stderr and leave the machine parked for GDB to inspect (a
+  triple-faulted CPU stays shut down for GDB too, see :mod:`.running`).
   Standard input goes to COM1, fed by whichever thread runs the machine.
+  Ctrl-C (SIGINT) raises ``KeyboardInterrupt`` from the loop (the CLI ends).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -172,23 +175,34 @@ def serve_gdb(machine, address: str | None, freeze: bool = False, timeout: float
         raise RustosDbgError(f"cannot listen on {host}:{port} for gdb: {e.strerror or e}") from None
     _say(f"gdb server on {bound[0]}:{bound[1]}")
     server.start()
+    ctrl_c = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # A KeyboardInterrupt raised inside a Unicorn hook would be swallowed by
+        # ctypes: take Ctrl-C as a flag, and raise it from the loop instead.
+        previous = signal.signal(signal.SIGINT, lambda *_: (ctrl_c.set(), machine.interrupt()))
     try:
-        return _loop(machine, gate, target, pump, timeout)
+        return _loop(machine, gate, target, pump, timeout, ctrl_c)
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         server.close()
 
 
-def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None, timeout: float | None) -> Stop | None:
+def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None, timeout: float | None,
+          ctrl_c: threading.Event) -> Stop | None:
     deadline = None if timeout is None else time.monotonic() + timeout
     parked: Stop | None = None
     while True:
+        if ctrl_c.is_set():
+            raise KeyboardInterrupt
         if gate.killed:
             return None
         if deadline is not None and time.monotonic() >= deadline:
             _say(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
             return Stop(StopKind.TIME_LIMIT, machine.reg("rip"), machine.icount)
         if gate.wait_while_owned():
-            parked = None  # GDB may have moved it on
+            parked = target.shutdown  # GDB may have moved the machine on
             continue
         if target.exited is not None:
             return target.exited
@@ -205,4 +219,6 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
         _say(f"{stop.describe()} ({machine.symbolize(stop.rip)}); the machine waits for gdb")
         for entry in stop.chain:
             print(f"  {entry}", file=sys.stderr)
+        if stop.kind is StopKind.TRIPLE_FAULT:
+            target.shut_down(stop)
         parked = stop

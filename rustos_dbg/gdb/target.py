@@ -3,6 +3,9 @@
 Contract (see :mod:`gdbstub.target` for the protocol itself):
 
 * Registers are :mod:`.regfile`'s, in :mod:`.xml`'s order.
+* While the machine stays stopped, the register block and the page
+  translations are cached (GDB reads them again and again); running,
+  writing a register or memory, and ``monitor`` commands drop the caches.
 * Memory is *virtual*, through the guest's current page tables; writes go
   to read-only pages too (as a debugger's may) and drop the engine's
   translated code there. A read returns the bytes up to the first unmapped
@@ -13,53 +16,34 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   and removing what is not there both succeed. :meth:`detach` and
   :meth:`session_ended` remove everything GDB set and leave the machine as
   it is.
-* :meth:`run` steps with :meth:`Machine.step` or continues with
-  :meth:`Machine.run` in slices of ``slice_seconds``, calling ``on_slice()``
-  between slices (the CLI feeds stdin to COM1 there) until a stop that
-  :func:`.stops.stop_reason` reports; :meth:`interrupt` (thread-safe) ends
-  it with SIGINT. Single steps keep the PIC quiet, as QEMU's gdbstub steps
-  with interrupts masked, so ``stepi``/``next`` stay in the code being
-  stepped; a step of a CPU halted in HLT still waits for the next interrupt
-  and enters its handler.
+* ``run``/``interrupt`` are :class:`.running.Execution`'s (stepping,
+  continuing in slices, Ctrl-C, the stop mapping).
 * ``monitor CMD`` is the REPL's ``Session.execute(CMD)``; errors come back
   as ``error: ...`` text, never as exceptions.
 * ``gate`` (optional) shares the machine with another thread (the CLI's
   free-running loop): the first call of a GDB session ``gate.acquire()``s
-  the machine (stopping it), the session's end ``gate.release()``s it, and
-  :meth:`kill` calls ``gate.kill()``.
+  the machine (stopping it), the session's end (:meth:`session_ended`)
+  ``gate.release()``s it, or calls ``gate.kill()`` after a :meth:`kill`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Callable, Optional
 
-from gdbstub import (Errno, Exited, Resume, ResumeAction, Signal, SignalStop, StopReason, TargetError,
-                     WatchKind)
+from gdbstub import Errno, TargetError, WatchKind
 
-from ..machine import GuestMemoryError, Stop, StopKind
+from ..machine import GuestMemoryError, Stop
 from ..machine.watchpoints import WatchKind as MachineWatchKind
 from .regfile import RegisterFile
-from .stops import note, stop_reason
-from .xml import TARGET_XML
+from .running import Execution
+from .xml import OFFSETS, REGISTERS, TARGET_XML
 
 _MASK = (1 << 64) - 1
 _PAGE = 4096
 
 
-@contextlib.contextmanager
-def quiet_pic(machine):
-    """While inside, the PIC reports no pending interrupt (requests stay latched)."""
-    pic = machine.devices.pic
-    pic.pending = lambda: False
-    try:
-        yield
-    finally:
-        del pic.pending
-
-
-class MachineTarget:
+class MachineTarget(Execution):
     """A gdbstub target serving ``machine``.
 
     :param machine: the machine to debug.
@@ -84,6 +68,9 @@ class MachineTarget:
         self._watch: set[tuple[int, int, MachineWatchKind]] = set()
         self._interrupt = threading.Event()
         self._attached = False
+        self._regs: bytes | None = None     # the register block, while stopped
+        self._pages: dict[int, int] = {}     # virtual page -> physical page, while stopped
+        self._shutdown: Stop | None = None   # the triple fault that shut the CPU down
         #: The machine's last stop under GDB.
         self.last_stop: Stop | None = None
         #: The KERNEL_EXIT stop, once the kernel exited under GDB.
@@ -98,6 +85,12 @@ class MachineTarget:
             if self.gate is not None:
                 self.gate.acquire()
             self._attached = True
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Forgets the cached registers and translations (the machine moved or was changed)."""
+        self._regs = None
+        self._pages.clear()
 
     def _forget(self) -> None:
         """Removes every breakpoint and watchpoint GDB set."""
@@ -111,23 +104,25 @@ class MachineTarget:
         self._watch.clear()
 
     def session_ended(self) -> None:
-        """The GDB connection ended (any way): clean up and hand the machine back."""
+        """The GDB connection ended (any way, its last reply sent): clean up and hand
+        the machine back, or end the gate's loop after a kill."""
         self._forget()
         if self._attached:
             self._attached = False
             if self.gate is not None:
                 self.gate.release()
+        if self.killed and self.gate is not None:
+            self.gate.kill()
 
     def detach(self) -> None:
         """GDB detached: remove its breakpoints and watchpoints; the machine stays as it is."""
         self.session_ended()
 
     def kill(self) -> None:
-        """GDB killed the program: stop serving (the CLI exits)."""
+        """GDB killed the program: forget its breakpoints; once the connection has
+        ended, :meth:`session_ended` ends the gate's loop (the CLI exits)."""
         self.killed = True
-        self.session_ended()
-        if self.gate is not None:
-            self.gate.kill()
+        self._forget()
 
     # --- registers and memory ------------------------------------------------------------
 
@@ -138,28 +133,45 @@ class MachineTarget:
 
     def read_registers(self) -> bytes:
         self._attach()
-        return self.registers.read_all()
+        if self._regs is None:
+            self._regs = self.registers.read_all()
+        return self._regs
 
     def write_registers(self, data: bytes) -> None:
         self._attach()
+        self._invalidate()
+        self._shutdown = None
         self.registers.write_all(data)
 
     def read_register(self, regno: int) -> bytes:
         self._attach()
+        if self._regs is not None and 0 <= regno < len(OFFSETS):
+            return self._regs[OFFSETS[regno]:OFFSETS[regno] + REGISTERS[regno].size]
         return self.registers.read(regno)
 
     def write_register(self, regno: int, value: bytes) -> None:
         self._attach()
+        self._invalidate()
+        if value != self.registers.read(regno):
+            self._shutdown = None
         self.registers.write(regno, value)
+
+    def _physical(self, page: int) -> int:
+        """The physical page of virtual ``page`` (cached while stopped)."""
+        phys = self._pages.get(page)
+        if phys is None:
+            phys = self._pages[page] = self.machine.memory.translate(page)
+        return phys
 
     def read_memory(self, address: int, length: int) -> bytes:
         self._attach()
         out = bytearray()
         addr = address & _MASK
         while len(out) < length:
-            chunk = min(length - len(out), _PAGE - (addr & (_PAGE - 1)))
+            offset = addr & (_PAGE - 1)
+            chunk = min(length - len(out), _PAGE - offset)
             try:
-                out += self.machine.read_virtual(addr, chunk)
+                out += self.machine.read_physical(self._physical(addr - offset) + offset, chunk)
             except GuestMemoryError:
                 break
             addr = (addr + chunk) & _MASK
@@ -169,6 +181,7 @@ class MachineTarget:
 
     def write_memory(self, address: int, data: bytes) -> None:
         self._attach()
+        self._pages.clear()  # page tables may change
         memory = self.machine.memory
         page = address & ~(_PAGE - 1)
         try:
@@ -225,63 +238,6 @@ class MachineTarget:
             self.machine.remove_watchpoint(*key)
         return True
 
-    # --- execution ---------------------------------------------------------------------------
-
-    def interrupt(self) -> None:
-        """Stops a running :meth:`run` soon (thread-safe)."""
-        self._interrupt.set()
-        self.machine.interrupt()
-
-    def run(self, resume: Resume) -> StopReason:
-        """Steps or continues until a stop GDB is told about."""
-        self._attach()
-        self._interrupt.clear()
-        if resume.address is not None:
-            self.machine.set_reg("rip", resume.address & _MASK)
-        stepping = resume.action == ResumeAction.STEP
-        if stepping:
-            stop = self._step()
-            reason = self._reason(stop, True)
-        else:
-            while True:
-                if self.on_slice is not None:
-                    self.on_slice()
-                stop = self.machine.run(timeout=self.slice_seconds)
-                reason = self._reason(stop, False)
-                if reason is not None:
-                    break
-                if self._interrupt.is_set():
-                    reason = SignalStop(Signal.SIGINT)
-                    stop = Stop(StopKind.INTERRUPTED, stop.rip, stop.icount)
-                    break
-        self._interrupt.clear()
-        self.last_stop = stop
-        if self._session is not None and hasattr(self._session, "last_stop"):
-            self._session.last_stop = stop
-        if isinstance(reason, Exited):
-            self.exited = stop
-        text = note(stop)
-        if text is not None and self.notify is not None:
-            self.notify(f"{text} ({self.machine.symbolize(stop.rip)})")
-        return reason
-
-    def _reason(self, stop: Stop, stepping: bool) -> StopReason | None:
-        return stop_reason(stop, stepping=stepping, sw=self._sw, hw=self._hw)
-
-    def _step(self) -> Stop:
-        machine = self.machine
-        if self._halted_maybe():
-            return machine.step()
-        with quiet_pic(machine):
-            return machine.step()
-
-    def _halted_maybe(self) -> bool:
-        """True when the last instruction may have been HLT (1 byte, F4, just before rip)."""
-        try:
-            return self.machine.read_virtual((self.machine.reg("rip") - 1) & _MASK, 1) == b"\xf4"
-        except GuestMemoryError:
-            return False
-
     # --- monitor -----------------------------------------------------------------------------
 
     def monitor_command(self, command: str) -> str:
@@ -299,4 +255,6 @@ class MachineTarget:
             out = f"error: {e}"
         except Exception as e:  # a REPL bug must not end the GDB session
             out = f"error: {type(e).__name__}: {e}"
+        finally:
+            self._invalidate()  # the command may have run or changed the machine
         return out if not out or out.endswith("\n") else out + "\n"

@@ -75,6 +75,8 @@ def _registers() -> tuple[Reg, ...]:
 REGISTERS: tuple[Reg, ...] = _registers()
 #: Register number by name.
 INDEX: dict[str, int] = {r.name: i for i, r in enumerate(REGISTERS)}
+#: Byte offset of each register in the ``g`` packet's block.
+OFFSETS: tuple[int, ...] = tuple(sum(r.size for r in REGISTERS[:i]) for i in range(len(REGISTERS)))
 #: Size of the ``g`` packet's register block in bytes.
 BLOCK_SIZE = sum(r.size for r in REGISTERS)
 
