@@ -22,6 +22,7 @@ Contract:
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -59,6 +60,7 @@ _RLE = 0x2A  # '*'
 _START = 0x24  # '$'
 _END = 0x23  # '#'
 _MUST_ESCAPE = frozenset(b"#$}*")
+_ESCAPE_RE = re.compile(rb"[#$}*]")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
@@ -69,16 +71,10 @@ def checksum(data: bytes) -> int:
 
 def escape(data: bytes) -> bytes:
     """Escape ``# $ } *`` in ``data`` as ``}`` followed by the byte xor 0x20."""
-    if not _MUST_ESCAPE.intersection(data):
-        return bytes(data)
-    out = bytearray()
-    for b in data:
-        if b in _MUST_ESCAPE:
-            out.append(_ESCAPE)
-            out.append(b ^ 0x20)
-        else:
-            out.append(b)
-    return bytes(out)
+    data = bytes(data)
+    if _ESCAPE_RE.search(data) is None:  # the common case, scanned in C
+        return data
+    return _ESCAPE_RE.sub(lambda m: bytes((_ESCAPE, m.group()[0] ^ 0x20)), data)
 
 
 def unescape(data: bytes) -> bytes:

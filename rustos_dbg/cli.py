@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -134,6 +135,18 @@ def run_headless(machine: Machine, timeout: float | None) -> int:
     if not sys.stdin.isatty() and sys.stdin is not None:
         threading.Thread(target=_stdin_pump, args=(pending, lock), daemon=True).start()
     deadline = None if timeout is None else time.monotonic() + timeout
+    # Ctrl-C stops the guest between slices (a KeyboardInterrupt raised inside a
+    # Unicorn hook could be swallowed); the loop then ends with status 130.
+    previous = signal.signal(signal.SIGINT, lambda *_: machine.interrupt())
+    try:
+        return _headless_loop(machine, pending, lock, deadline, timeout)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _headless_loop(machine: Machine, pending: list, lock: threading.Lock, deadline, timeout) -> int:
+    import time
+
     while True:
         with lock:
             chunk, pending[:] = b"".join(pending), []
@@ -146,6 +159,10 @@ def run_headless(machine: Machine, timeout: float | None) -> int:
         stop = machine.run(timeout=0.05 if left is None else min(0.05, left))
         if stop.kind in (StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT):
             continue
+        if stop.kind is StopKind.INTERRUPTED:
+            sys.stdout.flush()
+            print(f"rustos-dbg: interrupted at {machine.symbolize(stop.rip)}", file=sys.stderr)
+            return 130
         sys.stdout.flush()
         _report(stop, machine)
         return _exit_status(stop)

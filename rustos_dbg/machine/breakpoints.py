@@ -54,7 +54,8 @@ class Breakpoints:
     remove_temporary = remove
 
     def resume_at(self, rip: int) -> None:
-        """The next run starts at ``rip``: do not stop there before executing it."""
+        """A run starts at ``rip``: do not stop there before executing it once
+        (the skip holds until that address is reached, even across slices)."""
         self._skip = rip if rip in self._users else None
 
     def _hit(self, uc, address: int, size: int, _data) -> None:

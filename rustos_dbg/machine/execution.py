@@ -46,10 +46,10 @@ class Execution:
         except Exception:
             return False
 
-    def _emulate(self, budget: int) -> None:
-        """Runs up to ``budget`` instructions (deterministic) or nanoseconds (fast)."""
+    def _emulate(self, budget: int, exact: int | None = None) -> None:
+        """Runs up to ``budget`` instructions (deterministic) or a block budget
+        (fast; ``exact`` instructions when given, by Unicorn's own count)."""
         rip = self.reg("rip")
-        self.breakpoints.resume_at(rip)
         # A stop at an instruction-count limit leaves QEMU's old_exception set,
         # which would turn the next fault into a bogus #DF or triple fault.
         self._fields.clear_old_exception(self.uc)
@@ -73,7 +73,7 @@ class Execution:
             self._stopper.limit = 2**64 - 1
         self._blocks.limit = self._blocks.count + FAST_SLICE_BLOCKS
         try:
-            self.uc.emu_start(rip, _UNTIL)
+            self.uc.emu_start(rip, _UNTIL, count=exact or 0)
         except UcError as e:
             self._error(e)
         finally:
@@ -82,7 +82,11 @@ class Execution:
         if self._watch_hit is not None:
             self._take_watch()
             return
-        if self._pending is None and not self._interrupt.is_set() and self._blocks.count < self._blocks.limit:
+        if exact:
+            ran_out = False  # a HLT within an exact count is not told apart: never wrongly "halted"
+        else:
+            ran_out = self._blocks.count < self._blocks.limit
+        if self._pending is None and not self._interrupt.is_set() and ran_out:
             self._halted = True
 
     def _error(self, error: UcError) -> None:
@@ -98,9 +102,14 @@ class Execution:
         fault, halting for good, ``max_instructions`` executed, ``timeout``
         host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
         true (checked between slices; the stop kind is then INTERRUPTED)."""
+        if self._shutdown is not None:
+            return self._shutdown  # a triple fault shut the CPU down for good
         target = self.resolve(until) if until is not None else None
         if target is not None:
             self.breakpoints.add_temporary(target)
+        # Resuming from a breakpoint executes its instruction once; an interrupt
+        # delivered first does not consume that (its handler's breakpoints hit).
+        self.breakpoints.resume_at(self.reg("rip"))
         deadline = time.monotonic() + timeout if timeout is not None else None
         start = self.icount
         steps = 0
@@ -111,8 +120,10 @@ class Execution:
                     self._service_interrupts()
                 stop = self._take_stop()
                 if stop is not None:
+                    if stop.kind is StopKind.TRIPLE_FAULT:
+                        self._shutdown = stop
                     return stop
-                if max_instructions is not None and self.counter is None and steps >= max_instructions:
+                if max_instructions is not None and self.counter is None and steps >= 1:
                     return Stop(StopKind.INSTRUCTION_LIMIT, self.reg("rip"), self.icount)
                 left = None if max_instructions is None else max_instructions - (self.icount - start)
                 if left is not None and left <= 0 and self.counter is not None:
@@ -127,7 +138,7 @@ class Execution:
                         return stop
                     continue
                 budget = self._slice(left)
-                self._emulate(budget)
+                self._emulate(budget, exact=max_instructions if self.counter is None else None)
                 steps += 1
         finally:
             if target is not None:

@@ -80,6 +80,7 @@ class Machine(Hooks, Execution):
         self._fast_ns = 0
         self._fast_started: int | None = None
         self._halted = False
+        self._shutdown: Stop | None = None  # the TRIPLE_FAULT stop, once the CPU shut down
         self._pending: Stop | None = None
         self._interrupt = threading.Event()
         # Fast mode ends its slices at a budget of executed blocks: a synchronous

@@ -1,3 +1,3 @@
 """The REPL's commands, one module per group; importing this registers them all."""
 
-from . import control, inspectors, meta  # noqa: F401
+from . import control, gdbserver, inspectors, meta  # noqa: F401
