@@ -10,6 +10,8 @@ JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
 from __future__ import annotations
 
 import shlex
+import signal
+import threading
 
 from ..machine.errors import RustosDbgError
 from .registry import REGISTRY, CommandError
@@ -26,6 +28,8 @@ class Session:
         self.json = json
         self.registry = REGISTRY
         self.last_stop = None
+        #: Set by Ctrl-C while a command runs; stepping loops stop on it.
+        self.interrupted = threading.Event()
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""
@@ -39,6 +43,11 @@ class Session:
         cmd = self.registry.find(word)
         if cmd is None:
             raise CommandError(f"unknown command '{word}' (try 'help')")
+        self.interrupted.clear()
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl-C stops the guest (between slices or steps), not the debugger.
+            previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             return cmd.func(self, args.strip()) or ""
         except CommandError:
@@ -47,6 +56,13 @@ class Session:
             raise CommandError(str(e)) from None
         except (ValueError, KeyError) as e:
             raise CommandError(f"{word}: {e}") from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _on_sigint(self, *_) -> None:
+        self.interrupted.set()
+        self.machine.interrupt()
 
     def split(self, args: str) -> list[str]:
         """Splits arguments like a shell (quotes allowed)."""

@@ -3,9 +3,6 @@ until, and typing into the guest."""
 
 from __future__ import annotations
 
-import signal
-import threading
-
 from ...machine.stops import StopKind
 from ...machine.watchpoints import WatchKind
 from ..expr import parse_address, parse_int
@@ -19,16 +16,8 @@ STEP_LIMIT = 1_000_000
 
 
 def _run(session, **kwargs):
-    """Runs the machine; Ctrl-C stops it (between slices), the stop is remembered."""
-    machine = session.machine
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda *_: machine.interrupt())
-    try:
-        stop = machine.run(**kwargs)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    """Runs the machine (Ctrl-C stops it: see ``Session.execute``); the stop is remembered."""
+    stop = session.machine.run(**kwargs)
     session.last_stop = stop
     return stop
 
@@ -71,6 +60,16 @@ def _watch(session, args, kind):
 @command("watch", usage="watch ADDRESS [LENGTH]", help="stop after an instruction writes the range", group="control")
 def cmd_watch(session, args):
     return _watch(session, args, WatchKind.WRITE)
+
+
+@command("unwatch", usage="unwatch ADDRESS", help="remove the watchpoints at an address", group="control")
+def cmd_unwatch(session, args):
+    machine = session.machine
+    address = parse_address(args, machine)
+    removed = [k for a, n, k in machine.watchpoints.list() if a == address and machine.remove_watchpoint(a, n, k)]
+    if not removed:
+        raise CommandError(f"no watchpoint at {address:#x}")
+    return f"removed {len(removed)} watchpoint(s) at {address:#x}"
 
 
 @command("rwatch", usage="rwatch ADDRESS [LENGTH]", help="stop after an instruction reads the range", group="control")
@@ -118,10 +117,12 @@ def cmd_continue(session, args):
 @command("stepi", aliases=("si",), usage="stepi [N]", help="execute N instructions (default 1)", group="control")
 def cmd_stepi(session, args):
     count = parse_int(args) if args else 1
+    if count < 1:
+        raise CommandError("stepi needs a count of at least 1")
     stop = None
     for _ in range(count):
         stop = session.machine.step()
-        if stop.kind is not StopKind.STEP:
+        if stop.kind is not StopKind.STEP or session.interrupted.is_set():
             break
     session.last_stop = stop
     return _report(session, stop)
@@ -159,6 +160,8 @@ def _step_line(session, over: bool):
             stop = machine.step()
         if stop.kind not in (StopKind.STEP, StopKind.BREAKPOINT) or (stop.kind is StopKind.BREAKPOINT and stop.address != rip + size):
             return stop
+        if session.interrupted.is_set():
+            return stop
         here = _location(session, machine.reg("rip"))
         if here is not None and (here != start or machine.symbols.containing(machine.reg("rip")) != function):
             return stop
@@ -172,7 +175,9 @@ def _finish_to(session, return_address: int, rsp: int):
     try:
         while True:
             stop = _run(session)
-            if stop.kind is not StopKind.BREAKPOINT or stop.address != return_address or machine.reg("rsp") > rsp:
+            # Back at the return address with the stack no deeper than at the call
+            # (a deeper hit is a recursive call returning there).
+            if stop.kind is not StopKind.BREAKPOINT or stop.address != return_address or machine.reg("rsp") >= rsp:
                 return stop
     finally:
         machine.breakpoints.remove(return_address)

@@ -25,7 +25,10 @@ def cmd_idt(session, args):
         raise CommandError(f"vector {vector} is out of range (0-255)")
     table = idt.read_idt(m, vector=vector, symbolize=m.symbolize)
     if vector is not None:
-        return _show(session, table.entry(vector), idt.format_entry)
+        entry = table.entry(vector)
+        if entry is None:
+            raise CommandError(f"vector {vector} is beyond the IDT limit {table.limit:#x} (IDTR base {table.base:#x})")
+        return _show(session, entry, idt.format_entry)
     return _show(session, table, idt.format_idt)
 
 
