@@ -138,36 +138,27 @@ def cmd_devices(session, args):
     return _show(session, report, devices.format_devices)
 
 
-def _kernel(session, reader_fn, view_fn):
-    from ...inspect.kernel.common import to_json
-
-    model = reader_fn(session.machine)
-    return to_json(model) if session.json else view_fn(model)
-
-
-@command("heap", usage="heap", help="the kernel heap: free lists, fallback holes, totals, consistency check", group="kernel")
-def cmd_heap(session, args):
-    from ...inspect.kernel.heap import heap_view, read_heap
-
-    return _kernel(session, read_heap, heap_view)
+#: Kernel inspectors: (command, module, reader, view, help).
+KERNEL_INSPECTORS = (
+    ("heap", "heap", "read_heap", "heap_view", "the kernel heap: free lists, fallback holes, totals, consistency check"),
+    ("tasks", "tasks", "read_tasks", "tasks_view", "executor tasks (state, queued, future type, wakes) and the ready queue"),
+    ("frames", "frames", "read_frames", "frames_view", "the physical frame allocator and its bitmap"),
+    ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
+)
 
 
-@command("tasks", usage="tasks", help="executor tasks (state, queued, future type, wakes) and the ready queue", group="kernel")
-def cmd_tasks(session, args):
-    from ...inspect.kernel.tasks import read_tasks, tasks_view
+def _register_kernel_inspector(name: str, module: str, reader: str, view: str, text: str) -> None:
+    def run(session, args):
+        import importlib
 
-    return _kernel(session, read_tasks, tasks_view)
+        from ...inspect.kernel.common import to_json
+
+        mod = importlib.import_module(f"rustos_dbg.inspect.kernel.{module}")
+        model = getattr(mod, reader)(session.machine)
+        return to_json(model) if session.json else getattr(mod, view)(model)
+
+    command(name, usage=name, help=text, group="kernel")(run)
 
 
-@command("frames", usage="frames", help="the physical frame allocator and its bitmap", group="kernel")
-def cmd_frames(session, args):
-    from ...inspect.kernel.frames import frames_view, read_frames
-
-    return _kernel(session, read_frames, frames_view)
-
-
-@command("bootinfo", usage="bootinfo", help="the boot information: command line and memory map", group="kernel")
-def cmd_bootinfo(session, args):
-    from ...inspect.kernel.bootinfo import bootinfo_view, read_bootinfo
-
-    return _kernel(session, read_bootinfo, bootinfo_view)
+for _entry in KERNEL_INSPECTORS:
+    _register_kernel_inspector(*_entry)
