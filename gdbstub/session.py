@@ -46,7 +46,7 @@ from .framing import (
     encode_packet,
 )
 from .stop import StopReason
-from .target import Resume
+from .target import Resume, ResumeAction
 
 __all__ = ["Connection", "Session"]
 
@@ -248,6 +248,17 @@ class Session:
     # -- running the target ---------------------------------------------------
 
     def _start_run(self, resume: Resume) -> None:
+        if resume.action is ResumeAction.STEP:
+            # A single step is short: run it here rather than on a new thread
+            # (a thread per step cost ~0.4 ms a round trip). Continues need the
+            # worker so that a Ctrl-C from GDB can interrupt them.
+            try:
+                outcome: object = self.target.run(resume)
+            except BaseException as exc:  # reported to GDB as an error
+                outcome = exc
+            self._send_packet(self._dispatcher.finish_run(outcome))
+            return
+
         def work() -> None:
             try:
                 outcome: object = self.target.run(resume)
