@@ -21,18 +21,30 @@ above add one (paging §4.5 -> §5.5, IDT §6.14 -> §7.14, TSS §7.7 -> §8.7);
 chapters 2 and 3 are unchanged.  Section titles are quoted to disambiguate.
 """
 
-from .control import CR0, CR3, CR3_PCID, CR4, EFER, IA32_EFER_MSR, RFLAGS
-from .frames import InterruptFrame, InterruptFrameWithErrorCode, PageFaultErrorCode
-from .idt import IdtGate, gate_offset, gate_offset_fields
-from .kernel import (BlockLists, BootInfo, FrameTable, HeapStats, KernelHeapHead, KernelMagic,
-                     MemRegion, TaskSlot, TaskState, executor_layout, header_problems, ring_queue)
-from .paging import (PDE, PDE2M, PDPTE, PDPTE1G, PML4E, PML5E, PTE, PageLevel,
-                     TableEntry, entry_address, entry_layout, parse_entry)
-from .pvh import HvmMemmapEntry, HvmModlistEntry, HvmStartInfo, MemmapType
-from .segments import (SegmentDescriptor, SegmentSelector, SystemSegmentDescriptor,
-                       SystemType, descriptor_base, descriptor_limit,
-                       descriptor_limit_bytes, system_descriptor_base)
-from .tss import Tss64, tss_ist
+# The layouts are imported on first use (PEP 562): building every construct
+# layout at import time would slow down the start of ``rustos-dbg``.
+_MODULE_OF = {
+    **dict.fromkeys(['CR0', 'CR3', 'CR3_PCID', 'CR4', 'EFER', 'IA32_EFER_MSR', 'RFLAGS'], "control"),
+    **dict.fromkeys(['InterruptFrame', 'InterruptFrameWithErrorCode', 'PageFaultErrorCode'], "frames"),
+    **dict.fromkeys(['IdtGate', 'gate_offset', 'gate_offset_fields'], "idt"),
+    **dict.fromkeys(['BlockLists', 'BootInfo', 'FrameTable', 'HeapStats', 'KernelHeapHead', 'KernelMagic', 'MemRegion', 'TaskSlot', 'TaskState', 'executor_layout', 'header_problems', 'ring_queue'], "kernel"),
+    **dict.fromkeys(['PDE', 'PDE2M', 'PDPTE', 'PDPTE1G', 'PML4E', 'PML5E', 'PTE', 'PageLevel', 'TableEntry', 'entry_address', 'entry_layout', 'parse_entry'], "paging"),
+    **dict.fromkeys(['HvmMemmapEntry', 'HvmModlistEntry', 'HvmStartInfo', 'MemmapType'], "pvh"),
+    **dict.fromkeys(['SegmentDescriptor', 'SegmentSelector', 'SystemSegmentDescriptor', 'SystemType', 'descriptor_base', 'descriptor_limit', 'descriptor_limit_bytes', 'system_descriptor_base'], "segments"),
+    **dict.fromkeys(['Tss64', 'tss_ist'], "tss"),
+}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CR0", "CR3", "CR3_PCID", "CR4", "EFER", "IA32_EFER_MSR", "RFLAGS",
