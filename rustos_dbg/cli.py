@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (exit 124)")
     run.add_argument("--fast", action="store_true", help="faster, NOT deterministic: host-clock time, no instruction count")
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
+    run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
                      help="serve GDB's remote protocol (default 127.0.0.1:1234); serial on stdout, stdin to COM1")
     run.add_argument("-S", dest="freeze", action="store_true", help="with --gdb: wait at the kernel entry for gdb")
@@ -132,7 +134,7 @@ def run_headless(machine: Machine, timeout: float | None) -> int:
 
     pending: list[bytes] = []
     lock = threading.Lock()
-    if not sys.stdin.isatty() and sys.stdin is not None:
+    if not sys.stdin.isatty() and sys.stdin is not None and not machine._scheduled:
         threading.Thread(target=_stdin_pump, args=(pending, lock), daemon=True).start()
     deadline = None if timeout is None else time.monotonic() + timeout
     # Ctrl-C stops the guest between slices (a KeyboardInterrupt raised inside a
@@ -230,6 +232,42 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial)
+    if args.replay:
+        if args.fast:
+            raise UsageError("--replay needs the deterministic mode (drop --fast)")
+        load_recording(machine, args.replay)
+        interactive = False
+    try:
+        return _run_cmd_body(args, machine, interactive, serial_buffer)
+    finally:
+        if args.record:
+            save_recording(machine, args.record)
+
+
+def load_recording(machine: Machine, path: str) -> None:
+    """Schedules the inputs of a recording made with ``--record``."""
+    import json
+
+    try:
+        entries = json.loads(Path(path).read_text())["inputs"]
+        for entry in entries:
+            machine.schedule_input(int(entry["at_ns"]), str(entry["kind"]), bytes.fromhex(entry["data"]))
+    except OSError as e:
+        raise UsageError(f"cannot read recording '{path}': {e.strerror}") from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"'{path}' is not a rustos-dbg recording ({e})") from None
+
+
+def save_recording(machine: Machine, path: str) -> None:
+    """Writes the inputs delivered so far, with their virtual times."""
+    import json
+
+    inputs = [{"icount": i, "kind": k, "data": d.hex(), "at_ns": t} for i, k, d, t in machine.input_log]
+    Path(path).write_text(json.dumps({"elf": str(machine.image.path), "cmdline": machine.cmdline,
+                                      "inputs": inputs}, indent=1))
+
+
+def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list) -> int:
     if args.gdb is not None:
         from .gdb import serve_gdb
 

@@ -116,6 +116,7 @@ class Execution:
         self._interrupt.clear()
         try:
             while True:
+                next_input = self._deliver_scheduled() if self._scheduled else None
                 if self._pending is None:
                     self._service_interrupts()
                 stop = self._take_stop()
@@ -133,11 +134,13 @@ class Execution:
                 if stop_when is not None and stop_when():
                     return Stop(StopKind.INTERRUPTED, self.reg("rip"), self.icount, message="condition met")
                 if self._halted:
-                    stop = self._idle()
+                    stop = self._idle(next_input)
                     if stop is not None:
                         return stop
                     continue
                 budget = self._slice(left)
+                if next_input is not None:
+                    budget = max(1, min(budget, (next_input - self.now_ns()) // NS_PER_INSTRUCTION))
                 self._emulate(budget, exact=max_instructions if self.counter is None else None)
                 steps += 1
         finally:
@@ -162,12 +165,15 @@ class Execution:
             return budget * NS_PER_INSTRUCTION
         return budget if left is None else min(budget, left)
 
-    def _idle(self) -> Stop | None:
-        """The CPU is halted: skip to the next device event, or report halting for good."""
+    def _idle(self, next_input: int | None = None) -> Stop | None:
+        """The CPU is halted: skip to the next device event (or scheduled input),
+        or report halting for good."""
         if not self.reg("rflags") & _IF:
             return Stop(StopKind.HALTED, self.reg("rip"), self.icount, message="HLT with interrupts disabled")
         now = self.now_ns()
         event = self.devices.bus.next_event(now)
+        if next_input is not None and (event is None or next_input < event):
+            event = next_input
         if event is None:
             return Stop(StopKind.HALTED, self.reg("rip"), self.icount, message="HLT and no device event to come")
         if self.counter is None:

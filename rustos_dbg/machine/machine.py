@@ -63,7 +63,9 @@ class Machine(Hooks, Execution):
         self.counter = InstructionCounter(self.uc) if mode == "deterministic" else None
         self._fields = calibrate()
         self.exception_log: list[LogEntry] = []
-        self.input_log: list[tuple[int, str, bytes]] = []
+        #: Every input as (icount, kind, data, virtual time in ns) when it was delivered.
+        self.input_log: list[tuple[int, str, bytes, int]] = []
+        self._scheduled: list[tuple[int, str, bytes]] = []  # inputs to replay, by virtual time
         self._deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount), self.exception_log)
         self._serial = bytearray()
         self._on_serial = on_serial
@@ -171,19 +173,40 @@ class Machine(Hooks, Execution):
 
     def send_keys(self, text: str) -> None:
         """Types ``text`` on the PS/2 keyboard (set-1 scancodes)."""
-        self.input_log.append((self.icount, "keyboard", text.encode()))
+        self.input_log.append((self.icount, "keyboard", text.encode(), self.now_ns()))
         self.devices.i8042.type_text(text)
 
     def press(self, chord: str) -> None:
         """Presses a key chord on the keyboard (``up``, ``ctrl+c``, ...)."""
-        self.input_log.append((self.icount, "key", chord.encode()))
+        self.input_log.append((self.icount, "key", chord.encode(), self.now_ns()))
         self.devices.i8042.press(chord)
 
     def send_serial(self, data: bytes | str) -> None:
         """Sends bytes to COM1's receiver."""
         raw = data.encode() if isinstance(data, str) else bytes(data)
-        self.input_log.append((self.icount, "serial", raw))
+        self.input_log.append((self.icount, "serial", raw, self.now_ns()))
         self.devices.uart.inject(raw)
+
+    def schedule_input(self, at_ns: int, kind: str, data: bytes) -> None:
+        """Delivers an input (``kind`` as in :attr:`input_log`: "keyboard", "key"
+        or "serial") when the virtual time reaches ``at_ns`` exactly
+        (deterministic mode): replaying a recorded input log reproduces the run."""
+        if self.counter is None:
+            raise ValueError("replaying inputs needs the deterministic mode")
+        self._scheduled.append((at_ns, kind, bytes(data)))
+        self._scheduled.sort(key=lambda entry: entry[0])
+
+    def _deliver_scheduled(self) -> int | None:
+        """Delivers the inputs that are due; returns the virtual time of the next one."""
+        while self._scheduled and self._scheduled[0][0] <= self.now_ns():
+            _, kind, data = self._scheduled.pop(0)
+            if kind == "keyboard":
+                self.send_keys(data.decode())
+            elif kind == "key":
+                self.press(data.decode())
+            else:
+                self.send_serial(data)
+        return self._scheduled[0][0] if self._scheduled else None
 
     def screen_text(self) -> str:
         """The VGA text screen, 25 lines."""
