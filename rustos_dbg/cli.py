@@ -30,6 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 EXIT_BAD_INPUT, EXIT_TRIPLE, EXIT_HALTED, EXIT_TIMEOUT = 2, 3, 4, 124
 
 
+RUN_DESCRIPTION = (
+    "Boot RustOS in the emulator. In a terminal the VGA screen is shown live and keys go to the "
+    "PS/2 keyboard (Ctrl-] quits), with serial output below the screen; headless or piped, serial "
+    "goes to stdout and standard input to COM1, as with QEMU's -serial stdio. Exit status: 0 when the "
+    "kernel exits with 0x10, 1 with 0x11, 2 for bad input, 3 for a triple fault, 4 when the CPU halts "
+    "for good, 124 on --timeout, 130 on Ctrl-C."
+)
+
+
 class UsageError(RustosDbgError):
     """A bad command line."""
 
@@ -57,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     top = _Parser(prog="rustos-dbg", description="Run and debug RustOS on an emulated PC.")
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="boot RustOS", description=__doc__.split("\n\n")[1])
+    run = sub.add_parser("run", help="boot RustOS", description=RUN_DESCRIPTION)
     run.add_argument("elf", nargs="?", help="kernel ELF (default: build/rustos.elf)")
     run.add_argument("--append", default="", metavar="CMDLINE", help="kernel command line (e.g. 'test')")
     run.add_argument("--headless", action="store_true", help="no screen: serial on stdout, stdin to COM1")
