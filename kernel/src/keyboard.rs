@@ -69,13 +69,18 @@ pub fn init() {
 /// Reads input that arrived before the PIC was set up. The PIC is edge
 /// triggered: a device whose line was already high when the PIC was
 /// initialised raises no new edge until its byte is read.
+///
+/// Runs with interrupts off: otherwise IRQ4 could take the byte between the
+/// status check and the read, and the read would return the stale byte again.
 pub fn drain_pending() {
-    let mut status: Port<u8> = Port::new(0x64);
-    // SAFETY: bit 0 of the 8042 status says a byte waits in port 0x60.
-    if unsafe { status.read() } & 1 != 0 {
-        on_keyboard_irq();
-    }
-    on_serial_irq();
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let mut status: Port<u8> = Port::new(0x64);
+        // SAFETY: bit 0 of the 8042 status says a byte waits in port 0x60.
+        if unsafe { status.read() } & 1 != 0 {
+            on_keyboard_irq();
+        }
+        on_serial_irq();
+    });
 }
 
 /// IRQ1: one scancode from the PS/2 data port.
