@@ -22,25 +22,14 @@ import struct
 from dataclasses import dataclass
 from enum import Enum
 
+from ..inspect.vectors import vector_name
+
 #: Vectors whose exceptions push an error code (SDM Table 6-1).
 ERROR_CODE_VECTORS = frozenset({8, 10, 11, 12, 13, 14, 17, 21, 29, 30})
 CONTRIBUTORY = frozenset({0, 10, 11, 12, 13})
 PAGE_FAULT, DOUBLE_FAULT, GENERAL_PROTECTION, SEGMENT_NOT_PRESENT = 14, 8, 13, 11
 
-NAMES = {
-    0: "#DE divide error", 1: "#DB debug", 2: "NMI", 3: "#BP breakpoint", 4: "#OF overflow",
-    5: "#BR bound range", 6: "#UD invalid opcode", 7: "#NM device not available", 8: "#DF double fault",
-    10: "#TS invalid TSS", 11: "#NP segment not present", 12: "#SS stack fault",
-    13: "#GP general protection", 14: "#PF page fault", 16: "#MF x87 error", 17: "#AC alignment check",
-    18: "#MC machine check", 19: "#XM SIMD exception", 20: "#VE virtualization", 21: "#CP control protection",
-}
-
 _RFLAGS_TF, _RFLAGS_IF, _RFLAGS_NT, _RFLAGS_RF, _RFLAGS_VM = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 17
-
-
-def vector_name(vector: int) -> str:
-    """``#PF page fault`` for 14, ``IRQ 1 (vector 33)``-style text for others."""
-    return NAMES.get(vector, f"vector {vector}")
 
 
 class Source(Enum):
