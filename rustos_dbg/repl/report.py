@@ -7,45 +7,41 @@ returns text and never raises for unreadable guest memory.
 
 from __future__ import annotations
 
-import struct
-
 from ..machine.stops import StopKind
 
 
 def instruction_at(machine, address: int) -> str:
     """``symbol+off: mnemonic operands`` for the instruction at ``address``."""
-    from capstone import CS_ARCH_X86, CS_MODE_64, Cs
+    from ..inspect.hw.dis import disassemble
 
     where = machine.symbolize(address)
-    try:
-        code = machine.read_virtual(address, 16)
-    except Exception:
+    listing = disassemble(machine, address, 1, rip=address)
+    if not listing.instructions:
         return f"{address:#x} <{where}>: (unreadable)"
-    for insn in Cs(CS_ARCH_X86, CS_MODE_64).disasm(code, address, 1):
-        return f"{address:#x} <{where}>: {insn.mnemonic} {insn.op_str}".rstrip()
-    return f"{address:#x} <{where}>: (invalid instruction)"
+    insn = listing.instructions[0]
+    if insn.mnemonic == "(bad)":
+        return f"{address:#x} <{where}>: (invalid instruction)"
+    return f"{address:#x} <{where}>: {insn.mnemonic} {insn.op_str}".rstrip()
 
 
 def _frame(machine, entry) -> list[str]:
     """The interrupt frame the CPU pushed for a delivered exception (SDM §6.14.2)."""
     from ..inspect.hw.common import describe_pf_error
+    from ..structs.frames import InterruptFrame, InterruptFrameWithErrorCode
 
-    names = ["rip", "cs", "rflags", "rsp", "ss"]
-    has_error = entry.error_code is not None
-    count = len(names) + has_error
+    layout = InterruptFrame if entry.error_code is None else InterruptFrameWithErrorCode
     try:
-        words = struct.unpack(f"<{count}Q", machine.read_virtual(entry.new_rsp, 8 * count))
+        frame = layout.parse(machine.read_virtual(entry.new_rsp, layout.sizeof()))
     except Exception:
         return ["  frame: (unreadable)"]
     lines = [f"  frame at {entry.new_rsp:#x} ({'IST' + str(entry.ist) if entry.ist else 'same stack'}):"]
-    if has_error:
-        text = f"  error code {words[0]:#x}"
+    if entry.error_code is not None:
+        text = f"  error code {frame.error_code:#x}"
         if entry.vector == 14:
-            text += f" ({describe_pf_error(words[0])}), CR2 {entry.cr2:#x}"
+            text += f" ({describe_pf_error(frame.error_code)}), CR2 {entry.cr2:#x}"
         lines.append(text)
-        words = words[1:]
-    lines.append("  " + "  ".join(f"{n} {w:#x}" for n, w in zip(names, words))
-                 + f"  (interrupted at {machine.symbolize(words[0])})")
+    lines.append("  " + "  ".join(f"{n} {frame[n]:#x}" for n in ("rip", "cs", "rflags", "rsp", "ss"))
+                 + f"  (interrupted at {machine.symbolize(frame.rip)})")
     return lines
 
 

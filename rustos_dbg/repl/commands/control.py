@@ -136,15 +136,11 @@ def _location(session, rip):
 
 def _is_call(machine, rip) -> int:
     """The length of the call instruction at ``rip``, or 0."""
-    from capstone import CS_ARCH_X86, CS_MODE_64, Cs
+    from ...inspect.hw.dis import disassemble
 
-    try:
-        code = machine.read_virtual(rip, 16)
-    except Exception:
-        return 0
-    for insn in Cs(CS_ARCH_X86, CS_MODE_64).disasm(code, rip, 1):
-        return insn.size if insn.mnemonic == "call" else 0
-    return 0
+    listing = disassemble(machine, rip, 1, rip=rip)
+    insn = listing.instructions[0] if listing.instructions else None
+    return insn.size if insn is not None and insn.mnemonic == "call" else 0
 
 
 def _step_line(session, over: bool):
