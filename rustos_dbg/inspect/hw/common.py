@@ -11,9 +11,6 @@ bytes) into a JSON string with integers kept exact.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
 import re
 import struct
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from typing import Callable, Iterable, Optional
 
 from ...structs.bitfields import bit_fields, field_value
 from ...structs.frames import PageFaultErrorCode
+from .. import jsonview
 from ..paging import PagingMode
 from ..vectors import IRQ_NAMES, VECTOR_NAMES, vector_mnemonic, vector_name  # noqa: F401  (re-exported)
 
@@ -194,22 +192,6 @@ def describe_pf_error(code: int) -> str:
 
 
 
-def _plain(value):
-    """JSON-ready form of a model value."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return out
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def to_json(model, indent: Optional[int] = None) -> str:
     """JSON text of any inspector model (ints exact, enums by name, bytes as hex)."""
-    return json.dumps(_plain(model), indent=indent)
+    return jsonview.to_json(model, indent)

@@ -21,12 +21,11 @@ JSON string.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .. import jsonview
 from ...dwarf import DebugInfo, DwarfError, Type, Value, load
 from ...machine.errors import GuestMemoryError
 from ...structs.kernel import KernelMagic, header_problems, magic_text  # noqa: F401 (magic_text: re-exported)
@@ -153,22 +152,9 @@ def try_u64(reader, address: int) -> int | None:
     return None if data is None or len(data) != 8 else int.from_bytes(data, "little")
 
 
-def _plain(obj):
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        for extra in getattr(obj, "JSON_EXTRA", ()):
-            out[extra] = _plain(getattr(obj, extra))
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [_plain(x) for x in obj]
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    return obj
-
-
 def to_json(model, indent: int | None = 2) -> str:
     """A model as a JSON string (addresses as integers)."""
-    return json.dumps(_plain(model), indent=indent)
+    return jsonview.to_json(model, indent)
 
 
 def human_bytes(n: int) -> str:
