@@ -118,18 +118,18 @@ class SymbolTable:
         return None if sym is None else sym.address
 
     def containing(self, address: int) -> Symbol | None:
-        """The symbol whose range holds ``address`` (or the nearest one below it
-        when sizes are unknown, within 64 KiB)."""
+        """The symbol whose range holds ``address``, else the nearest zero-size
+        symbol below it (within 64 KiB) that no sized symbol ends between."""
         i = bisect.bisect_right(self._starts, address) - 1
         best = None
         while i >= 0:
             s = self._symbols[i]
-            if s.size and s.address <= address < s.address + s.size:
-                return s
-            if best is None and not s.size and address - s.address < 0x10000:
+            if s.size:
+                # Sorted by start: a sized symbol that ends at or below the address
+                # means nothing further down holds it.
+                return s if address < s.address + s.size else best
+            if best is None and address - s.address < 0x10000:
                 best = s
-            if address - s.address > 0x100000:
-                break
             i -= 1
         return best
 
