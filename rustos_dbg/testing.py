@@ -28,11 +28,11 @@ Contract:
 
 :func:`run_to_serial` ``(machine, text, ...)``
     Runs a machine until ``text`` appears on COM1 after what it held before
-    the call and returns the serial output of the call. In deterministic mode
-    it runs in fixed slices of ``chunk`` instructions and host time only
-    bounds the wait (it never decides where the machine stops), so the same
-    inputs at the same points give the same run. Any other stop than the
-    slice limit (a breakpoint, a caught exception, the kernel exiting or
+    the call and returns the serial output of the call, through
+    :meth:`Machine.run_until_serial`: the output is checked between slices,
+    whose ends depend on instruction counts and device events only, so host
+    time only bounds the wait (it never decides where the machine stops).
+    Any other stop (a breakpoint, a caught exception, the kernel exiting or
     halting, ...) before ``text`` appears raises :class:`SerialNotSeen`, an
     :class:`AssertionError` naming the stop and the end of the output.
 """
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -54,12 +53,8 @@ BUILD_SCRIPT = ROOT / "scripts" / "build-kernel"
 
 #: The shell's prompt.
 PROMPT = "rustos> "
-#: Instructions per slice of :func:`run_to_serial` in deterministic mode.
-CHUNK = 50_000
 #: Default bound on the instructions :func:`run_to_serial` may execute.
 MAX_INSTRUCTIONS = 100_000_000
-
-_CONTINUE = (StopKind.INSTRUCTION_LIMIT, StopKind.TIME_LIMIT)
 
 
 class SerialNotSeen(AssertionError):
@@ -71,7 +66,7 @@ def _tail(text: str, n: int = 1500) -> str:
 
 
 def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_INSTRUCTIONS,
-                  timeout: float = 60.0, chunk: int = CHUNK) -> str:
+                  timeout: float = 60.0) -> str:
     """Runs ``machine`` until ``text`` appears on COM1; returns what COM1 received meanwhile.
 
     Raises :class:`SerialNotSeen` when the machine stops for another reason,
@@ -79,28 +74,16 @@ def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_IN
     seconds.
     """
     start = len(machine.serial_output)
-    first = machine.icount
-    deadline = time.monotonic() + timeout
-    while True:
-        output = machine.serial_output[start:]
-        if text in output:
-            return output
-        if time.monotonic() >= deadline:
-            why = f"not within {timeout} s of host time"
-            break
-        if machine.mode == "deterministic":
-            left = max_instructions - (machine.icount - first)
-            if left <= 0:
-                why = f"not within {max_instructions} instructions"
-                break
-            stop = machine.run(max_instructions=min(chunk, left))
-        else:
-            stop = machine.run(timeout=0.05)
-        if stop.kind not in _CONTINUE:
-            if text in machine.serial_output[start:]:
-                return machine.serial_output[start:]
-            why = f"the machine stopped first: {stop.describe()} ({machine.symbolize(stop.rip)})"
-            break
+    limit = max_instructions if machine.mode == "deterministic" else None
+    stop = machine.run_until_serial(text, timeout=timeout, max_instructions=limit)
+    if stop is None:
+        return machine.serial_output[start:]
+    if stop.kind is StopKind.TIME_LIMIT:
+        why = f"not within {timeout} s of host time"
+    elif stop.kind is StopKind.INSTRUCTION_LIMIT:
+        why = f"not within {max_instructions} instructions"
+    else:
+        why = f"the machine stopped first: {stop.describe()} ({machine.symbolize(stop.rip)})"
     raise SerialNotSeen(f"{text!r} did not appear on serial: {why}\n--- serial output of the wait ---\n"
                         f"{_tail(machine.serial_output[start:])}")
 
