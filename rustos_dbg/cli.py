@@ -19,7 +19,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from .machine import Machine, StopKind
@@ -127,42 +126,31 @@ def _report(stop, machine) -> None:
         print(f"  {entry}", file=sys.stderr)
 
 
-def _stdin_pump(machine_input: list, lock: threading.Lock) -> None:
-    stream = sys.stdin.buffer
-    while True:
-        data = stream.read1(4096) if hasattr(stream, "read1") else stream.read(1)
-        if not data:
-            return
-        with lock:
-            machine_input.append(data)
-
-
 def run_headless(machine: Machine, timeout: float | None) -> int:
     """Runs with serial on stdout and stdin to COM1 until the machine stops for good."""
     import time
 
-    pending: list[bytes] = []
-    lock = threading.Lock()
-    if not sys.stdin.isatty() and sys.stdin is not None and not machine._scheduled:
-        threading.Thread(target=_stdin_pump, args=(pending, lock), daemon=True).start()
+    from .inputpump import InputPump
+
+    pump = None
+    if sys.stdin is not None and not sys.stdin.isatty() and not machine._scheduled:
+        pump = InputPump(sys.stdin)
     deadline = None if timeout is None else time.monotonic() + timeout
     # Ctrl-C stops the guest between slices (a KeyboardInterrupt raised inside a
     # Unicorn hook could be swallowed); the loop then ends with status 130.
     previous = signal.signal(signal.SIGINT, lambda *_: machine.interrupt())
     try:
-        return _headless_loop(machine, pending, lock, deadline, timeout)
+        return _headless_loop(machine, pump, deadline, timeout)
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def _headless_loop(machine: Machine, pending: list, lock: threading.Lock, deadline, timeout) -> int:
+def _headless_loop(machine: Machine, pump, deadline, timeout) -> int:
     import time
 
     while True:
-        with lock:
-            chunk, pending[:] = b"".join(pending), []
-        if chunk:
-            machine.send_serial(chunk)
+        if pump is not None:
+            pump.drain(machine)
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             print(f"rustos-dbg: timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}", file=sys.stderr)
