@@ -1,20 +1,13 @@
-"""Shared fixtures: the kernel ELF, built once per session when missing."""
+"""Shared fixtures: those of the ``rustos_dbg.testing`` plugin, and ``kernel_elf``."""
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["rustos_dbg.testing"]
 
 
 @pytest.fixture(scope="session")
-def kernel_elf() -> Path:
-    """Path of build/rustos.elf (RUSTOS_ELF overrides), built when missing."""
-    path = Path(os.environ.get("RUSTOS_ELF", ROOT / "build" / "rustos.elf"))
-    if not path.exists():
-        subprocess.run([str(ROOT / "scripts" / "build-kernel")], check=True, stdout=subprocess.DEVNULL)
-    return path
+def kernel_elf(rustos_elf) -> Path:
+    """The kernel ELF (``$RUSTOS_ELF`` or build/rustos.elf, built when missing)."""
+    return rustos_elf
