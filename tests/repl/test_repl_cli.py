@@ -70,3 +70,21 @@ def test_commands_on_standard_input(rustos_elf):
     assert "kernel_main at" in done.stdout and "kernel_entry at" in done.stdout
     assert error_lines(done.stderr) == ["error: vector 300 is out of range (0-255)"]
     assert done.returncode == 1
+
+
+def test_kernel_inspectors_use_the_debugged_elf_not_the_default(rustos_elf, tmp_path):
+    """`debug OTHER.elf`: heap/tasks decode with OTHER.elf's DWARF, whatever $RUSTOS_ELF says."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    other = tmp_path / "other.elf"
+    shutil.copy(rustos_elf, other)
+    env = {**os.environ, "RUSTOS_ELF": str(tmp_path / "missing.elf")}
+    result = subprocess.run([sys.executable, "-m", "rustos_dbg", "debug", str(other),
+                             "-ex", "until rustos::shell::start", "-ex", "heap", "-ex", "tasks"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "check: ok" in result.stdout and "ready queue" in result.stdout

@@ -154,7 +154,8 @@ def _register_kernel_inspector(name: str, module: str, reader: str, view: str, t
         from ...inspect.kernel.common import to_json
 
         mod = importlib.import_module(f"rustos_dbg.inspect.kernel.{module}")
-        model = getattr(mod, reader)(session.machine)
+        # The machine's own ELF: its DWARF describes the structures in its memory.
+        model = getattr(mod, reader)(session.machine, dwarf=session.machine.image.path)
         return to_json(model) if session.json else getattr(mod, view)(model)
 
     command(name, usage=name, help=text, group="kernel")(run)
