@@ -15,9 +15,7 @@ Without ELF, the project's kernel (build/rustos.elf) is used, built if missing.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +23,6 @@ from .machine import Machine, StopKind
 from .machine.errors import RustosDbgError
 from .repl.registry import CommandError
 
-ROOT = Path(__file__).resolve().parents[1]
 EXIT_BAD_INPUT, EXIT_TRIPLE, EXIT_HALTED, EXIT_TIMEOUT = 2, 3, 4, 124
 
 
@@ -49,16 +46,9 @@ class _Parser(argparse.ArgumentParser):
 
 def default_kernel() -> Path:
     """The project's kernel, built with scripts/build-kernel when missing."""
-    elf = Path(os.environ.get("RUSTOS_ELF", ROOT / "build" / "rustos.elf"))
-    if not elf.exists():
-        script = ROOT / "scripts" / "build-kernel"
-        if not script.exists():
-            raise RustosDbgError(f"no kernel at {elf} and no scripts/build-kernel to build one; give the ELF path")
-        print("rustos-dbg: building the kernel ...", file=sys.stderr)
-        done = subprocess.run([str(script)], stdout=subprocess.DEVNULL)
-        if done.returncode != 0 or not elf.exists():
-            raise RustosDbgError("building the kernel failed (run scripts/build-kernel to see why)")
-    return elf
+    from .kernelfile import ensure_kernel
+
+    return ensure_kernel(lambda: print("rustos-dbg: building the kernel ...", file=sys.stderr))
 
 
 def parser() -> argparse.ArgumentParser:

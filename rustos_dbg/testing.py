@@ -39,17 +39,14 @@ Contract:
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from .kernelfile import ensure_kernel
 from .machine import Machine, StopKind
+from .machine.errors import RustosDbgError
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ELF = ROOT / "build" / "rustos.elf"
-BUILD_SCRIPT = ROOT / "scripts" / "build-kernel"
 
 #: The shell's prompt.
 PROMPT = "rustos> "
@@ -88,11 +85,6 @@ def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_IN
                         f"{_tail(machine.serial_output[start:])}")
 
 
-def _kernel_path() -> Path:
-    env = os.environ.get("RUSTOS_ELF")
-    return Path(env) if env else DEFAULT_ELF
-
-
 def pytest_configure(config) -> None:
     """Registers the marker of tests that boot the emulator."""
     config.addinivalue_line("markers", "emulator: boots the kernel in the rustos-dbg emulator")
@@ -101,17 +93,10 @@ def pytest_configure(config) -> None:
 @pytest.fixture(scope="session")
 def rustos_elf() -> Path:
     """The kernel ELF ($RUSTOS_ELF or <repo>/build/rustos.elf), built when missing."""
-    path = _kernel_path()
-    if path.exists():
-        return path
-    if not BUILD_SCRIPT.exists():
-        pytest.fail(f"no kernel at {path} and no {BUILD_SCRIPT} to build it", pytrace=False)
-    done = subprocess.run([str(BUILD_SCRIPT)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"scripts/build-kernel failed (status {done.returncode}): {_tail(done.stderr, 800)}", pytrace=False)
-    if not path.exists():
-        pytest.fail(f"scripts/build-kernel ran but {path} still does not exist", pytrace=False)
-    return path
+    try:
+        return ensure_kernel()
+    except RustosDbgError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ Unknown names raise :class:`DwarfError`; guest reads raise
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -28,18 +27,13 @@ from .index import build_index
 from .debuginfo import DebugInfo, Variable
 from .types import DwarfError, Member, Type, Variant, normalize, split_path
 from .value import Value
+from ..kernelfile import default_elf
 
 __all__ = ["load", "default_elf", "DebugInfo", "DwarfError", "Member", "Type", "Variable", "Variant",
            "Value", "normalize", "split_path"]
 
 _CACHE: dict[tuple, DebugInfo] = {}
 _LOCK = threading.Lock()
-
-
-def default_elf() -> Path:
-    """The kernel ELF: ``$RUSTOS_ELF`` or ``build/rustos.elf`` of this checkout."""
-    env = os.environ.get("RUSTOS_ELF")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "build" / "rustos.elf"
 
 
 def load(path: str | Path | None = None) -> DebugInfo:
