@@ -123,7 +123,7 @@ def run_headless(machine: Machine, timeout: float | None) -> int:
     from .inputpump import InputPump
 
     pump = None
-    if sys.stdin is not None and not sys.stdin.isatty() and not machine._scheduled:
+    if sys.stdin is not None and not sys.stdin.isatty() and not machine.scheduled_inputs:
         pump = InputPump(sys.stdin)
     deadline = None if timeout is None else time.monotonic() + timeout
     # Ctrl-C stops the guest between slices (a KeyboardInterrupt raised inside a

@@ -9,9 +9,10 @@ own ``count`` option costs.
 
 Contract: ``InstructionCounter(uc)`` counts every instruction about to run in
 ``count``; when ``count`` reaches ``limit`` it calls ``uc_emu_stop`` instead,
-before that instruction runs, so the next slice starts with it. ``count``
-therefore always equals the instructions that ran (a faulting instruction
-counts once). Host requirement: x86-64 with the System V ABI (Linux), the
+before that instruction runs, so the next slice starts with it, and sets
+``stopped``. ``count`` therefore always equals the instructions that ran (a
+faulting instruction counts once), and an ``emu_start`` that returned with
+``stopped`` clear ended for a reason of the guest's own (HLT) or a hook's. Host requirement: x86-64 with the System V ABI (Linux), the
 only hosts Unicorn's wheels for this project target.
 """
 
@@ -25,7 +26,7 @@ from unicorn.unicorn_py3.unicorn import uclib as _lib
 from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
 
 #: callback(uc=rdi, address=rsi, size=edx, user_data=rcx) with user_data ->
-#: struct {u64 count; u64 limit; void *emu_stop}.
+#: struct {u64 count; u64 limit; void *emu_stop; u64 stopped}.
 _CODE = bytes.fromhex(
     "488b01"      # mov rax, [rcx]          ; count
     "483b4108"    # cmp rax, [rcx+8]        ; limit
@@ -33,7 +34,8 @@ _CODE = bytes.fromhex(
     "48ffc0"      # inc rax
     "488901"      # mov [rcx], rax
     "c3"          # ret
-    "ff6110"      # stop: jmp [rcx+16]      ; uc_emu_stop(uc)
+    "c6411801"    # stop: mov byte [rcx+24], 1 ; stopped = 1
+    "ff6110"      # jmp [rcx+16]            ; uc_emu_stop(uc)
 )
 
 
@@ -46,7 +48,8 @@ _HOOK_ADD = ctypes.CFUNCTYPE(
 
 
 class _State(ctypes.Structure):
-    _fields_ = [("count", ctypes.c_uint64), ("limit", ctypes.c_uint64), ("emu_stop", ctypes.c_void_p)]
+    _fields_ = [("count", ctypes.c_uint64), ("limit", ctypes.c_uint64), ("emu_stop", ctypes.c_void_p),
+                ("stopped", ctypes.c_uint64)]
 
 
 _page: mmap.mmap | None = None
@@ -75,7 +78,7 @@ class InstructionCounter:
     def __init__(self, uc, blocks: bool = False) -> None:
         """Install the hook on every address of ``uc``."""
         lib = _lib
-        self._state = _State(0, 2**64 - 1, ctypes.cast(lib.uc_emu_stop, ctypes.c_void_p).value)
+        self._state = _State(0, 2**64 - 1, ctypes.cast(lib.uc_emu_stop, ctypes.c_void_p).value, 0)
         handle = ctypes.c_size_t()
         err = _HOOK_ADD(
             uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK if blocks else UC_HOOK_CODE,
@@ -95,6 +98,16 @@ class InstructionCounter:
     @count.setter
     def count(self, value: int) -> None:
         self._state.count = value
+
+    @property
+    def stopped(self) -> bool:
+        """True when the counter stopped the engine at its limit since :meth:`arm`."""
+        return bool(self._state.stopped)
+
+    def arm(self, limit: int) -> None:
+        """Stops the engine when ``count`` reaches ``limit``; clears :attr:`stopped`."""
+        self._state.stopped = 0
+        self.limit = limit
 
     def stop_soon(self) -> None:
         """Stops the engine at the next count (safe from any thread: one aligned store)."""

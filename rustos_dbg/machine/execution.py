@@ -15,6 +15,7 @@ import time
 
 from unicorn import UcError
 
+from .counter import InstructionCounter
 from .delivery import Source
 from .stops import Stop, StopKind
 
@@ -28,10 +29,17 @@ _IF = 1 << 9
 class Execution:
     """Mixin of :class:`~.machine.Machine`: running the guest."""
 
-    def _service_interrupts(self) -> None:
-        """Ticks the devices and delivers a pending PIC interrupt if IF allows."""
+    @property
+    def halted(self) -> bool:
+        """True while the CPU waits in HLT for an interrupt (known exactly: the
+        engine returned from a HLT, not guessed from the code before rip)."""
+        return self._halted
+
+    def _service_interrupts(self, deliver: bool = True) -> None:
+        """Ticks the devices and delivers a pending PIC interrupt if IF allows
+        (and ``deliver``: else requests stay latched in the PIC)."""
         self.devices.bus.tick(self.now_ns())
-        if not self.reg("rflags") & _IF or not self.devices.pic.pending():
+        if not deliver or not self.reg("rflags") & _IF or not self.devices.pic.pending():
             return
         rip = self.reg("rip")
         if not self._halted and self._after_sti(rip):
@@ -48,46 +56,55 @@ class Execution:
 
     def _emulate(self, budget: int, exact: int | None = None) -> None:
         """Runs up to ``budget`` instructions (deterministic) or a block budget
-        (fast; ``exact`` instructions when given, by Unicorn's own count)."""
+        (fast; ``exact`` instructions when given). Whether the slice ended in
+        HLT is known exactly: the engine returned without a stop of ours."""
         rip = self.reg("rip")
         # A stop at an instruction-count limit leaves QEMU's old_exception set,
         # which would turn the next fault into a bogus #DF or triple fault.
         self._fields.clear_old_exception(self.uc)
         if self.counter is not None:
-            self.counter.limit = self.counter.count + budget
+            limiter = self.counter
+            limiter.arm(limiter.count + budget)
+            self._start(rip)
+        else:
+            limiter, temporary = self._fast_limiter(exact)
+            self._fast_started = time.monotonic_ns()
             try:
-                self.uc.emu_start(rip, _UNTIL)
-            except UcError as e:
-                self._error(e)
-            if self._watch_hit is not None:
-                self._take_watch()
-                return
-            # Ending before the limit without a stop of ours means HLT. (A HLT that is
-            # exactly the last instruction of a slice is not seen: it then acts as a
-            # NOP, which is harmless, as idle loops halt again; never the reverse.)
-            if self._pending is None and not self._interrupt.is_set() and self.counter.count < self.counter.limit:
-                self._halted = True
-            return
-        self._fast_started = time.monotonic_ns()
-        if self._stopper is not None:
-            self._stopper.limit = 2**64 - 1
-        self._blocks.limit = self._blocks.count + FAST_SLICE_BLOCKS
-        try:
-            self.uc.emu_start(rip, _UNTIL, count=exact or 0)
-        except UcError as e:
-            self._error(e)
-        finally:
-            self._fast_ns += time.monotonic_ns() - self._fast_started
-            self._fast_started = None
+                self._start(rip)
+            finally:
+                self._fast_ns += time.monotonic_ns() - self._fast_started
+                self._fast_started = None
+                if temporary:
+                    limiter.remove()
+                    self.uc.ctl_flush_tb()
         if self._watch_hit is not None:
             self._take_watch()
             return
-        if exact:
-            ran_out = False  # a HLT within an exact count is not told apart: never wrongly "halted"
-        else:
-            ran_out = self._blocks.count < self._blocks.limit
-        if self._pending is None and not self._interrupt.is_set() and ran_out:
+        if self._pending is None and not self._interrupt.is_set() and not limiter.stopped:
             self._halted = True
+
+    def _start(self, rip: int) -> None:
+        try:
+            self.uc.emu_start(rip, _UNTIL)
+        except UcError as e:
+            self._error(e)
+
+    def _fast_limiter(self, exact: int | None):
+        """The counter that ends a fast-mode slice, and whether it is temporary:
+        the block counter, or for an exact instruction count an instruction
+        counter (the watchpoints' one, or one installed for this slice)."""
+        if not exact:
+            if self._stopper is not None:
+                self._stopper.arm(2**64 - 1)
+            self._blocks.arm(self._blocks.count + FAST_SLICE_BLOCKS)
+            return self._blocks, False
+        self._blocks.arm(2**64 - 1)
+        limiter, temporary = self._stopper, False
+        if limiter is None:
+            limiter, temporary = InstructionCounter(self.uc), True
+            self.uc.ctl_flush_tb()  # blocks translated before the hook would not count
+        limiter.arm(limiter.count + exact)
+        return limiter, temporary
 
     def _error(self, error: UcError) -> None:
         if self._pending is None:
@@ -96,12 +113,16 @@ class Execution:
                                  message=f"{error} at {self.symbolize(rip)}")
 
     def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None,
-            stop_when=None) -> Stop:
+            stop_when=None, interrupts: bool = True) -> Stop:
         """Runs until a stop: ``until`` (address or symbol) is reached, the
         kernel exits, a breakpoint, watchpoint or caught exception, a triple
         fault, halting for good, ``max_instructions`` executed, ``timeout``
         host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
-        true (checked between slices; the stop kind is then INTERRUPTED)."""
+        true (checked between slices; the stop kind is then INTERRUPTED).
+
+        ``interrupts=False`` holds hardware interrupts off for this run (they
+        stay latched in the PIC for a later run), as a debugger's single step
+        does; a CPU halted in HLT then cannot go on and the run stops HALTED."""
         if self._shutdown is not None:
             return self._shutdown  # a triple fault shut the CPU down for good
         target = self.resolve(until) if until is not None else None
@@ -118,7 +139,7 @@ class Execution:
             while True:
                 next_input = self._deliver_scheduled() if self._scheduled else None
                 if self._pending is None:
-                    self._service_interrupts()
+                    self._service_interrupts(deliver=interrupts)
                 stop = self._take_stop()
                 if stop is not None:
                     if stop.kind is StopKind.TRIPLE_FAULT:
@@ -133,6 +154,9 @@ class Execution:
                     return Stop(StopKind.TIME_LIMIT, self.reg("rip"), self.icount)
                 if stop_when is not None and stop_when():
                     return Stop(StopKind.INTERRUPTED, self.reg("rip"), self.icount, message="condition met")
+                if self._halted and not interrupts:
+                    return Stop(StopKind.HALTED, self.reg("rip"), self.icount,
+                                message="HLT, waiting for an interrupt (interrupts held off)")
                 if self._halted:
                     stop = self._idle(next_input)
                     if stop is not None:
@@ -184,9 +208,10 @@ class Execution:
             self._idle_ns += event - now
         return None
 
-    def step(self) -> Stop:
-        """Executes one instruction (delivering a pending interrupt first)."""
-        stop = self.run(max_instructions=1)
+    def step(self, interrupts: bool = True) -> Stop:
+        """Executes one instruction (delivering a pending interrupt first, unless
+        ``interrupts`` is False: see :meth:`run`)."""
+        stop = self.run(max_instructions=1, interrupts=interrupts)
         if stop.kind is StopKind.INSTRUCTION_LIMIT:
             return Stop(StopKind.STEP, stop.rip, stop.icount)
         return stop

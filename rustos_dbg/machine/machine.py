@@ -196,6 +196,11 @@ class Machine(Hooks, Execution):
         self._scheduled.append((at_ns, kind, bytes(data)))
         self._scheduled.sort(key=lambda entry: entry[0])
 
+    @property
+    def scheduled_inputs(self) -> tuple:
+        """Inputs still waiting for their virtual time, as (at_ns, kind, data), earliest first."""
+        return tuple(self._scheduled)
+
     def _deliver_scheduled(self) -> int | None:
         """Delivers the inputs that are due; returns the virtual time of the next one."""
         while self._scheduled and self._scheduled[0][0] <= self.now_ns():
