@@ -29,6 +29,7 @@ from unicorn import x86_const as X
 from gdbstub import Errno, TargetError
 
 from ..machine.engine import flush_tlb
+from ..x86.msr import MSRS
 from .xml import BLOCK_SIZE, GPRS, INDEX, REGISTERS, SELECTORS
 
 _FP = [getattr(X, f"UC_X86_REG_FP{i}") for i in range(8)]
@@ -44,7 +45,6 @@ _PLAIN = {name: getattr(X, f"UC_X86_REG_{name.upper()}")
 _PLAIN.update(_XMM)
 _PLAIN.update(_X87, mxcsr=X.UC_X86_REG_MXCSR)
 #: Model-specific registers (as machine/registers.py reads them).
-_MSRS = {"efer": 0xC000_0080, "fs_base": 0xC000_0100, "gs_base": 0xC000_0101, "k_gs_base": 0xC000_0102}
 _TABLES = {"gdtr": X.UC_X86_REG_GDTR, "idtr": X.UC_X86_REG_IDTR, "ldtr": X.UC_X86_REG_LDTR,
            "tr": X.UC_X86_REG_TR}
 _TLB_NAMES = {"cr0", "cr3", "cr4", "efer"}
@@ -97,8 +97,8 @@ class RegisterFile:
         """A function ``f(memo) -> int`` reading ``name``; ``memo`` shares the
         descriptor-table reads and x87 TOP within one :meth:`read_all`."""
         rr = self.uc.reg_read
-        if name in _MSRS:
-            msr = _MSRS[name]
+        if name in MSRS:
+            msr = MSRS[name]
             return lambda memo: rr(X.UC_X86_REG_MSR, msr)
         if name in _PLAIN:
             ident = _PLAIN[name]

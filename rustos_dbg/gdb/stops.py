@@ -17,7 +17,7 @@ INTERRUPTED        SIGINT
 KERNEL_EXIT        ``W`` with QEMU's exit status byte (``(code << 1) | 1``,
                    e.g. 33: GDB prints "exited with code 041"); QEMU 7.2's
                    gdbstub only drops the connection when the VM exits
-EXCEPTION          a signal by vector (:data:`VECTOR_SIGNALS`), the machine
+EXCEPTION          a signal by vector (:mod:`rustos_dbg.x86.vectors`), the machine
                    stopped at the handler with the frame pushed
 TRIPLE_FAULT       SIGSEGV, *not* an exit: the machine stays inspectable
                    (QEMU would reset or, with -no-reboot, quit); the target
@@ -34,28 +34,7 @@ from gdbstub import (DoneStep, Exited, HwBreak, Signal, SignalStop, StopReason, 
                      WatchKind)
 
 from ..machine import Stop, StopKind
-
-#: GDB signal reported for a caught exception vector (others: SIGTRAP).
-VECTOR_SIGNALS = {
-    0: Signal.SIGFPE,     # #DE
-    1: Signal.SIGTRAP,    # #DB
-    2: Signal.SIGINT,     # NMI
-    3: Signal.SIGTRAP,    # #BP
-    4: Signal.SIGSEGV,    # #OF
-    5: Signal.SIGSEGV,    # #BR
-    6: Signal.SIGILL,     # #UD
-    7: Signal.SIGFPE,     # #NM
-    8: Signal.SIGSEGV,    # #DF
-    10: Signal.SIGSEGV,   # #TS
-    11: Signal.SIGSEGV,   # #NP
-    12: Signal.SIGSEGV,   # #SS
-    13: Signal.SIGSEGV,   # #GP
-    14: Signal.SIGSEGV,   # #PF
-    16: Signal.SIGFPE,    # #MF
-    17: Signal.SIGBUS,    # #AC
-    18: Signal.SIGBUS,    # #MC
-    19: Signal.SIGFPE,    # #XM
-}
+from ..x86.vectors import vector_info
 
 _ACCESS = {"write": WatchKind.WRITE, "read": WatchKind.READ, "access": WatchKind.ACCESS}
 
@@ -64,8 +43,10 @@ CONTINUE_KINDS = frozenset({StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT})
 
 
 def signal_for_vector(vector: int) -> int:
-    """The GDB signal for an exception ``vector``."""
-    return VECTOR_SIGNALS.get(vector, Signal.SIGTRAP)
+    """The GDB signal for an exception ``vector`` (the x86 layer's table; SIGTRAP if unknown)."""
+    if not 0 <= vector <= 255:
+        return Signal.SIGTRAP
+    return Signal[vector_info(vector).gdb_signal]
 
 
 def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> StopReason | None:

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from unicorn import UC_ARCH_X86, UC_HOOK_INTR, UC_MODE_64, Uc, UcError
+from ..structs.control import IA32_EFER_MSR
 from unicorn.x86_const import UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_MSR
 
-_EFER = 0xC000_0080
 _CODE_AT = 0x5000
 
 
@@ -39,7 +39,7 @@ def _scratch_engine() -> Uc:
     table = [(i << 12) | 3 for i in range(512)]
     table[0x10], table[0x11], table[0x12] = 0x10000 | 1, 0, 0x12000 | 3 | (1 << 63)
     uc.mem_write(0x4000, struct.pack("<512Q", *table))
-    uc.reg_write(UC_X86_REG_MSR, (_EFER, 0xD00))
+    uc.reg_write(UC_X86_REG_MSR, (IA32_EFER_MSR, 0xD00))
     uc.reg_write(UC_X86_REG_CR3, 0x1000)
     uc.reg_write(UC_X86_REG_CR4, 0x20)
     uc.reg_write(UC_X86_REG_CR0, 0x8001_0011)

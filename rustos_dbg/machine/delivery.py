@@ -21,13 +21,13 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
-from ..inspect.vectors import vector_name
-
-#: Vectors whose exceptions push an error code (SDM Table 6-1).
-ERROR_CODE_VECTORS = frozenset({8, 10, 11, 12, 13, 14, 17, 21, 29, 30})
-CONTRIBUTORY = frozenset({0, 10, 11, 12, 13})
-PAGE_FAULT, DOUBLE_FAULT, GENERAL_PROTECTION, SEGMENT_NOT_PRESENT = 14, 8, 13, 11
+from ..structs.idt import IDT_GATE_SIZE, IdtGate, gate_offset
+from ..structs.segments import SystemType
+from ..structs.tss import TSS64_SIZE, Tss64, tss_ist
+from ..x86.vectors import (DOUBLE_FAULT, GENERAL_PROTECTION, INVALID_TSS, PAGE_FAULT, SEGMENT_NOT_PRESENT,
+                           FaultClass, has_error_code, vector_info, vector_name)
 
 _RFLAGS_TF, _RFLAGS_IF, _RFLAGS_NT, _RFLAGS_RF, _RFLAGS_VM = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 17
 
@@ -119,7 +119,7 @@ class Deliverer:
         """
         chain: list[LogEntry] = []
         while True:
-            if vector not in ERROR_CODE_VECTORS or source is not Source.EXCEPTION:
+            if not has_error_code(vector) or source is not Source.EXCEPTION:
                 error_code = None
             try:
                 entry = self._deliver_once(vector, source, error_code, rip, cr2)
@@ -138,10 +138,7 @@ class Deliverer:
                     self.log.append(shutdown)
                     raise TripleFault(chain + [shutdown]) from None
                 self.log.append(failed)
-                first_contributory = source is Source.EXCEPTION and vector in CONTRIBUTORY
-                first_pf = source is Source.EXCEPTION and vector == PAGE_FAULT
-                second_contributory = second in CONTRIBUTORY
-                if (first_contributory and second_contributory) or (first_pf and (second_contributory or second == PAGE_FAULT)):
+                if _double_fault(vector if source is Source.EXCEPTION else None, second):
                     vector, error_code, cr2 = DOUBLE_FAULT, 0, None
                 else:
                     vector, error_code, cr2 = second, fault.error_code, fault.cr2
@@ -156,49 +153,94 @@ class Deliverer:
         ext = 1 if source is Source.EXTERNAL else 0
         gate_error = vector * 8 + 2 + ext
         _, idt_base, idt_limit, _ = cpu.reg("idtr")
-        if vector * 16 + 15 > idt_limit:
+        if vector * IDT_GATE_SIZE + IDT_GATE_SIZE - 1 > idt_limit:
             raise DeliveryFault(GENERAL_PROTECTION, gate_error, f"vector {vector} is beyond the IDT limit {idt_limit:#x}")
-        low, high = struct.unpack("<QQ", cpu.read_linear(idt_base + vector * 16, 16))
-        handler = (low & 0xFFFF) | ((low >> 32) & 0xFFFF_0000) | ((high & 0xFFFF_FFFF) << 32)
-        selector = (low >> 16) & 0xFFFF
-        ist = (low >> 32) & 7
-        gate_type = (low >> 40) & 0xF
-        dpl = (low >> 45) & 3
-        present = (low >> 47) & 1
+        gate = _gate(cpu.read_linear(idt_base + vector * IDT_GATE_SIZE, IDT_GATE_SIZE))
         cs = cpu.reg("cs")
         cpl = cs & 3
-        if gate_type not in (0xE, 0xF):
-            raise DeliveryFault(GENERAL_PROTECTION, gate_error, f"IDT entry {vector} is not an interrupt or trap gate (type {gate_type:#x})")
-        if source is Source.SOFTWARE and dpl < cpl:
-            raise DeliveryFault(GENERAL_PROTECTION, gate_error, f"software interrupt {vector} from CPL {cpl} through a DPL {dpl} gate")
-        if not present:
+        if gate.type_value not in (SystemType.INTERRUPT_GATE, SystemType.TRAP_GATE):
+            raise DeliveryFault(GENERAL_PROTECTION, gate_error,
+                                f"IDT entry {vector} is not an interrupt or trap gate (type {gate.type_value:#x})")
+        if source is Source.SOFTWARE and gate.dpl < cpl:
+            raise DeliveryFault(GENERAL_PROTECTION, gate_error, f"software interrupt {vector} from CPL {cpl} through a DPL {gate.dpl} gate")
+        if not gate.present:
             raise DeliveryFault(SEGMENT_NOT_PRESENT, gate_error, f"IDT entry {vector} is not present")
-        if selector & ~3 == 0:
+        if gate.selector & ~3 == 0:
             raise DeliveryFault(GENERAL_PROTECTION, ext, f"IDT entry {vector} has a null code selector")
         old_rsp, rflags = cpu.reg("rsp"), cpu.reg("rflags")
-        new_cpl = selector & 3
-        if ist or new_cpl < cpl:
-            _, tss_base, tss_limit, _ = cpu.reg("tr")
-            offset = 0x24 + 8 * (ist - 1) if ist else 4 + 8 * new_cpl
-            if offset + 7 > tss_limit:
-                raise DeliveryFault(10, cpu.reg("tr")[0] & ~3, f"TSS limit {tss_limit:#x} too small for {'IST' + str(ist) if ist else 'RSP0'}")
-            stack = struct.unpack("<Q", cpu.read_linear(tss_base + offset, 8))[0]
-        else:
-            stack = old_rsp
+        new_cpl = gate.selector & 3
+        ist = gate.ist
+        stack = self._stack(ist, new_cpl) if ist or new_cpl < cpl else old_rsp
         stack &= ~0xF
         ss = cpu.reg("ss") if new_cpl == cpl else 0
         frame = [ss, old_rsp, rflags, cs, rip] + ([error_code] if error_code is not None else [])
-        for value in frame:
-            stack -= 8
-            cpu.write_linear(stack, struct.pack("<Q", value & 0xFFFF_FFFF_FFFF_FFFF))
+        stack -= 8 * len(frame)
+        cpu.write_linear(stack, struct.pack(f"<{len(frame)}Q", *(v & 0xFFFF_FFFF_FFFF_FFFF for v in reversed(frame))))
         rflags &= ~(_RFLAGS_TF | _RFLAGS_NT | _RFLAGS_RF | _RFLAGS_VM)
-        if gate_type == 0xE:
+        if gate.type_value == SystemType.INTERRUPT_GATE:
             rflags &= ~_RFLAGS_IF
-        entry = self._entry(vector, source, error_code, rip, cr2, stack, ist, handler, Outcome.DELIVERED)
+        entry = self._entry(vector, source, error_code, rip, cr2, stack, ist, gate.handler, Outcome.DELIVERED)
         cpu.set_reg("rsp", stack)
         cpu.set_reg("rflags", rflags)
-        cpu.set_reg("rip", handler)
+        cpu.set_reg("rip", gate.handler)
         if new_cpl != cpl:
-            cpu.set_reg("cs", selector)
+            cpu.set_reg("cs", gate.selector)
             cpu.set_reg("ss", 0)
         return entry
+
+    def _stack(self, ist: int, new_cpl: int) -> int:
+        """The stack the TSS names: IST slot ``ist``, else RSPn of the new privilege level."""
+        cpu = self.cpu
+        tr, tss_base, tss_limit, _ = cpu.reg("tr")
+        name = f"ist{ist}" if ist else f"rsp{new_cpl}"
+        if _TSS_OFFSETS[name] + 7 > tss_limit:
+            raise DeliveryFault(INVALID_TSS, tr & ~3, f"TSS limit {tss_limit:#x} too small for {name.upper()}")
+        size = min(tss_limit + 1, TSS64_SIZE)
+        tss = Tss64.parse(cpu.read_linear(tss_base, size).ljust(TSS64_SIZE, b"\0"))
+        return tss_ist(tss, ist) if ist else tss[name]
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """The fields of an IDT gate that delivery uses."""
+
+    handler: int
+    selector: int
+    ist: int
+    type_value: int
+    dpl: int
+    present: bool
+
+
+@lru_cache(maxsize=512)
+def _gate(raw: bytes) -> _Gate:
+    """An IDT gate decoded with :data:`~rustos_dbg.structs.idt.IdtGate` (Intel SDM Vol. 3A
+    §6.14.1), cached by its bytes: a kernel's IDT rarely changes."""
+    gate = IdtGate.parse(raw)
+    kind = getattr(gate.type, "intvalue", gate.type)  # an unknown type parses as a plain int
+    return _Gate(gate_offset(gate), gate.selector, gate.ist, int(kind), gate.dpl, gate.p)
+
+
+def _offsets(layout) -> dict[str, int]:
+    """Byte offset of each field of a fixed-size construct ``Struct``."""
+    offsets, at = {}, 0
+    for sub in layout.subcons:
+        offsets[sub.name] = at
+        at += sub.sizeof()
+    return offsets
+
+
+_TSS_OFFSETS = _offsets(Tss64)
+
+
+def _double_fault(first: int | None, second: int) -> bool:
+    """Whether ``second``, raised while delivering exception ``first`` (None: not an
+    exception), becomes a double fault (Intel SDM Vol. 3A §6.15, Table 6-5)."""
+    if first is None:
+        return False
+    a, b = vector_info(first).fault_class, vector_info(second).fault_class
+    if a is FaultClass.CONTRIBUTORY:
+        return b is FaultClass.CONTRIBUTORY
+    if a is FaultClass.PAGE_FAULT:
+        return b in (FaultClass.CONTRIBUTORY, FaultClass.PAGE_FAULT)
+    return False

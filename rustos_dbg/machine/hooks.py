@@ -12,7 +12,8 @@ counter's limit so the engine stops before the next instruction.
 from __future__ import annotations
 
 from .counter import InstructionCounter
-from .delivery import ERROR_CODE_VECTORS, Source, TripleFault
+from ..x86.vectors import has_error_code
+from .delivery import Source, TripleFault
 from .stops import Stop, StopKind
 from .watchpoints import WATCH_NAMES, WatchHit
 
@@ -85,9 +86,10 @@ class Hooks:
 
     def _on_intr(self, uc, vector: int, _data) -> None:
         software = vector in (3, 4) or vector >= 32
-        error = self._fields.read_error_code(uc) if vector in ERROR_CODE_VECTORS and not software else None
+        pushes = has_error_code(vector) and not software
+        error = self._fields.read_error_code(uc) if pushes else None
         self._fields.clear_old_exception(uc)
-        if error is None and vector in ERROR_CODE_VECTORS and not software:
+        if error is None and pushes:
             error = 0
         self._deliver(vector, Source.SOFTWARE if software else Source.EXCEPTION, error, self.reg("rip"))
 

@@ -2,23 +2,24 @@
 
 Contract: physical reads and writes outside RAM, and virtual accesses to
 unmapped (or, for writes, read-only) pages, raise :class:`GuestMemoryError`
-naming the address and the reason; the page walk is the pure one of
-``rustos_dbg.inspect.paging`` over a physical reader. ``read_linear`` and
-``write_linear`` are the CPU's own accesses during delivery: they raise
-``DeliveryFault`` (#PF with the SDM's error code, CR2 = the address).
+naming the address and the reason. Every translation, the debugger's and
+the CPU's, is the one walker of :mod:`rustos_dbg.x86.paging` over a physical
+reader. ``read_linear`` and ``write_linear`` are the CPU's own supervisor
+accesses during delivery: they raise ``DeliveryFault`` with the exception
+the walker predicts (#PF with the SDM's error code and CR2 = the address,
+or #GP for a non-canonical address).
 """
 
 from __future__ import annotations
 
-from ..inspect.access import Access
+from ..x86.access import Access
+from ..x86.paging import PagingMode, StopReason, walk
 from .delivery import DeliveryFault
 from .errors import GuestMemoryError
 
 PAGE = 4096
 
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
-_ADDR = 0x000F_FFFF_FFFF_F000
-_CR0_WP = 1 << 16
 
 
 class GuestMemory:
@@ -47,23 +48,17 @@ class GuestMemory:
             return b"\0" * n  # an entry beyond RAM reads as not present
         return bytes(self.uc.mem_read(addr, n))
 
-    def paging_mode(self):
+    def paging_mode(self) -> PagingMode:
         """The paging mode of CR0, CR4 and EFER now."""
-        from ..inspect.paging import PagingMode
-
         return PagingMode.from_registers(self._reg("cr0"), self._reg("cr4"), self._reg("efer"))
 
     def walk(self, vaddr: int, cr3: int | None = None):
         """The page walk for ``vaddr`` under ``cr3`` (default: the current one)."""
-        from ..inspect.paging import walk
-
         cr3 = self._reg("cr3") if cr3 is None else cr3
-        return walk(self._read_table, cr3, vaddr & 0xFFFF_FFFF_FFFF_FFFF, self.paging_mode())
+        return walk(self._read_table, cr3, vaddr & _MASK64, self.paging_mode())
 
     def translate(self, vaddr: int, access: Access = Access.READ) -> int:
         """Physical address of ``vaddr``; a :class:`GuestMemoryError` when unmapped."""
-        from ..inspect.paging import StopReason
-
         result = self.walk(vaddr)
         if result.stop_reason is StopReason.NON_CANONICAL:
             raise GuestMemoryError(f"address {vaddr:#x} is not canonical", vaddr)
@@ -94,35 +89,19 @@ class GuestMemory:
             pos += c
 
     def _linear(self, vaddr: int, access: Access) -> int:
-        """The CPU's own supervisor access: a lean walk of the 4-level tables
-        (the rich walker is for inspectors); reserved bits are not checked here."""
+        """The CPU's own supervisor access: the walk, and the fault it would raise."""
+        result = self.walk(vaddr)
+        fault = result.fault_for(access)
         vaddr &= _MASK64
-        top = vaddr >> 47
-        if top not in (0, 0x1FFFF):
-            raise DeliveryFault(13, 0, f"non-canonical address {vaddr:#x}")
-        write = access is Access.WRITE
-        table = self._reg("cr3") & _ADDR
-        writable = True
-        for shift in (39, 30, 21, 12):
-            slot = table + ((vaddr >> shift) & 0x1FF) * 8
-            if slot + 8 > self.size:
-                raise DeliveryFault(13, 0, f"page table entry for {vaddr:#x} lies outside RAM")
-            entry = int.from_bytes(self.uc.mem_read(slot, 8), "little")
-            if not entry & 1:
-                raise DeliveryFault(14, 2 if write else 0, f"page fault at {vaddr:#x} ({access.name.lower()}, not present)", cr2=vaddr)
-            writable = writable and bool(entry & 2)
-            if shift != 12 and shift != 39 and entry & 0x80:
-                size = 1 << shift
-                paddr = (entry & _ADDR & ~(size - 1)) | (vaddr & (size - 1))
-                break
-            table = entry & _ADDR
-        else:
-            paddr = table | (vaddr & 0xFFF)
-        if write and not writable and self._reg("cr0") & _CR0_WP:
-            raise DeliveryFault(14, 3, f"page fault at {vaddr:#x} (write to a read-only page)", cr2=vaddr)
-        if paddr >= self.size:
-            raise DeliveryFault(13, 0, f"address {vaddr:#x} maps outside RAM")
-        return paddr
+        if fault is not None and result.stop_reason is StopReason.NON_CANONICAL:
+            raise DeliveryFault(fault.vector, fault.error_code, f"non-canonical address {vaddr:#x}")
+        if fault is not None:
+            why = "not present" if not result.ok else "protection"
+            raise DeliveryFault(fault.vector, fault.error_code,
+                                f"page fault at {vaddr:#x} ({access.name.lower()}, {why})", cr2=vaddr)
+        if result.paddr >= self.size:
+            raise DeliveryFault(13, 0, f"address {vaddr & _MASK64:#x} maps outside RAM")
+        return result.paddr
 
     def read_linear(self, vaddr: int, n: int) -> bytes:
         """The CPU's supervisor read during delivery (faults as ``DeliveryFault``)."""

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from unicorn import x86_const as X
 
+from ..x86.msr import MSRS
+
 GPR = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
 SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
 CONTROL = ("cr0", "cr2", "cr3", "cr4", "cr8")
 TABLES = ("gdtr", "idtr", "tr", "ldtr")
 
-#: Model-specific registers read by name.
-MSRS = {"efer": 0xC000_0080, "fs_base": 0xC000_0100, "gs_base": 0xC000_0101, "k_gs_base": 0xC000_0102}
 
 _IDS = {name: getattr(X, f"UC_X86_REG_{name.upper()}") for name in GPR + SEGMENTS + CONTROL + TABLES}
 _IDS.update(rip=X.UC_X86_REG_RIP, rflags=X.UC_X86_REG_RFLAGS, eflags=X.UC_X86_REG_EFLAGS)

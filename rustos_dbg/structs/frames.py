@@ -12,14 +12,11 @@ from __future__ import annotations
 from construct import BitsInteger, BitStruct, ByteSwapped, Flag, Int64ul, Struct
 
 __all__ = ["InterruptFrame", "InterruptFrameWithErrorCode", "PageFaultErrorCode",
-           "PAGE_FAULT_VECTOR", "EXCEPTIONS_WITH_ERROR_CODE", "PF_ERROR_FIELD_NAMES"]
+           "PAGE_FAULT_VECTOR", "PF_ERROR_FIELD_NAMES"]
 
 #: Vector number of the page-fault exception (#PF).
 PAGE_FAULT_VECTOR = 14
 
-#: Exception vectors for which the CPU pushes an error code: #DF, #TS, #NP,
-#: #SS, #GP, #PF, #AC, #CP (Intel SDM Vol. 3A §6.13 Error Code, Table 6-1).
-EXCEPTIONS_WITH_ERROR_CODE = frozenset({8, 10, 11, 12, 13, 14, 17, 21})
 
 # Intel SDM Vol. 3A §6.14.2 64-Bit Mode Stack Frame (Figure 6-9): the CPU
 # aligns RSP to 16 bytes and pushes SS, RSP, RFLAGS, CS, RIP and, for some

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from rustos_dbg.inspect.paging import (Access, Fault, Mapping, PagingMode, Permissions,
-                                       StopReason, is_canonical, iter_mappings, translate, walk)
+from rustos_dbg.x86.mappings import Mapping, iter_mappings
+from rustos_dbg.x86.paging import (Access, Fault, PagingMode, Permissions, StopReason, is_canonical,
+                                   translate, walk)
 from rustos_dbg.structs.paging import PageLevel
 
 P, RW, US, PWT, PCD, A, D, PS, G = 1, 2, 4, 8, 16, 32, 64, 128, 256

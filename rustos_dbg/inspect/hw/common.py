@@ -19,8 +19,9 @@ from typing import Callable, Iterable, Optional
 from ...structs.bitfields import bit_fields, field_value
 from ...structs.frames import PageFaultErrorCode
 from .. import jsonview
-from ..paging import PagingMode
-from ..vectors import IRQ_NAMES, VECTOR_NAMES, vector_mnemonic, vector_name  # noqa: F401  (re-exported)
+from ...x86.layout import GUARD_SIZE, HEAP_MAX, HEAP_START, KERNEL_BASE, PAGE_SIZE, PHYS_OFFSET  # noqa: F401  (re-exported)
+from ...x86.paging import PagingMode
+from ...x86.vectors import IRQ_NAMES, VECTOR_NAMES, vector_mnemonic, vector_name  # noqa: F401  (re-exported)
 
 __all__ = ["KERNEL_BASE", "PHYS_OFFSET", "HEAP_START", "HEAP_MAX", "PAGE_SIZE", "GUARD_SIZE",
            "Symbolize", "symbol_name", "return_symbol", "VECTOR_NAMES", "IRQ_NAMES", "vector_name",
@@ -28,12 +29,6 @@ __all__ = ["KERNEL_BASE", "PHYS_OFFSET", "HEAP_START", "HEAP_MAX", "PAGE_SIZE", 
            "PhysCache", "paging_mode", "pf_error_flags", "describe_pf_error", "hexq",
            "read_u64", "is_kernel_address"]
 
-KERNEL_BASE = 0xFFFF_FFFF_8000_0000   #: higher-half base of the kernel image
-PHYS_OFFSET = 0xFFFF_8000_0000_0000   #: start of the physical-memory window
-HEAP_START = 0x4444_4444_0000         #: first heap address
-HEAP_MAX = 32 << 20                   #: largest heap size
-PAGE_SIZE = 4096
-GUARD_SIZE = 4096                     #: guard page at the bottom of each GuardedStack
 
 #: ``symbolize(addr)`` gives ``name+0xoff`` (or a bare hex address when unknown).
 Symbolize = Callable[[int], str]

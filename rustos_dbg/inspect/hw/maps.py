@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from ..paging import PagingMode, iter_mappings, walk
+from ...x86.mappings import iter_mappings
+from ...x86.paging import PagingMode, walk
 from .common import (HEAP_MAX, HEAP_START, PHYS_OFFSET, KERNEL_BASE, PhysCache, StackRange,
                      find_stacks, paging_mode, to_json)
 

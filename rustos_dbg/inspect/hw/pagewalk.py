@@ -1,6 +1,6 @@
 """Page-walk inspector (``walk VADDR``): every paging-structure entry for one address.
 
-Contract: ``walk_address(reader, vaddr)`` runs ``rustos_dbg.inspect.paging.walk``
+Contract: ``walk_address(reader, vaddr)`` runs ``rustos_dbg.x86.paging.walk``
 on the reader's CR3 (page tables read physically, CR0/CR4/EFER give the
 mode) and returns a :class:`WalkReport`: per level the entry's physical
 address, raw value and flags; then either the physical address, page size
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..paging import FAULT_MNEMONICS, STOP_REASON_NAMES, Access, PagingMode, walk
+from ...x86.paging import FAULT_MNEMONICS, STOP_REASON_NAMES, Access, PagingMode, walk
 from .common import PhysCache, Symbolize, describe_pf_error, paging_mode, symbol_name, to_json
 
 __all__ = ["WalkLevel", "AccessCheck", "WalkReport", "walk_address", "format_walk",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from ...structs.tss import TSS64_SIZE, Tss64
-from ..paging import walk
+from ...x86.paging import walk
 from .common import (StackRange, PhysCache, find_stacks, paging_mode, stack_containing,
                      to_json)
 

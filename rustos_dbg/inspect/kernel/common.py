@@ -28,11 +28,10 @@ from pathlib import Path
 from .. import jsonview
 from ...dwarf import DebugInfo, DwarfError, Type, Value, load
 from ...machine.errors import GuestMemoryError
+from ...x86.layout import IMAGE_WINDOW, KERNEL_BASE
 from ...structs.kernel import KernelMagic, header_problems, magic_text  # noqa: F401 (magic_text: re-exported)
 
 #: Virtual base of the kernel image (docs/kernel-structures.md §1) and the span it may use.
-KERNEL_BASE = 0xFFFF_FFFF_8000_0000
-IMAGE_WINDOW = 1 << 30
 MAGICS = {magic.name: int(magic) for magic in KernelMagic}
 
 

@@ -1,4 +1,4 @@
-"""Pure x86-64 page-table walker: translation, access checks, mapping enumeration.
+"""The one x86-64 page-table walker: translation and access checks.
 
 Contract: no emulator here.  Physical memory is read only through a
 ``read_phys(addr, n) -> bytes`` callable (its exceptions propagate); results
@@ -12,8 +12,13 @@ paging), §4.6 (access rights), §4.7 (#PF error code), IA-32e mode only:
 * ``Walk.fault_for(access, user=...)`` gives the exception an access would
   raise (``None`` if allowed): P/W/R/U/S/RSVD/I-D are set per §4.7;
   protection keys, shadow stacks and SGX are not modelled;
-* ``translate`` is the short form; ``iter_mappings`` enumerates every leaf
-  mapping reachable from CR3, optionally coalesced into ranges.
+* ``translate`` is the short form (:mod:`.mappings` enumerates every leaf
+  mapping reachable from CR3).
+
+The guest-memory translation of the machine, its CPU accesses during
+exception delivery, watchpoints, the ``walk`` and ``maps`` inspectors and
+the gdb target all use this walker; it is lean enough for the CPU path
+(entry flags are decoded only when asked for).
 
 Accessed/dirty bits are never written; bit positions come from
 :mod:`rustos_dbg.structs`.
@@ -22,21 +27,20 @@ Accessed/dirty bits are never written; bit positions come from
 from __future__ import annotations
 
 import enum
-import struct
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
-from rustos_dbg.inspect.access import Access
-from rustos_dbg.structs.bitfields import bit_fields, field_mask, field_value
-from rustos_dbg.structs.control import CR0, CR3, CR4, EFER
-from rustos_dbg.structs.frames import PAGE_FAULT_VECTOR, PageFaultErrorCode
-from rustos_dbg.structs.paging import (ENTRIES_PER_TABLE, LEVEL_ENTRY_NAMES, PDE2M, PDPTE1G,
+from .access import Access
+from ..structs.bitfields import bit_fields, field_mask, field_value
+from ..structs.control import CR0, CR3, CR4, EFER
+from ..structs.frames import PAGE_FAULT_VECTOR, PageFaultErrorCode
+from ..structs.paging import (ENTRIES_PER_TABLE, LEVEL_ENTRY_NAMES, PDE2M, PDPTE1G,
                                        PTE, PageLevel, TableEntry, entry_address, entry_layout,
                                        level_shift)
 
 __all__ = ["ReadPhys", "Access", "StopReason", "PagingMode", "EntryFlags", "WalkStep",
-           "Permissions", "Fault", "Walk", "Mapping", "walk", "translate", "iter_mappings",
-           "is_canonical", "GP_VECTOR", "FAULT_MNEMONICS", "FLAG_LABELS", "STOP_REASON_NAMES"]
+           "Permissions", "Fault", "Walk", "walk", "translate", "is_canonical", "reserved_bits",
+           "GP_VECTOR", "FAULT_MNEMONICS", "FLAG_LABELS", "STOP_REASON_NAMES"]
 
 #: Reads ``n`` bytes of guest-physical memory at ``addr``.
 ReadPhys = Callable[[int, int], bytes]
@@ -147,10 +151,14 @@ class WalkStep:
     index: int          #: index of the entry in its table (0..511)
     entry_addr: int     #: physical address of the entry
     raw: int            #: the entry's 64-bit value
-    flags: EntryFlags
     address: int        #: physical address in the entry (next table or page frame)
     leaf: bool          #: True if the entry maps a page
     reserved: int       #: mask of reserved bits found set (0 = none)
+
+    @property
+    def flags(self) -> EntryFlags:
+        """The entry's decoded attribute bits."""
+        return EntryFlags.decode(entry_layout(self.level, self.raw), self.raw)
 
     @property
     def name(self) -> str:
@@ -230,29 +238,13 @@ class Walk:
         return None if allowed else Fault(PAGE_FAULT_VECTOR, code | _PF["p"])
 
 
-@dataclass(frozen=True)
-class Mapping:
-    """A range of linear addresses mapped contiguously with the same rights and page size."""
-
-    vaddr: int
-    paddr: int
-    size: int
-    page_size: int
-    permissions: Permissions
-
-    @property
-    def end(self) -> int:
-        """First linear address after the range."""
-        return self.vaddr + self.size
-
-
 def is_canonical(vaddr: int, va_bits: int = 48) -> bool:
     """True if bits 63:va_bits-1 of ``vaddr`` are all equal (Intel SDM Vol. 1 §3.3.7.1)."""
     top = vaddr >> (va_bits - 1)
     return top == 0 or top == (1 << (65 - va_bits)) - 1
 
 
-def _reserved_bits(level: PageLevel, layout, raw: int, mode: PagingMode) -> int:
+def reserved_bits(level: PageLevel, layout, raw: int, mode: PagingMode) -> int:
     """Reserved bits set in a present entry (§4.5 tables; XD reserved when NXE=0)."""
     bad = raw & _ADDR_51_0 & ~((1 << mode.maxphyaddr) - 1) | raw & _LEAF_RESERVED[layout]
     if not mode.nxe:
@@ -280,10 +272,9 @@ def walk(read_phys: ReadPhys, cr3: int, vaddr: int, mode: Optional[PagingMode] =
         layout = entry_layout(level, raw)
         leaf = layout is not TableEntry
         present = bool(raw & _P)
-        bad = _reserved_bits(level, layout, raw, mode) if present else 0
+        bad = reserved_bits(level, layout, raw, mode) if present else 0
         address = entry_address(layout, raw)
-        steps.append(WalkStep(level, index, entry_addr, raw, EntryFlags.decode(layout, raw),
-                              address, leaf and present, bad))
+        steps.append(WalkStep(level, index, entry_addr, raw, address, leaf and present, bad))
         if not present or bad:
             reason = StopReason.RESERVED_BIT if present else StopReason.NOT_PRESENT
             return Walk(vaddr, cr3, mode, tuple(steps), stop_level=level, stop_reason=reason)
@@ -306,59 +297,3 @@ def translate(read_phys: ReadPhys, cr3: int, vaddr: int, mode: Optional[PagingMo
     if not result.ok or (access is not None and result.fault_for(access, user=user)):
         return None
     return result.paddr
-
-
-def _leaves(read_phys: ReadPhys, mode: PagingMode, table: int, level: PageLevel, base: int,
-            rights: tuple[bool, bool, bool], perm_cache: dict) -> Iterator[Mapping]:
-    """Depth-first leaf mappings below the table at ``table`` (``base`` = its first vaddr)."""
-    entries = struct.unpack("<512Q", read_phys(table, 8 * ENTRIES_PER_TABLE))
-    shift = level_shift(level)
-    va_bits = mode.va_bits
-    for index, raw in enumerate(entries):
-        if not raw & _P:
-            continue
-        layout = entry_layout(level, raw)
-        if _reserved_bits(level, layout, raw, mode):
-            continue
-        vaddr = base | (index << shift)
-        if vaddr >> (va_bits - 1):   # sign-extend upper-half addresses
-            vaddr |= _MASK64 & ~((1 << va_bits) - 1)
-        sub = (rights[0] and bool(raw & _RW), rights[1] and bool(raw & _US),
-               rights[2] or bool(raw & _XD))
-        if layout is TableEntry:
-            yield from _leaves(read_phys, mode, entry_address(layout, raw), PageLevel(level - 1),
-                               vaddr, sub, perm_cache)
-            continue
-        perms = perm_cache.get(sub)
-        if perms is None:
-            perms = perm_cache[sub] = Permissions(True, sub[0], sub[1], not (mode.nxe and sub[2]))
-        size = 1 << shift
-        yield Mapping(vaddr, entry_address(layout, raw), size, size, perms)
-
-
-def iter_mappings(read_phys: ReadPhys, cr3: int, mode: Optional[PagingMode] = None, *,
-                  coalesce: bool = True) -> Iterator[Mapping]:
-    """Every present leaf mapping reachable from ``cr3``, in increasing linear-address order.
-
-    Entries with reserved bits set are skipped (any access through them
-    faults).  With ``coalesce``, runs that are contiguous both virtually and
-    physically, with equal permissions and page size, are merged.
-    """
-    mode = mode or PagingMode()
-    leaves = _leaves(read_phys, mode, cr3 & _CR3_ADDRESS, mode.top_level, 0,
-                     (True, True, False), {})
-    if not coalesce:
-        yield from leaves
-        return
-    run: Optional[Mapping] = None
-    for leaf in leaves:
-        if (run is not None and run.end == leaf.vaddr and run.paddr + run.size == leaf.paddr
-                and run.permissions == leaf.permissions and run.page_size == leaf.page_size):
-            run = Mapping(run.vaddr, run.paddr, run.size + leaf.size, run.page_size,
-                          run.permissions)
-            continue
-        if run is not None:
-            yield run
-        run = leaf
-    if run is not None:
-        yield run
