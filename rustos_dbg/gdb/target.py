@@ -34,6 +34,7 @@ from typing import Callable, Optional
 from gdbstub import Errno, TargetError, WatchKind
 
 from ..machine import GuestMemoryError, Stop
+from ..machine.engine import drop_cached_code
 from ..machine.watchpoints import WatchKind as MachineWatchKind
 from .regfile import RegisterFile
 from .running import Execution
@@ -191,7 +192,7 @@ class MachineTarget(Execution):
             self.machine.write_virtual(address, bytes(data), force=True)
         except GuestMemoryError as e:
             raise TargetError(str(e), Errno.EFAULT) from None
-        self.machine.uc.ctl_remove_cache(address, address + len(data))
+        drop_cached_code(self.machine.uc, address, address + len(data))
 
     # --- breakpoints and watchpoints -----------------------------------------------------
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from unicorn import UC_HOOK_CODE
 
+from .engine import drop_cached_code
+
 
 class Breakpoints:
     """The execution breakpoints of one engine."""
@@ -38,7 +40,7 @@ class Breakpoints:
         if address not in self._hooks:
             self._hooks[address] = self._uc.hook_add(UC_HOOK_CODE, self._hit, None, address, address)
             # Code hooks are applied when a block is translated: drop cached blocks there.
-            self._uc.ctl_remove_cache(address, address + 1)
+            drop_cached_code(self._uc, address, address + 1)
 
     def remove(self, address: int) -> bool:
         """Removes one use of the breakpoint at ``address``; False if there was none."""

@@ -35,6 +35,18 @@ def create_engine(image, ram_bytes: int, cmdline: str) -> Uc:
     return uc
 
 
+def drop_cached_code(uc, start: int, end: int) -> None:
+    """Drops Unicorn's translated blocks that hold [start, end) (so a new code
+    hook there takes effect). Unicorn translates ``start`` through the guest's
+    page tables to find them, and an unmapped address leaves a page fault's CR2
+    behind: CR2 is put back, as it may change only when a #PF is delivered."""
+    from unicorn.x86_const import UC_X86_REG_CR2
+
+    cr2 = uc.reg_read(UC_X86_REG_CR2)
+    uc.ctl_remove_cache(start, end)
+    uc.reg_write(UC_X86_REG_CR2, cr2)
+
+
 def flush_tlb(uc) -> None:
     """Flushes Unicorn's TLB (needed after page tables are edited from outside the
     guest, or after memory hooks are added); the Python binding has no wrapper."""
