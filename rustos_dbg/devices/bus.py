@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable, Iterable, NamedTuple
 
-from .base import ALL_ONES, Device, size_mask
+from .base import ALL_ONES, Device, IrqLine, size_mask
 
 
 class UnknownAccess(NamedTuple):
@@ -179,9 +179,11 @@ class PortBus:
     # -- state -------------------------------------------------------------
 
     def snapshot(self) -> dict:
-        """Plain-data state of every device, keyed by name, plus the logs."""
+        """Plain-data state of every device, keyed by name (with the levels of
+        its interrupt lines), plus the logs."""
         return {
             "devices": {d.name: d.snapshot() for d in self.devices},
+            "irq_lines": {d.name: _line_levels(d) for d in self.devices},
             "unknown": [list(u) for u in self.unknown],
             "unknown_count": self.unknown_count,
             "errors": list(self.errors),
@@ -192,3 +194,10 @@ class PortBus:
         for device in self.devices:
             if device.name in state.get("devices", {}):
                 device.restore(state["devices"][device.name])
+            for attr, level in state.get("irq_lines", {}).get(device.name, {}).items():
+                getattr(device, attr).level = level  # the PIC's own state is restored with it
+
+
+def _line_levels(device) -> dict[str, bool]:
+    """The level of each :class:`IrqLine` a device drives, by attribute name."""
+    return {name: line.level for name, line in vars(device).items() if isinstance(line, IrqLine)}

@@ -1,7 +1,9 @@
 """The standard set of PC devices on one ``PortBus``.
 
 ``build_pc(read_phys=None, clock=None, ...)`` returns a ``PcDevices`` with
-each device as an attribute and ``bus`` holding them all.  Interrupt wiring:
+each device as an attribute and ``bus`` holding them all; its ``snapshot()``
+is the state of every device as one immutable value, ``restore()`` puts it
+back.  Interrupt wiring:
 the PIT (IRQ0), the 8042 (IRQ1 keyboard, IRQ12 mouse), the UART (IRQ4) and
 the RTC (IRQ8) drive lines of ``pic``; the machine asks ``pic.pending()``
 between emulation slices and, when the guest accepts interrupts, takes the
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .bus import PortBus
+from .state import freeze, thaw
 from .cmos import Cmos
 from .debug_exit import DebugExit
 from .i8042 import I8042
@@ -39,6 +42,14 @@ class PcDevices:
     post: PostPort
     port61: SystemControlB
     port92: FastA20
+
+    def snapshot(self):
+        """Every device's state (and its interrupt lines'), as one immutable value."""
+        return freeze(self.bus.snapshot())
+
+    def restore(self, state) -> None:
+        """Puts back a :meth:`snapshot`."""
+        self.bus.restore(thaw(state))
 
 
 def build_pc(

@@ -92,7 +92,7 @@ class Uart16550(Device):
 
     name = "uart"
     state_fields = ("rx", "ier", "fcr", "lcr", "mcr", "lsr_errors", "msr",
-                    "scr", "dll", "dlm", "thr_ipending", "last_rx")
+                    "scr", "dll", "dlm", "thr_ipending", "last_rx", "tx_count")
 
     def __init__(
         self,
@@ -113,6 +113,8 @@ class Uart16550(Device):
         self.gate_out2 = gate_out2
         #: Every byte the guest transmitted.
         self.output = bytearray()
+        #: Bytes transmitted since power-on (state; ``output`` is the host's record).
+        self.tx_count = 0
         self.rx: deque[int] = deque()
         self.ier = self.fcr = self.lcr = self.scr = self.lsr_errors = 0
         self.mcr = int(UartBits.MCR_OUT2)
@@ -255,6 +257,7 @@ class Uart16550(Device):
             self.rx.append(byte)
         else:
             self.output.append(byte)
+            self.tx_count += 1
             if self.on_tx is not None:
                 self.on_tx(byte)
         self.thr_ipending = True
@@ -282,8 +285,7 @@ class Uart16550(Device):
     def snapshot(self) -> dict:
         """Registers, queued input and transmit count."""
         state = super().snapshot()
-        state.update(lsr=self.lsr, iir=int(self.interrupt_id()), baud=self.baud,
-                     tx_count=len(self.output))
+        state.update(lsr=self.lsr, iir=int(self.interrupt_id()), baud=self.baud)
         return state
 
     def restore(self, state: dict) -> None:

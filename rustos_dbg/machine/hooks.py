@@ -1,104 +1,106 @@
-"""The hooks of a :class:`~.machine.Machine`: exceptions, invalid opcodes,
-port I/O, device stops, breakpoints and watchpoints.
+"""What Unicorn calls back during a run: exceptions, invalid opcodes, port I/O,
+device stops, breakpoints and watchpoints.
 
-Contract: hooks run inside ``emu_start``. An exception reported by Unicorn is
-delivered through the IDT (``delivery``) with the error code read from the
-CPU context; a hook that must end the slice records a pending stop, and
-stops the engine itself only from code and port hooks, never from a memory
-hook (Unicorn would replay the store): a watchpoint instead lowers the
-counter's limit so the engine stops before the next instruction.
+Contract: :class:`EngineHooks` installs the hooks on the machine's engine.
+They run inside ``emu_start``. An exception reported by Unicorn is delivered
+through the IDT (``delivery``) with the error code read from the CPU context;
+a hook that must end the slice requests a stop in the machine's
+:class:`~.control.RunControl` and stops the engine itself only from code and
+port hooks, never from a memory hook (Unicorn would replay the store): a
+watchpoint instead lowers the instruction counter's limit so the engine stops
+before the next instruction.
 """
 
 from __future__ import annotations
 
-from .counter import InstructionCounter
-from ..x86.vectors import has_error_code
+from unicorn import UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR
+from unicorn.x86_const import UC_X86_INS_IN, UC_X86_INS_OUT
+
+from ..x86.vectors import PAGE_FAULT, has_error_code
 from .delivery import Source, TripleFault
 from .stops import Stop, StopKind
 from .watchpoints import WATCH_NAMES, WatchHit
 
 
-class Hooks:
-    """Mixin of :class:`~.machine.Machine`: what Unicorn calls back."""
+class EngineHooks:
+    """The Unicorn hooks of one machine."""
 
-    def _request(self, kind: StopKind, **fields) -> None:
-        if self._pending is None:
-            self._pending = Stop(kind, self.reg("rip"), self.icount, **fields)
-        self.uc.emu_stop()
+    def __init__(self, machine) -> None:
+        """Installs the hooks on ``machine.uc``; they act on the machine's parts."""
+        self._m = machine
+        uc = machine.uc
+        uc.hook_add(UC_HOOK_INTR, self._on_intr)
+        uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
+        uc.hook_add(UC_HOOK_INSN, self._on_in, None, 1, 0, UC_X86_INS_IN)
+        uc.hook_add(UC_HOOK_INSN, self._on_out, None, 1, 0, UC_X86_INS_OUT)
 
-    def _on_debug_exit(self, code: int) -> None:
-        self._request(StopKind.KERNEL_EXIT, exit_code=code)
+    def request(self, kind: StopKind, **fields) -> None:
+        """Ends the slice with a stop of ``kind`` (from a code or port hook)."""
+        m = self._m
+        m.control.request(Stop(kind, m.cpu.reg("rip"), m.icount, **fields))
+        m.uc.emu_stop()
 
-    def _on_reset(self) -> None:
-        self._request(StopKind.RESET, message="the guest asked for a reset (8042 command 0xFE)")
+    def on_debug_exit(self, code: int) -> None:
+        """isa-debug-exit was written."""
+        self.request(StopKind.KERNEL_EXIT, exit_code=code)
 
-    def _on_breakpoint(self, address: int) -> None:
-        if self.counter is not None:
-            self.counter.count -= 1  # counted, but stopped before it ran
-        self._request(StopKind.BREAKPOINT, address=address)
+    def on_reset(self) -> None:
+        """The 8042 was told to reset the CPU."""
+        self.request(StopKind.RESET, message="the guest asked for a reset (8042 command 0xFE)")
 
-    def _on_watch(self, hit: WatchHit) -> None:
-        if self._watch_hit is not None:
+    def on_breakpoint(self, address: int) -> None:
+        """A breakpoint is reached, before its instruction runs."""
+        counter = self._m.clock.counter
+        if counter is not None:
+            counter.count -= 1  # counted, but stopped before it ran
+        self.request(StopKind.BREAKPOINT, address=address)
+
+    def on_watch(self, hit: WatchHit) -> None:
+        """A watched access: stop before the next instruction."""
+        m = self._m
+        if m.control.watch_hit is not None:
             return
-        self._watch_hit = hit
-        stopper = self.counter or self._stopper
+        m.control.watch_hit = hit
+        stopper = m.clock.counter or m.runner.stopper
         stopper.limit = stopper.count  # stop before the next instruction
 
-    def add_watchpoint(self, address: int, length: int, kind) -> None:
-        """Watches ``length`` bytes at virtual ``address`` for writes, reads or both
-        (in fast mode this installs the instruction counter while watchpoints exist)."""
-        if self.counter is None and self._stopper is None:
-            self._stopper = InstructionCounter(self.uc)
-            self.uc.ctl_flush_tb()  # blocks translated before the hook would not count
-        self.watchpoints.add(address, length, kind)
+    def take_watch(self) -> None:
+        """Turns a watchpoint hit into the pending stop, once its instruction completed."""
+        m = self._m
+        hit, m.control.watch_hit = m.control.watch_hit, None
+        if hit is not None:
+            m.control.request(Stop(StopKind.WATCHPOINT, m.cpu.reg("rip"), m.icount, address=hit.address,
+                                   access=WATCH_NAMES[hit.kind],
+                                   message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}"))
 
-    def remove_watchpoint(self, address: int, length: int, kind) -> bool:
-        """Removes a watchpoint; False if there was none."""
-        removed = self.watchpoints.remove(address, length, kind)
-        if self._stopper is not None and not len(self.watchpoints):
-            self._stopper.remove()
-            self._stopper = None
-        return removed
-
-    def _take_watch(self) -> None:
-        hit, self._watch_hit = self._watch_hit, None
-        if hit is not None and self._pending is None:
-            self._pending = Stop(StopKind.WATCHPOINT, self.reg("rip"), self.icount, address=hit.address,
-                                 access=WATCH_NAMES[hit.kind], message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}")
-
-    def interrupt(self) -> None:
-        """Stops a running machine from another thread (Ctrl-C), at the next
-        instruction (deterministic mode) or block (fast mode): never an
-        asynchronous ``emu_stop``."""
-        self._interrupt.set()
-        (self.counter or self._blocks).stop_soon()
-
-    def _deliver(self, vector: int, source: Source, error_code: int | None, rip: int) -> None:
-        cr2 = self.reg("cr2") if vector == 14 else None
+    def deliver(self, vector: int, source: Source, error_code: int | None, rip: int) -> None:
+        """Delivers an event through the IDT; a triple fault or a caught vector stops."""
+        m = self._m
+        cr2 = m.cpu.reg("cr2") if vector == PAGE_FAULT else None
         try:
-            entry = self._deliverer.deliver(vector, source, error_code, rip, cr2)
+            entry = m.deliverer.deliver(vector, source, error_code, rip, cr2)
         except TripleFault as shutdown:
-            self._request(StopKind.TRIPLE_FAULT, chain=tuple(shutdown.chain),
-                          message="the CPU shut down")
+            self.request(StopKind.TRIPLE_FAULT, chain=tuple(shutdown.chain), message="the CPU shut down")
             return
-        if entry.vector in self.catch:
-            self._request(StopKind.EXCEPTION, vector=entry.vector, chain=(entry,))
+        if entry.vector in m.catch:
+            self.request(StopKind.EXCEPTION, vector=entry.vector, chain=(entry,))
 
     def _on_intr(self, uc, vector: int, _data) -> None:
+        m = self._m
         software = vector in (3, 4) or vector >= 32
         pushes = has_error_code(vector) and not software
-        error = self._fields.read_error_code(uc) if pushes else None
-        self._fields.clear_old_exception(uc)
+        error = m.context_fields.read_error_code(uc) if pushes else None
+        m.context_fields.clear_old_exception(uc)
         if error is None and pushes:
             error = 0
-        self._deliver(vector, Source.SOFTWARE if software else Source.EXCEPTION, error, self.reg("rip"))
+        self.deliver(vector, Source.SOFTWARE if software else Source.EXCEPTION, error, m.cpu.reg("rip"))
 
     def _on_invalid(self, uc, _data) -> bool:
-        self._deliver(6, Source.EXCEPTION, None, self.reg("rip"))
+        self.deliver(6, Source.EXCEPTION, None, self._m.cpu.reg("rip"))
         return True
 
     def _on_in(self, uc, port: int, size: int, _data) -> int:
-        return self.devices.bus.read(port, size)
+        return self._m.devices.bus.read(port, size)
 
     def _on_out(self, uc, port: int, size: int, value: int, _data) -> None:
-        self.devices.bus.write(port, size, value)
+        self._m.devices.bus.write(port, size, value)

@@ -1,11 +1,18 @@
-"""The emulated PC that runs RustOS: boot, run in slices, stop, inspect.
+"""The emulated PC that runs RustOS: boot, run in slices, stop, inspect, go back.
 
 Contract: ``Machine.boot(elf, cmdline=...)`` loads and validates the kernel,
 builds RAM, devices and CPU state (docs/boot.md) and returns a machine
 stopped at the 64-bit entry. ``run`` executes the guest in slices until a
-:class:`~.stops.Stop`; between slices the devices are ticked to the virtual
-time and a pending PIC interrupt is delivered when RFLAGS.IF is set; HLT
-skips ahead to the next device event.
+:class:`~.stops.Stop` (see :mod:`.execution`).
+
+The machine is a set of parts, each owning its state and able to capture
+and put it back: :attr:`cpu` (:mod:`.cpu`), :attr:`memory` (RAM,
+:mod:`.memory`), :attr:`devices` (:mod:`rustos_dbg.devices`), :attr:`clock`
+(:mod:`.clock`) and :attr:`inputs` (:mod:`.inputs`). :meth:`snapshot`
+composes their states into one frozen :class:`~.state.MachineState`;
+:meth:`restore` puts them all back, in any order, as often as wanted.
+Debugger settings (:attr:`breakpoints`, :attr:`watchpoints`, :attr:`catch`)
+are not machine state and survive a restore.
 
 Time: in the default *deterministic* mode the guest's clock is the executed
 instruction count (1 ns per instruction) plus the time skipped while halted,
@@ -16,32 +23,30 @@ the per-instruction counter and takes time from the host clock.
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
-from unicorn import UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR
-from unicorn.x86_const import UC_X86_INS_IN, UC_X86_INS_OUT
-
 from ..devices.pc import build_pc
-from . import registers
 from .breakpoints import Breakpoints
-from .execution import NS_PER_INSTRUCTION, Execution
-from .hooks import Hooks
+from .clock import Clock
 from .context import calibrate
-from .counter import InstructionCounter
+from .control import RunControl
+from .cpu import Cpu
 from .delivery import Deliverer, LogEntry
 from .engine import CpuView, create_engine, flush_tlb
 from .errors import KernelImageError
+from .execution import Runner
+from .hooks import EngineHooks
 from .image import KernelImage, load_image
+from .inputs import Inputs
 from .memory import GuestMemory
+from .state import MachineState
 from .stops import Stop
-from .watchpoints import Watchpoints, WatchHit
+from .watchpoints import Watchpoints
 
 MIN_RAM_MB, MAX_RAM_MB = 16, 3072
 
 
-class Machine(Hooks, Execution):
+class Machine:
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -59,40 +64,30 @@ class Machine(Hooks, Execution):
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
         self.uc = create_engine(image, self.ram_bytes, cmdline)
-        self.memory = GuestMemory(self.uc, self.ram_bytes, self.reg)
-        self.counter = InstructionCounter(self.uc) if mode == "deterministic" else None
-        self._fields = calibrate()
+        # The parts, each with its own state.
+        self.cpu = Cpu(self.uc)
+        self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg)
+        self.clock = Clock(self.uc, deterministic=mode == "deterministic")
+        self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,
+                                on_tx=self._on_tx, memory_bytes=self.ram_bytes)
+        self.inputs = Inputs(self.devices, self.clock)
+        #: Every delivery attempt, in order (see :class:`~.delivery.LogEntry`).
         self.exception_log: list[LogEntry] = []
-        #: Every input as (icount, kind, data, virtual time in ns) when it was delivered.
-        self.input_log: list[tuple[int, str, bytes, int]] = []
-        self._scheduled: list[tuple[int, str, bytes]] = []  # inputs to replay, by virtual time
-        self._deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount), self.exception_log)
         self._serial = bytearray()
         self._on_serial = on_serial
-        self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.now_ns,
-                                on_tx=self._on_tx, memory_bytes=self.ram_bytes)
-        self.devices.debug_exit.on_exit = self._on_debug_exit
-        self.devices.i8042.on_reset = self._on_reset
-        self.breakpoints = Breakpoints(self.uc, self._on_breakpoint)
-        self.watchpoints = Watchpoints(self.uc, lambda: self.reg("rip"), self._on_watch, self.memory.translate)
-        self._watch_hit: WatchHit | None = None
-        self._stopper: InstructionCounter | None = None  # fast mode, while watchpoints exist
+        # Running the engine.
+        self.context_fields = calibrate()
+        self.control = RunControl()
+        self.deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount), self.exception_log)
+        self.hooks = EngineHooks(self)
+        self.runner = Runner(self)
+        self.devices.debug_exit.on_exit = self.hooks.on_debug_exit
+        self.devices.i8042.on_reset = self.hooks.on_reset
+        # Debugger settings: not machine state.
+        self.breakpoints = Breakpoints(self.uc, self.hooks.on_breakpoint)
+        self.watchpoints = Watchpoints(self.uc, lambda: self.reg("rip"), self.hooks.on_watch, self.memory.translate)
+        #: Vectors whose delivery stops the run (StopKind.EXCEPTION).
         self.catch: set[int] = set()
-        self._idle_ns = 0
-        self._fast_ns = 0
-        self._fast_started: int | None = None
-        self._halted = False
-        self._shutdown: Stop | None = None  # the TRIPLE_FAULT stop, once the CPU shut down
-        self._pending: Stop | None = None
-        self._interrupt = threading.Event()
-        # Fast mode ends its slices at a budget of executed blocks: a synchronous
-        # stop (Unicorn's asynchronous timeout stop was seen to corrupt state when
-        # it landed next to an exception delivery).
-        self._blocks = InstructionCounter(self.uc, blocks=True) if mode == "fast" else None
-        self.uc.hook_add(UC_HOOK_INTR, self._on_intr)
-        self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
-        self.uc.hook_add(UC_HOOK_INSN, self._on_in, None, 1, 0, UC_X86_INS_IN)
-        self.uc.hook_add(UC_HOOK_INSN, self._on_out, None, 1, 0, UC_X86_INS_OUT)
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -100,33 +95,117 @@ class Machine(Hooks, Execution):
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a machine."""
         return cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial)
 
+    # --- state -------------------------------------------------------------------
+
+    def snapshot(self) -> MachineState:
+        """The whole machine now, as one immutable value (between runs)."""
+        return MachineState(self.cpu.snapshot(), self.memory.snapshot(), self.devices.snapshot(),
+                            self.clock.snapshot(), self.inputs.snapshot(), tuple(self.exception_log),
+                            bytes(self._serial))
+
+    def restore(self, state: MachineState) -> None:
+        """Puts the whole machine back to ``state`` (from :meth:`snapshot` of this
+        machine); breakpoints, watchpoints and caught vectors are kept."""
+        self.memory.restore(state.ram)
+        self.cpu.restore(state.cpu)
+        self.devices.restore(state.devices)
+        self.clock.restore(state.clock)
+        self.inputs.restore(state.inputs)
+        self.exception_log[:] = state.exception_log
+        self._serial[:] = state.serial
+        self.control.take()
+        self.control.watch_hit = None
+
+    # --- running -----------------------------------------------------------------
+
+    def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None,
+            stop_when=None, interrupts: bool = True) -> Stop:
+        """Runs until a stop: ``until`` (address or symbol) is reached, the
+        kernel exits, a breakpoint, watchpoint or caught exception, a triple
+        fault, halting for good, ``max_instructions`` executed, ``timeout``
+        host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
+        true (checked between slices; the stop kind is then INTERRUPTED).
+
+        ``interrupts=False`` holds hardware interrupts off for this run (they
+        stay latched in the PIC for a later run), as a debugger's single step
+        does; a CPU halted in HLT then cannot go on and the run stops HALTED."""
+        return self.runner.run(until, max_instructions, timeout, stop_when, interrupts)
+
+    def step(self, interrupts: bool = True) -> Stop:
+        """Executes one instruction (delivering a pending interrupt first, unless
+        ``interrupts`` is False: see :meth:`run`)."""
+        from .stops import StopKind
+
+        stop = self.run(max_instructions=1, interrupts=interrupts)
+        if stop.kind is StopKind.INSTRUCTION_LIMIT:
+            return Stop(StopKind.STEP, stop.rip, stop.icount)
+        return stop
+
+    def run_until_serial(self, text: str, timeout: float = 60.0, max_instructions: int | None = None) -> Stop | None:
+        """Runs until COM1 output gains ``text`` (after what it held before); returns
+        None on success, else the stop that came first."""
+        start = len(self._serial)
+        needle = text.encode()
+        found = lambda: needle in self._serial[start:]
+        stop = self.run(max_instructions=max_instructions, timeout=timeout, stop_when=found)
+        return None if found() else stop
+
+    def interrupt(self) -> None:
+        """Stops a running machine from another thread (Ctrl-C), at the next
+        instruction (deterministic mode) or block (fast mode): never an
+        asynchronous ``emu_stop``."""
+        self.runner.interrupt()
+
+    @property
+    def halted(self) -> bool:
+        """True while the CPU waits in HLT for an interrupt (known exactly: the
+        engine returned from a HLT, not guessed from the code before rip)."""
+        return self.cpu.halted
+
+    def add_watchpoint(self, address: int, length: int, kind) -> None:
+        """Watches ``length`` bytes at virtual ``address`` for writes, reads or both
+        (in fast mode this installs the instruction counter while watchpoints exist)."""
+        self.runner.need_stopper(True)
+        try:
+            self.watchpoints.add(address, length, kind)
+        finally:
+            self.runner.need_stopper(len(self.watchpoints) > 0)
+
+    def remove_watchpoint(self, address: int, length: int, kind) -> bool:
+        """Removes a watchpoint; False if there was none."""
+        removed = self.watchpoints.remove(address, length, kind)
+        self.runner.need_stopper(len(self.watchpoints) > 0)
+        return removed
+
     # --- time -----------------------------------------------------------------
+
+    @property
+    def counter(self):
+        """The native instruction counter (None in the fast mode)."""
+        return self.clock.counter
 
     @property
     def icount(self) -> int:
         """Instructions executed (0 in fast mode, which does not count)."""
-        return self.counter.count if self.counter else 0
+        return self.clock.icount
 
     def now_ns(self) -> int:
         """The guest's virtual time in nanoseconds."""
-        if self.counter is not None:
-            return self.counter.count * NS_PER_INSTRUCTION + self._idle_ns
-        running = time.monotonic_ns() - self._fast_started if self._fast_started is not None else 0
-        return self._fast_ns + running + self._idle_ns
+        return self.clock.now_ns()
 
     # --- registers, memory, symbols -----------------------------------------------
 
     def reg(self, name: str):
         """Register ``name`` (rax..r15, rip, rflags, segments, cr0-cr8, efer, fs_base, gdtr, ...)."""
-        return registers.read(self.uc, name)
+        return self.cpu.reg(name)
 
     def set_reg(self, name: str, value) -> None:
         """Sets register ``name``."""
-        registers.write(self.uc, name, value)
+        self.cpu.set_reg(name, value)
 
     def regs(self) -> dict[str, int]:
         """General-purpose registers, rip, rflags and segment selectors."""
-        return registers.snapshot(self.uc)
+        return self.cpu.regs()
 
     def read_virtual(self, addr: int, n: int) -> bytes:
         """Guest memory at a virtual address, through the guest's page tables."""
@@ -171,47 +250,35 @@ class Machine(Hooks, Execution):
         if self._on_serial is not None:
             self._on_serial(byte)
 
+    @property
+    def input_log(self) -> list[tuple[int, str, bytes, int]]:
+        """Every input as (icount, kind, data, virtual time in ns) when it was delivered."""
+        return self.inputs.log
+
     def send_keys(self, text: str) -> None:
         """Types ``text`` on the PS/2 keyboard (set-1 scancodes)."""
-        self.input_log.append((self.icount, "keyboard", text.encode(), self.now_ns()))
-        self.devices.i8042.type_text(text)
+        self.inputs.deliver("keyboard", text.encode())
 
     def press(self, chord: str) -> None:
         """Presses a key chord on the keyboard (``up``, ``ctrl+c``, ...)."""
-        self.input_log.append((self.icount, "key", chord.encode(), self.now_ns()))
-        self.devices.i8042.press(chord)
+        self.inputs.deliver("key", chord.encode())
 
     def send_serial(self, data: bytes | str) -> None:
         """Sends bytes to COM1's receiver."""
-        raw = data.encode() if isinstance(data, str) else bytes(data)
-        self.input_log.append((self.icount, "serial", raw, self.now_ns()))
-        self.devices.uart.inject(raw)
+        self.inputs.deliver("serial", data.encode() if isinstance(data, str) else bytes(data))
 
     def schedule_input(self, at_ns: int, kind: str, data: bytes) -> None:
         """Delivers an input (``kind`` as in :attr:`input_log`: "keyboard", "key"
         or "serial") when the virtual time reaches ``at_ns`` exactly
         (deterministic mode): replaying a recorded input log reproduces the run."""
-        if self.counter is None:
+        if self.clock.counter is None:
             raise ValueError("replaying inputs needs the deterministic mode")
-        self._scheduled.append((at_ns, kind, bytes(data)))
-        self._scheduled.sort(key=lambda entry: entry[0])
+        self.inputs.schedule(at_ns, kind, data)
 
     @property
     def scheduled_inputs(self) -> tuple:
         """Inputs still waiting for their virtual time, as (at_ns, kind, data), earliest first."""
-        return tuple(self._scheduled)
-
-    def _deliver_scheduled(self) -> int | None:
-        """Delivers the inputs that are due; returns the virtual time of the next one."""
-        while self._scheduled and self._scheduled[0][0] <= self.now_ns():
-            _, kind, data = self._scheduled.pop(0)
-            if kind == "keyboard":
-                self.send_keys(data.decode())
-            elif kind == "key":
-                self.press(data.decode())
-            else:
-                self.send_serial(data)
-        return self._scheduled[0][0] if self._scheduled else None
+        return tuple(self.inputs.scheduled)
 
     def screen_text(self) -> str:
         """The VGA text screen, 25 lines."""

@@ -1,6 +1,7 @@
 """Guest memory: physical access to RAM, and virtual access through the guest's page tables.
 
-Contract: physical reads and writes outside RAM, and virtual accesses to
+Contract: ``snapshot()`` returns the whole RAM as a frozen :class:`RamState`,
+``restore()`` writes it back. Physical reads and writes outside RAM, and virtual accesses to
 unmapped (or, for writes, read-only) pages, raise :class:`GuestMemoryError`
 naming the address and the reason. Every translation, the debugger's and
 the CPU's, is the one walker of :mod:`rustos_dbg.x86.paging` over a physical
@@ -12,6 +13,9 @@ or #GP for a non-canonical address).
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 from ..x86.access import Access
 from ..x86.paging import PagingMode, StopReason, walk
 from .delivery import DeliveryFault
@@ -20,6 +24,17 @@ from .errors import GuestMemoryError
 PAGE = 4096
 
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class RamState:
+    """The contents of RAM at one moment."""
+
+    data: bytes
+
+    def digest(self) -> str:
+        """SHA-256 of the contents."""
+        return hashlib.sha256(self.data).hexdigest()
 
 
 class GuestMemory:
@@ -42,6 +57,16 @@ class GuestMemory:
         if addr < 0 or addr + len(data) > self.size:
             raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
         self.uc.mem_write(addr, bytes(data))
+
+    def snapshot(self) -> RamState:
+        """All of RAM now."""
+        return RamState(bytes(self.uc.mem_read(0, self.size)))
+
+    def restore(self, state: RamState) -> None:
+        """Puts back the contents of ``state``."""
+        if len(state.data) != self.size:
+            raise ValueError(f"the RAM state holds {len(state.data)} bytes, this RAM {self.size}")
+        self.uc.mem_write(0, state.data)
 
     def _read_table(self, addr: int, n: int) -> bytes:
         if addr + n > self.size:

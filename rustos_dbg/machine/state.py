@@ -1,0 +1,52 @@
+"""The whole machine at one moment: :class:`MachineState`.
+
+Contract: ``Machine.snapshot()`` returns a frozen :class:`MachineState`
+composed of each part's own state (CPU, RAM, devices, clock, input) and the
+machine's history at that moment (the exception log and COM1's output, as
+far as they had come); ``Machine.restore(state)`` puts every part back, in
+any order and any number of times. Debugger settings (breakpoints,
+watchpoints, caught vectors) are not machine state: a restore keeps them.
+:meth:`MachineState.digests` gives a hash per part, for comparing machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..devices.state import digest
+from .clock import ClockState
+from .cpu import CpuState
+from .inputs import InputState
+from .memory import RamState
+
+
+@dataclass(frozen=True)
+class MachineState:
+    """Every part of a machine, captured together."""
+
+    cpu: CpuState
+    ram: RamState
+    devices: Any              #: the devices' frozen state (``PcDevices.snapshot()``)
+    clock: ClockState
+    inputs: InputState
+    exception_log: tuple      #: the deliveries logged so far
+    serial: bytes             #: everything the guest had written to COM1
+
+    @property
+    def icount(self) -> int:
+        """Instructions executed when the state was captured."""
+        return self.clock.icount
+
+    def digests(self) -> dict[str, str]:
+        """A hash of each part: ``cpu`` (its named registers and halt state),
+        ``ram``, ``devices``, ``clock``, ``inputs``, ``history``."""
+        cpu = (self.cpu.registers, self.cpu.halted, self.cpu.shutdown is not None)
+        return {
+            "cpu": digest(repr(cpu)),
+            "ram": self.ram.digest(),
+            "devices": digest(self.devices),
+            "clock": digest(repr(self.clock)),
+            "inputs": digest(repr(self.inputs)),
+            "history": digest(repr((self.exception_log, self.serial))),
+        }
