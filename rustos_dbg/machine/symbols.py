@@ -9,8 +9,8 @@ address into ``name+0xoff``.
 An address is labelled with a symbol only inside that symbol's extent
 (:meth:`SymbolTable.containing`): ``[address, address + size)`` for a sized
 symbol; for an unsized one (assembly labels), from its address up to the next
-symbol, within the ELF section that holds it (and not past the end of a sized
-symbol it lies in). Absolute symbols (``SHN_ABS``: constants such as
+symbol, within the allocated ELF section that holds it (and not past the end
+of a sized symbol it lies in). Absolute symbols (``SHN_ABS``: constants such as
 ``boot_pd_i = 0x200``) are found by name but never label an address, so a
 small register value is not shown as ``<boot_pd_i+0x4e0>``.
 """
@@ -106,8 +106,8 @@ class SymbolTable:
     def __init__(self, symbols: list[Symbol]) -> None:
         """Index ``symbols`` by address and by name."""
         self._symbols = sorted(symbols, key=lambda s: (s.address, -s.size))
-        # Only symbols with an extent label addresses: sized ones, and unsized ones in a section.
-        self._located = [s for s in self._symbols if s.size or s.section is not None]
+        # Only symbols with an extent label addresses: sized ones, and unsized ones in an allocated section.
+        self._located = [s for s in self._symbols if s.size or (s.section is not None and s.section.alloc)]
         self._starts = [s.address for s in self._located]
         self._by_raw: dict[str, Symbol] = {}
         for s in self._symbols:
