@@ -2,10 +2,13 @@
 
 Contract:
 
-* :func:`load` (``path``) returns the :class:`DebugInfo` of an ELF. The DIEs
-  are read once (one pass, :mod:`.index`) and the result is cached per
-  (real path, mtime, size): a rebuilt kernel is re-read, an unchanged one is
-  not. A missing file raises ``FileNotFoundError``.
+* :func:`load` (``elf``) returns the :class:`DebugInfo` of the ELF it is
+  given: a ``KernelImage`` (a machine's ``machine.image``) or the path of a
+  kernel ELF (:mod:`.source`; there is no default kernel: ``None`` is a
+  :class:`DwarfError`, a missing file a ``KernelImageError``). The DIEs are
+  read in one pass (:mod:`.index`) from the image's one parse of the ELF, the
+  first time they are needed, and the result is kept on the image: one parse
+  per machine (and per unchanged kernel file), a rebuilt kernel is re-read.
 * ``info.variable("RUSTOS_HEAP")`` -> :class:`Variable` (qualified name,
   address, :class:`Type`); ``info.type("rustos::heap::KernelHeap")`` ->
   :class:`Type` (see :mod:`.types` for names, kinds, members, variants);
@@ -14,37 +17,26 @@ Contract:
   typed view over a ``GuestReader`` (:mod:`.value`): ``v["data"]["value"]``,
   ``v["size"].int()``, ``v["next"].deref()``, ``v["heads"][3]``.
 
-Unknown names raise :class:`DwarfError`; guest reads raise
+Unknown names raise :class:`DwarfError` (a ``RustosDbgError``: one line); guest reads raise
 ``GuestMemoryError``. Nothing here writes guest memory.
 """
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 from .index import build_index
 from .debuginfo import DebugInfo, Variable
+from .source import kernel_image
 from .types import DwarfError, Member, Type, Variant, normalize, split_path
 from .value import Value
-from ..kernelfile import default_elf
 
-__all__ = ["load", "default_elf", "DebugInfo", "DwarfError", "Member", "Type", "Variable", "Variant",
+__all__ = ["load", "DebugInfo", "DwarfError", "Member", "Type", "Variable", "Variant",
            "Value", "normalize", "split_path"]
 
-_CACHE: dict[tuple, DebugInfo] = {}
-_LOCK = threading.Lock()
+
+def _build(image) -> DebugInfo:
+    return DebugInfo(build_index(image.elf, image.symbols), image.path)
 
 
-def load(path: str | Path | None = None) -> DebugInfo:
-    """The debug info of the ELF at ``path`` (default :func:`default_elf`), cached by path+mtime."""
-    real = Path(path if path is not None else default_elf()).resolve()
-    st = real.stat()
-    key = (str(real), st.st_mtime_ns, st.st_size)
-    with _LOCK:
-        info = _CACHE.get(key)
-        if info is None:
-            for old in [k for k in _CACHE if k[0] == key[0]]:
-                del _CACHE[old]
-            info = _CACHE[key] = DebugInfo(build_index(real), real)
-        return info
+def load(elf) -> DebugInfo:
+    """The debug info of ``elf`` (a ``KernelImage`` or a kernel ELF path), built once per image."""
+    return kernel_image(elf).derived("dwarf", _build)

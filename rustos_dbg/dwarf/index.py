@@ -1,7 +1,7 @@
 """One pass over ``.debug_info``: the raw records every other module works from.
 
-Contract: :func:`build_index` reads an ELF with pyelftools exactly once and
-returns an :class:`Index` of plain Python data; nothing keeps a pyelftools
+Contract: :func:`build_index` reads the DWARF of a pyelftools ``ELFFile`` it
+is given (a kernel image's, :mod:`.source`) in one pass and returns an :class:`Index` of plain Python data; nothing keeps a pyelftools
 object afterwards. It records
 
 * every type DIE (structure, union, enumeration, base, pointer, array,
@@ -233,16 +233,14 @@ class _Builder:
                                                 _text(linkage.value) if linkage is not None else None))
 
 
-def build_index(path) -> Index:
-    """Reads the DWARF and the symbol table of the ELF at ``path``."""
+def build_index(elf: ELFFile, symbols=None) -> Index:
+    """Reads the DWARF of ``elf``; ``symbols`` is its symbol table (read from ``elf`` when None)."""
     from ..machine.symbols import SymbolTable
 
     index = Index()
-    with open(path, "rb") as stream:
-        elf = ELFFile(stream)
-        index.elf_symbols = SymbolTable.from_elf(elf)
-        if elf.has_dwarf_info():
-            builder = _Builder(index)
-            for cu in elf.get_dwarf_info().iter_CUs():
-                builder.run_cu(cu)
+    index.elf_symbols = symbols if symbols is not None else SymbolTable.from_elf(elf)
+    if elf.has_dwarf_info():
+        builder = _Builder(index)
+        for cu in elf.get_dwarf_info().iter_CUs():
+            builder.run_cu(cu)
     return index

@@ -1,7 +1,9 @@
 """Source lines: the DWARF line table, address -> (file, line), for `step` and `next`.
 
-Contract: :func:`line_table` builds, once per ELF (cached by path, mtime and
-size), a sorted table of the statement rows of every compilation unit;
+Contract: :func:`line_table` (``elf``: a ``KernelImage`` such as
+``machine.image``, or a kernel ELF path; see :mod:`.source`) builds, once per
+image and from the image's one parse of the ELF, a sorted table of the
+statement rows of every compilation unit, kept on the image;
 ``LineTable.lookup(address)`` gives the ``(file, line)`` of the row that
 covers ``address``, or None outside any sequence.
 """
@@ -9,10 +11,9 @@ covers ``address``, or None outside any sequence.
 from __future__ import annotations
 
 import bisect
-import os
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+
+from .source import kernel_image
 
 
 @dataclass(frozen=True)
@@ -62,41 +63,36 @@ def _file_name(lineprog, index: int) -> str:
     return name
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float, size: int) -> LineTable:
-    from elftools.elf.elffile import ELFFile
-
+def build_line_table(elf) -> LineTable:
+    """The line table of a pyelftools ``ELFFile`` (empty without DWARF)."""
     rows: list[tuple[int, int, Location | None]] = []
-    with open(path, "rb") as f:
-        elf = ELFFile(f)
-        if not elf.has_dwarf_info():
-            return LineTable(rows)
-        dwarf = elf.get_dwarf_info()
-        for cu in dwarf.iter_CUs():
-            prog = dwarf.line_program_for_CU(cu)
-            if prog is None:
+    if not elf.has_dwarf_info():
+        return LineTable(rows)
+    dwarf = elf.get_dwarf_info()
+    for cu in dwarf.iter_CUs():
+        prog = dwarf.line_program_for_CU(cu)
+        if prog is None:
+            continue
+        names: dict[int, str] = {}
+        prev = None
+        for entry in prog.get_entries():
+            state = entry.state
+            if state is None:
                 continue
-            names: dict[int, str] = {}
-            prev = None
-            for entry in prog.get_entries():
-                state = entry.state
-                if state is None:
-                    continue
-                if prev is not None and state.address > prev[0]:
-                    rows.append((prev[0], state.address, prev[1]))
-                if state.end_sequence:
-                    prev = None
-                    continue
-                if state.file not in names:
-                    try:
-                        names[state.file] = _file_name(prog, state.file)
-                    except (IndexError, KeyError):
-                        names[state.file] = "?"
-                prev = (state.address, Location(names[state.file], state.line) if state.line else None)
+            if prev is not None and state.address > prev[0]:
+                rows.append((prev[0], state.address, prev[1]))
+            if state.end_sequence:
+                prev = None
+                continue
+            if state.file not in names:
+                try:
+                    names[state.file] = _file_name(prog, state.file)
+                except (IndexError, KeyError):
+                    names[state.file] = "?"
+            prev = (state.address, Location(names[state.file], state.line) if state.line else None)
     return LineTable(rows)
 
 
-def line_table(path: str | Path) -> LineTable:
-    """The line table of the ELF at ``path``."""
-    st = os.stat(path)
-    return _load(str(Path(path).resolve()), st.st_mtime, st.st_size)
+def line_table(elf) -> LineTable:
+    """The line table of ``elf`` (a ``KernelImage`` or a kernel ELF path), built once per image."""
+    return kernel_image(elf).derived("lines", lambda image: build_line_table(image.elf))

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from .index import RawMember, RawType
+from ..machine.errors import RustosDbgError
 
 KIND_OF_TAG = {"DW_TAG_structure_type": "struct", "DW_TAG_union_type": "union",
           "DW_TAG_enumeration_type": "enum", "DW_TAG_base_type": "base",
@@ -33,8 +34,8 @@ POINTER_SIZE = 8
 _NOT_A_PATH = ("&", "*", "(", "[", "<", "fn(", "unsafe ", "extern ", "dyn ")
 
 
-class DwarfError(LookupError):
-    """A name or offset the DWARF does not define (or defines ambiguously)."""
+class DwarfError(RustosDbgError, LookupError):
+    """A name or offset the DWARF does not define (or defines ambiguously), or no ELF to read."""
 
 
 def split_path(name: str) -> list[str]:

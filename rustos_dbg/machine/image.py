@@ -1,25 +1,40 @@
-"""The kernel ELF: validation, loadable segments and boot entry points.
+"""The kernel ELF: validation, loadable segments, boot entry points, and the one parse of it.
 
 :func:`load_image` reads a RustOS kernel with pyelftools and checks what the
 boot contract (docs/boot.md) needs: an ELF64 for x86-64 with loadable
 segments, the PVH note (Xen note type 18), and the 64-bit entry symbol
 ``pvh_start64``. Every failure is a :class:`KernelImageError` with one line.
+
+A :class:`KernelImage` is the only parse of its file: it holds the file's bytes
+as one pyelftools ``ELFFile``, the section headers and the symbol table, and
+whatever else is built from the ELF (the DWARF index, the line table, see
+:mod:`rustos_dbg.dwarf`) is built on first use with :meth:`KernelImage.derived`
+and kept on the image. :func:`load_image` returns the same image again for the
+same file while it is unchanged (same resolved path, modification time and
+size; the two most recent files are kept), so every machine booted from one
+kernel file, and every consumer of its debug information, shares one parse.
 """
 
 from __future__ import annotations
 
+import io
 import struct
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from .errors import KernelImageError
-from .symbols import SymbolTable
+from .symbols import Section, SymbolTable, read_sections
 
 XEN_ELFNOTE_PHYS32_ENTRY = 18
 ENTRY64_SYMBOL = "pvh_start64"
+#: How many kernel files :func:`load_image` keeps parsed.
+KEEP_IMAGES = 2
 
 
 @dataclass(frozen=True)
@@ -33,15 +48,29 @@ class Segment:
     flags: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KernelImage:
-    """A validated kernel ELF."""
+    """A validated kernel ELF, parsed once: ``elf`` is its pyelftools ``ELFFile``
+    (over the file's bytes, read through :meth:`derived` only: pyelftools reads
+    are not thread-safe)."""
 
     path: Path
     segments: tuple[Segment, ...]
     pvh_entry32: int
     entry64: int
     symbols: SymbolTable
+    sections: tuple[Section, ...] = ()
+    elf: Any = field(default=None, repr=False)
+    _derived: dict = field(default_factory=dict, init=False, repr=False)
+    _lock: Any = field(default_factory=threading.RLock, init=False, repr=False)
+
+    def derived(self, key: str, build: Callable[["KernelImage"], Any]) -> Any:
+        """``build(self)``, computed on the first call with ``key`` and kept on the image
+        (one build at a time per image)."""
+        with self._lock:
+            if key not in self._derived:
+                self._derived[key] = build(self)
+            return self._derived[key]
 
 
 def _pvh_entry(elf: ELFFile) -> int | None:
@@ -56,13 +85,33 @@ def _pvh_entry(elf: ELFFile) -> int | None:
     return None
 
 
+_IMAGES: "OrderedDict[tuple, KernelImage]" = OrderedDict()
+_IMAGES_LOCK = threading.Lock()
+
+
 def load_image(path: str | Path) -> KernelImage:
-    """Reads and validates the kernel at ``path``."""
+    """Reads and validates the kernel at ``path`` (the same image again while the file is unchanged)."""
     path = Path(path)
     if not path.exists():
         raise KernelImageError(f"kernel ELF '{path}' not found")
     if not path.is_file():
         raise KernelImageError(f"'{path}' is not a file")
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError as e:
+        raise KernelImageError(f"cannot read '{path}': {e.strerror}") from None
+    with _IMAGES_LOCK:
+        image = _IMAGES.get(key)
+        if image is None:
+            image = _IMAGES[key] = _parse(path)
+            while len(_IMAGES) > KEEP_IMAGES:
+                _IMAGES.popitem(last=False)
+        _IMAGES.move_to_end(key)
+        return image
+
+
+def _parse(path: Path) -> KernelImage:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -74,8 +123,6 @@ def load_image(path: str | Path) -> KernelImage:
     if raw[4] != 2:
         raise KernelImageError(f"'{path}' is a 32-bit ELF; RustOS is an x86-64 (ELF64) kernel")
     try:
-        import io
-
         elf = ELFFile(io.BytesIO(raw))
         if elf["e_machine"] != "EM_X86_64":
             raise KernelImageError(f"'{path}' is for {elf['e_machine']}, not x86-64")
@@ -87,7 +134,8 @@ def load_image(path: str | Path) -> KernelImage:
             if len(seg.data) > seg.memsz:
                 raise KernelImageError(f"'{path}' has a segment larger in the file than in memory")
         entry32 = _pvh_entry(elf)
-        symbols = SymbolTable.from_elf(elf)
+        sections = read_sections(elf)
+        symbols = SymbolTable.from_elf(elf, sections)
     except KernelImageError:
         raise
     except (ELFError, struct.error, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
@@ -99,4 +147,4 @@ def load_image(path: str | Path) -> KernelImage:
     entry64 = symbols.address_of(ENTRY64_SYMBOL)
     if entry64 is None:
         raise KernelImageError(f"'{path}' has no '{ENTRY64_SYMBOL}' symbol: the 64-bit entry of docs/boot.md is missing")
-    return KernelImage(path, segments, entry32, entry64, symbols)
+    return KernelImage(path, segments, entry32, entry64, symbols, sections, elf)

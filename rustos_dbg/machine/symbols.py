@@ -5,6 +5,14 @@ schemes); the hash suffix of legacy names is dropped. ``lookup`` accepts a
 mangled name, a full demangled path, or a path suffix at a ``::`` boundary
 (``shell::start`` finds ``rustos::shell::start``); ``symbolize`` turns an
 address into ``name+0xoff``.
+
+An address is labelled with a symbol only inside that symbol's extent
+(:meth:`SymbolTable.containing`): ``[address, address + size)`` for a sized
+symbol; for an unsized one (assembly labels), from its address up to the next
+symbol, within the allocated ELF section that holds it (and not past the end
+of a sized symbol it lies in). Absolute symbols (``SHN_ABS``: constants such as
+``boot_pd_i = 0x200``) are found by name but never label an address, so a
+small register value is not shown as ``<boot_pd_i+0x4e0>``.
 """
 
 from __future__ import annotations
@@ -37,14 +45,54 @@ def demangle(name: str) -> str:
     return _LEGACY_HASH.sub("", text) if isinstance(text, str) else name
 
 
+#: ELF section flags (``sh_flags``).
+SHF_ALLOC, SHF_EXECINSTR = 0x2, 0x4
+
+
+@dataclass(frozen=True)
+class Section:
+    """One ELF section header: name, address, size and ``sh_flags``."""
+
+    name: str
+    address: int
+    size: int
+    flags: int
+
+    @property
+    def end(self) -> int:
+        """The first address past the section."""
+        return self.address + self.size
+
+    @property
+    def alloc(self) -> bool:
+        """True when the section occupies memory at run time (``SHF_ALLOC``)."""
+        return bool(self.flags & SHF_ALLOC)
+
+    @property
+    def executable(self) -> bool:
+        """True for code (``SHF_EXECINSTR``)."""
+        return bool(self.flags & SHF_EXECINSTR)
+
+    def contains(self, address: int) -> bool:
+        """True when ``address`` is inside the (allocated) section."""
+        return self.alloc and self.address <= address < self.end
+
+
+def read_sections(elf) -> tuple[Section, ...]:
+    """Every section header of a pyelftools ``ELFFile``, by index."""
+    return tuple(Section(sec.name, sec["sh_addr"], sec["sh_size"], sec["sh_flags"]) for sec in elf.iter_sections())
+
+
 @dataclass(frozen=True)
 class Symbol:
-    """One symbol: its raw name, address, size and kind; ``name`` is the readable form."""
+    """One symbol: its raw name, address, size, kind and section (None: absolute or
+    unknown); ``name`` is the readable form."""
 
     raw: str
     address: int
     size: int
     kind: str  # "func", "object" or "other"
+    section: Section | None = None
 
     @property
     def name(self) -> str:
@@ -58,7 +106,9 @@ class SymbolTable:
     def __init__(self, symbols: list[Symbol]) -> None:
         """Index ``symbols`` by address and by name."""
         self._symbols = sorted(symbols, key=lambda s: (s.address, -s.size))
-        self._starts = [s.address for s in self._symbols]
+        # Only symbols with an extent label addresses: sized ones, and unsized ones in an allocated section.
+        self._located = [s for s in self._symbols if s.size or (s.section is not None and s.section.alloc)]
+        self._starts = [s.address for s in self._located]
         self._by_raw: dict[str, Symbol] = {}
         for s in self._symbols:
             self._by_raw.setdefault(s.raw, s)
@@ -72,17 +122,21 @@ class SymbolTable:
         return self._by_name
 
     @classmethod
-    def from_elf(cls, elf) -> "SymbolTable":
-        """Reads ``.symtab`` of a pyelftools ``ELFFile``."""
+    def from_elf(cls, elf, sections: tuple[Section, ...] | None = None) -> "SymbolTable":
+        """Reads ``.symtab`` of a pyelftools ``ELFFile`` (``sections``: its
+        :func:`read_sections`, read here when not given)."""
+        if sections is None:
+            sections = read_sections(elf)
         table = elf.get_section_by_name(".symtab")
         symbols = []
         if table is not None:
             for sym in table.iter_symbols():
-                kind = sym["st_info"]["type"]
-                if not sym.name or kind in ("STT_FILE", "STT_SECTION") or sym["st_shndx"] == "SHN_UNDEF":
+                kind, shndx = sym["st_info"]["type"], sym["st_shndx"]
+                if not sym.name or kind in ("STT_FILE", "STT_SECTION") or shndx == "SHN_UNDEF":
                     continue
                 label = {"STT_FUNC": "func", "STT_OBJECT": "object"}.get(kind, "other")
-                symbols.append(Symbol(sym.name, sym["st_value"], sym["st_size"], label))
+                section = sections[shndx] if isinstance(shndx, int) and shndx < len(sections) else None
+                symbols.append(Symbol(sym.name, sym["st_value"], sym["st_size"], label, section))
         return cls(symbols)
 
     def __len__(self) -> int:
@@ -118,18 +172,25 @@ class SymbolTable:
         return None if sym is None else sym.address
 
     def containing(self, address: int) -> Symbol | None:
-        """The symbol whose range holds ``address``, else the nearest zero-size
-        symbol below it (within 64 KiB) that no sized symbol ends between."""
+        """The symbol whose extent holds ``address``, or None: a sized symbol
+        ``[address, address + size)``, else the nearest unsized symbol below it
+        when ``address`` is in that symbol's section and no sized symbol that
+        the unsized one lies in has ended before ``address`` (an unsized
+        symbol always holds its own address)."""
         i = bisect.bisect_right(self._starts, address) - 1
-        best = None
+        best, nearest = None, True
         while i >= 0:
-            s = self._symbols[i]
+            s = self._located[i]
             if s.size:
                 # Sorted by start: a sized symbol that ends at or below the address
                 # means nothing further down holds it.
-                return s if address < s.address + s.size else best
-            if best is None and address - s.address < 0x10000:
-                best = s
+                if address < s.address + s.size:
+                    return s
+                return best if best is not None and best.address >= s.address + s.size else None
+            if nearest:
+                nearest = False
+                if s.address == address or s.section.contains(address):
+                    best = s
             i -= 1
         return best
 

@@ -108,8 +108,8 @@ class Shell:
 
 @pytest.fixture(scope="session")
 def shell(kernel_elf) -> Shell:
-    info = dwarf.load(kernel_elf)
     machine = Machine.boot(kernel_elf, cmdline=CMDLINE)
+    info = dwarf.load(machine.image)  # the machine's own parse of its ELF
     assert machine.run_until_serial(PROMPT) is None
     session = Shell(machine, info)
     session.settle()

@@ -17,7 +17,6 @@ Views: ``format_maps``, ``to_json``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from ...x86.mappings import iter_mappings
@@ -81,18 +80,14 @@ class MemoryMap:
         return None
 
 
-def kernel_sections(elf_path, higher_half: bool = True) -> list[tuple[str, int, int]]:
-    """``(name, start, end)`` of the ELF's allocated sections (higher half only by default)."""
-    from elftools.elf.elffile import ELFFile
+def kernel_sections(elf, higher_half: bool = True) -> list[tuple[str, int, int]]:
+    """``(name, start, end)`` of the allocated sections (higher half only by default) of
+    ``elf``: a ``KernelImage`` (``machine.image``, already parsed) or a kernel ELF path."""
+    from ...machine.image import KernelImage, load_image
 
-    out = []
-    with open(Path(elf_path), "rb") as fh:
-        for sec in ELFFile(fh).iter_sections():
-            addr, size = sec["sh_addr"], sec["sh_size"]
-            if not sec["sh_flags"] & 0x2 or not size or (higher_half and addr < KERNEL_BASE):
-                continue
-            out.append((sec.name, addr, addr + size))
-    return out
+    image = elf if isinstance(elf, KernelImage) else load_image(elf)
+    return [(sec.name, sec.address, sec.end) for sec in image.sections
+            if sec.alloc and sec.size and not (higher_half and sec.address < KERNEL_BASE)]
 
 
 def _regions(sections, stacks: Sequence[StackRange]) -> list[tuple[int, int, str, str]]:

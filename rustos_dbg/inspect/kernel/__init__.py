@@ -1,9 +1,10 @@
 """Inspectors of RustOS's own data structures, decoded with their layouts and the kernel's DWARF.
 
-Each inspector has three stages: ``read_*(reader, dwarf=None)`` reads guest
+Each inspector has three stages: ``read_*(reader, dwarf)`` reads guest
 memory through a :class:`~rustos_dbg.inspect.reader.GuestReader` and the
-DWARF of the kernel ELF (``dwarf``: a ``rustos_dbg.dwarf.DebugInfo``, an ELF
-path, or None for ``$RUSTOS_ELF`` / ``build/rustos.elf``) and returns a model
+DWARF of the kernel ELF (``dwarf``: a ``rustos_dbg.dwarf.DebugInfo``, the
+machine's ``KernelImage`` (``machine.image``) or an ELF path; it is required:
+None raises a one-line ``DwarfError``) and returns a model
 of frozen dataclasses; ``*_view(model)`` returns compact text; ``to_json(model)``
 returns a JSON string. The kernel's own ``#[repr(C)]`` structures are parsed
 from one read of their static with the ``construct`` layouts of
@@ -22,7 +23,7 @@ are written by hand.
 Inconsistent guest data never raises: it is reported as
 :class:`~.common.Problem`\\ s in the model. Only an unreadable root static
 raises ``GuestMemoryError``, and only a kernel whose structures no longer
-match those layouts raises ``DwarfError``.
+match those layouts (or a missing ``dwarf``) raises ``DwarfError``.
 """
 
 from .bootinfo import BootInfo, Region, bootinfo_view, read_bootinfo

@@ -1,7 +1,8 @@
 """Shared pieces of the kernel inspectors: DWARF access, kernel layouts, problems, safe reads, JSON.
 
-Contract: :func:`debug_info` accepts a ``DebugInfo``, an ELF path or None
-(``$RUSTOS_ELF`` / ``build/rustos.elf``). :func:`locked_static` reads an
+Contract: :func:`debug_info` accepts a ``DebugInfo``, a ``KernelImage`` (the
+debugged machine's ``machine.image``: its one parse of the ELF) or an ELF
+path; there is no default kernel (None is a one-line ``DwarfError``). :func:`locked_static` reads an
 ``IrqMutex<T>`` static in one guest read and returns its lock flag and its
 ``T`` (the static's address and ``data`` offset come from DWARF); statics are
 read through :class:`ImageReader`, so they are readable even before the
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from .. import jsonview
 from ...dwarf import DebugInfo, DwarfError, Type, Value, load
@@ -35,11 +35,11 @@ from ...structs.kernel import KernelMagic, header_problems, magic_text  # noqa: 
 MAGICS = {magic.name: int(magic) for magic in KernelMagic}
 
 
-def debug_info(dwarf=None) -> DebugInfo:
-    """``dwarf`` as a ``DebugInfo`` (loaded and cached from a path when needed)."""
+def debug_info(dwarf) -> DebugInfo:
+    """``dwarf`` as a ``DebugInfo``: itself, or the debug info of a ``KernelImage`` or ELF path."""
     if isinstance(dwarf, DebugInfo):
         return dwarf
-    return load(Path(dwarf) if dwarf is not None else None)
+    return load(dwarf)
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def cmd_stepi(session, args):
 def _location(session, rip):
     from ...dwarf.lines import line_table
 
-    return line_table(session.machine.image.path).lookup(rip)
+    return line_table(session.machine.image).lookup(rip)
 
 
 def _is_call(machine, rip) -> int:

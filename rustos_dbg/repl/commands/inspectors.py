@@ -57,7 +57,7 @@ def cmd_walk(session, args):
 @command("maps", usage="maps", help="every mapped range with R/W/X/U/G and what it is", group="inspect")
 def cmd_maps(session, args):
     m = session.machine
-    sections = maps.kernel_sections(m.image.path)
+    sections = maps.kernel_sections(m.image)
     return _show(session, maps.read_maps(m, sections=sections, symbols=m.symbols), maps.format_maps)
 
 
@@ -154,8 +154,8 @@ def _register_kernel_inspector(name: str, module: str, reader: str, view: str, t
         from ...inspect.kernel.common import to_json
 
         mod = importlib.import_module(f"rustos_dbg.inspect.kernel.{module}")
-        # The machine's own ELF: its DWARF describes the structures in its memory.
-        model = getattr(mod, reader)(session.machine, dwarf=session.machine.image.path)
+        # The machine's own ELF (its one parse): its DWARF describes the structures in its memory.
+        model = getattr(mod, reader)(session.machine, dwarf=session.machine.image)
         return to_json(model) if session.json else getattr(mod, view)(model)
 
     command(name, usage=name, help=text, group="kernel")(run)
