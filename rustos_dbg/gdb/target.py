@@ -258,7 +258,7 @@ class MachineTarget(Execution):
         try:
             out = self._monitor(command)
         except Exception as e:  # a bad command must not end the GDB session
-            out = f"error: {e or type(e).__name__}"
+            out = f"error: {str(e) or type(e).__name__}"
         finally:
             self._invalidate()  # cheap to refill; a command may have changed what they hold
         return out if not out or out.endswith("\n") else out + "\n"
