@@ -71,3 +71,32 @@ def test_monitor_gdbserver_is_refused_and_the_session_still_answers(served, gdb_
     assert gdb.reg("rip") == machine.reg("rip")
     stopped = gdb.run_until_stopped("-exec-step-instruction")
     assert stopped["reason"] == "end-stepping-range", stopped
+
+
+def test_the_repl_gdbserver_monitor_refuses_a_second_gdbserver(kernel_elf, gdb_factory):
+    import threading
+
+    from rustos_dbg.machine import Machine
+    from rustos_dbg.repl import Session
+
+    machine = Machine.boot(kernel_elf)
+    session = Session(machine)
+    port, results = free_port(), []
+    server = threading.Thread(target=lambda: results.append(session.execute(f"gdbserver 127.0.0.1:{port}")),
+                              daemon=True)
+    server.start()
+    gdb = gdb_factory()
+    for _ in range(100):  # until the command listens (a retry loop, no timing assertion)
+        try:
+            gdb.connect(port)
+            break
+        except BaseException:
+            server.join(0.1)
+    out = gdb.console("monitor gdbserver :1235")
+    assert "the machine is gdb's; gdb is already connected: `detach` it first" in out, out
+    assert "rip" in gdb.console("monitor regs")  # the session still answers
+    gdb.run_until_stopped("-exec-step-instruction")
+    gdb.command("-target-detach")
+    server.join(30)
+    assert results == ["gdbserver: gdb session ended (detached); back in the REPL"]
+    assert session.last_stop is not None and session.last_stop.icount == machine.icount
