@@ -35,6 +35,12 @@ class Execution:
         engine returned from a HLT, not guessed from the code before rip)."""
         return self._halted
 
+    @property
+    def shutdown(self) -> Stop | None:
+        """The TRIPLE_FAULT stop once a triple fault shut the CPU down (for good:
+        every later run returns it without executing), else None."""
+        return self._shutdown
+
     def _service_interrupts(self, deliver: bool = True) -> None:
         """Ticks the devices and delivers a pending PIC interrupt if IF allows
         (and ``deliver``: else requests stay latched in the PIC)."""
