@@ -15,9 +15,9 @@ Contract: :class:`Execution` is a mixin of :class:`~.target.MachineTarget`
   delivered by the next continue. A step of a CPU waiting in HLT
   (``Machine.halted``) is not held off: it waits for the next interrupt and
   enters its handler.
-* A triple fault shuts the CPU down as on hardware: later resumes report
-  SIGSEGV again without running (with a note), until GDB changes a
-  register (e.g. sets ``$rip``).
+* A triple fault shuts the CPU down for good (``Machine.shutdown``), as on
+  hardware until a reset: later resumes report SIGSEGV again without
+  running (with a note); registers and memory stay readable and writable.
 * Every stop is kept in ``last_stop``, a kernel exit in ``exited``; stops
   GDB shows as a bare signal get a ``notify`` note.
 """
@@ -35,15 +35,6 @@ _MASK = (1 << 64) - 1
 class Execution:
     """``run`` and ``interrupt`` of :class:`~.target.MachineTarget`."""
 
-    @property
-    def shutdown(self) -> Stop | None:
-        """The triple fault that shut the CPU down, until a register is changed."""
-        return self._shutdown
-
-    def shut_down(self, stop: Stop) -> None:
-        """Records a triple fault met outside :meth:`run` (the CLI's free-running loop)."""
-        self._shutdown = stop
-
     def interrupt(self) -> None:
         """Stops a running :meth:`run` soon (thread-safe)."""
         self._interrupt.set()
@@ -53,9 +44,9 @@ class Execution:
         """Steps or continues until a stop GDB is told about."""
         self._attach()
         self._interrupt.clear()
-        if self._shutdown is not None:
+        if self.machine.shutdown is not None:
             if self.notify is not None:
-                self.notify("the CPU is shut down (triple fault): nothing runs until a register is changed")
+                self.notify("the CPU is shut down (triple fault): nothing runs any more")
             return SignalStop(Signal.SIGSEGV)
         try:
             if resume.address is not None:
@@ -83,8 +74,6 @@ class Execution:
         self.last_stop = stop
         if isinstance(reason, Exited):
             self.exited = stop
-        if stop.kind is StopKind.TRIPLE_FAULT:
-            self._shutdown = stop
         text = note(stop)
         if text is not None and self.notify is not None:
             self.notify(f"{text} ({self.machine.symbolize(stop.rip)})")

@@ -168,7 +168,7 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
             _say(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
             return Stop(StopKind.TIME_LIMIT, machine.reg("rip"), machine.icount)
         if gate.wait_while_owned():
-            parked = target.shutdown  # GDB may have moved the machine on
+            parked = machine.shutdown  # GDB may have moved the machine on
             continue
         if target.exited is not None:
             return target.exited
@@ -185,6 +185,4 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
         _say(f"{stop.describe()} ({machine.symbolize(stop.rip)}); the machine waits for gdb")
         for entry in stop.chain:
             print(f"  {entry}", file=sys.stderr)
-        if stop.kind is StopKind.TRIPLE_FAULT:
-            target.shut_down(stop)
         parked = stop

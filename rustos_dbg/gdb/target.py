@@ -81,7 +81,6 @@ class MachineTarget(Execution):
         self._attached = False
         self._regs: bytes | None = None     # the register block, while stopped
         self._pages: dict[int, int] = {}     # virtual page -> physical page, while stopped
-        self._shutdown: Stop | None = None   # the triple fault that shut the CPU down
         #: The machine's last stop under GDB.
         self.last_stop: Stop | None = None
         #: The KERNEL_EXIT stop, once the kernel exited under GDB.
@@ -151,7 +150,6 @@ class MachineTarget(Execution):
     def write_registers(self, data: bytes) -> None:
         self._attach()
         self._invalidate()
-        self._shutdown = None
         self.registers.write_all(data)
 
     def read_register(self, regno: int) -> bytes:
@@ -163,8 +161,6 @@ class MachineTarget(Execution):
     def write_register(self, regno: int, value: bytes) -> None:
         self._attach()
         self._invalidate()
-        if value != self.registers.read(regno):
-            self._shutdown = None
         self.registers.write(regno, value)
 
     def _physical(self, page: int) -> int:
