@@ -257,8 +257,11 @@ def save_recording(machine: Machine, path: str) -> None:
 def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list) -> int:
     if args.gdb is not None:
         from .gdb import serve_gdb
+        from .repl.monitor import GdbMonitor
+        from .repl.session import Session
 
-        stop = serve_gdb(machine, args.gdb, freeze=args.freeze, timeout=args.timeout)
+        stop = serve_gdb(machine, args.gdb, freeze=args.freeze, timeout=args.timeout,
+                         monitor=GdbMonitor(Session(machine)))
         sys.stdout.flush()
         return 0 if stop is None else _exit_status(stop)
     if interactive:

@@ -3,6 +3,8 @@
 * :class:`MachineTarget` (:mod:`.target`): the target protocol over a
   :class:`~rustos_dbg.machine.Machine`, with the register file of
   :mod:`.regfile` described by :mod:`.xml` and stops mapped by :mod:`.stops`;
+  ``monitor`` commands only through a callable its builder gives it (this
+  package never imports the REPL);
 * :func:`serve_gdb` (:mod:`.serve`): ``rustos-dbg run --gdb [-S]``.
 
 Example::

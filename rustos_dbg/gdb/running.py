@@ -9,23 +9,22 @@ Contract: :class:`Execution` is a mixin of :class:`~.target.MachineTarget`
   :func:`.stops.stop_reason` reports; :meth:`Execution.interrupt`
   (thread-safe) ends a continue with SIGINT within a slice. A stale
   interrupt request is dropped when a run starts.
-* Single steps keep the PIC quiet (:func:`quiet_pic`), as QEMU's gdbstub
-  steps with interrupts masked, so ``stepi``/``next`` stay in the code being
-  stepped; the requests stay latched and are delivered by the next
-  continue. A step of a CPU halted in HLT (the byte before rip is F4) is
-  not masked: it waits for the next interrupt and enters its handler.
-* A triple fault shuts the CPU down as on hardware: later resumes report
-  SIGSEGV again without running (with a note), until GDB changes a
-  register (e.g. sets ``$rip``).
-* Every stop is kept in ``last_stop`` (and the REPL session's), a kernel
-  exit in ``exited``; stops GDB shows as a bare signal get a ``notify`` note.
+* Single steps hold hardware interrupts off (``Machine.step(interrupts=False)``),
+  as QEMU's gdbstub steps with interrupts masked, so ``stepi``/``next`` stay
+  in the code being stepped; the requests stay latched in the PIC and are
+  delivered by the next continue. A step of a CPU waiting in HLT
+  (``Machine.halted``) is not held off: it waits for the next interrupt and
+  enters its handler.
+* A triple fault shuts the CPU down for good (``Machine.shutdown``), as on
+  hardware until a reset: later resumes report SIGSEGV again without
+  running (with a note); registers and memory stay readable and writable.
+* Every stop is kept in ``last_stop``, a kernel exit in ``exited``; stops
+  GDB shows as a bare signal get a ``notify`` note.
 """
 
 from __future__ import annotations
 
-import contextlib
-
-from gdbstub import Exited, Resume, ResumeAction, Signal, SignalStop, StopReason, TargetError
+from gdbstub import Exited, Resume, ResumeAction, Signal, SignalStop, StopReason
 
 from ..machine import Stop, StopKind
 from .stops import note, stop_reason
@@ -33,28 +32,8 @@ from .stops import note, stop_reason
 _MASK = (1 << 64) - 1
 
 
-@contextlib.contextmanager
-def quiet_pic(machine):
-    """While inside, the PIC reports no pending interrupt (requests stay latched)."""
-    pic = machine.devices.pic
-    pic.pending = lambda: False
-    try:
-        yield
-    finally:
-        del pic.pending
-
-
 class Execution:
     """``run`` and ``interrupt`` of :class:`~.target.MachineTarget`."""
-
-    @property
-    def shutdown(self) -> Stop | None:
-        """The triple fault that shut the CPU down, until a register is changed."""
-        return self._shutdown
-
-    def shut_down(self, stop: Stop) -> None:
-        """Records a triple fault met outside :meth:`run` (the CLI's free-running loop)."""
-        self._shutdown = stop
 
     def interrupt(self) -> None:
         """Stops a running :meth:`run` soon (thread-safe)."""
@@ -65,9 +44,9 @@ class Execution:
         """Steps or continues until a stop GDB is told about."""
         self._attach()
         self._interrupt.clear()
-        if self._shutdown is not None:
+        if self.machine.shutdown is not None:
             if self.notify is not None:
-                self.notify("the CPU is shut down (triple fault): nothing runs until a register is changed")
+                self.notify("the CPU is shut down (triple fault): nothing runs any more")
             return SignalStop(Signal.SIGSEGV)
         try:
             if resume.address is not None:
@@ -93,12 +72,8 @@ class Execution:
             self._invalidate()
         self._interrupt.clear()
         self.last_stop = stop
-        if self._session is not None and hasattr(self._session, "last_stop"):
-            self._session.last_stop = stop
         if isinstance(reason, Exited):
             self.exited = stop
-        if stop.kind is StopKind.TRIPLE_FAULT:
-            self._shutdown = stop
         text = note(stop)
         if text is not None and self.notify is not None:
             self.notify(f"{text} ({self.machine.symbolize(stop.rip)})")
@@ -108,15 +83,6 @@ class Execution:
         return stop_reason(stop, stepping=stepping, sw=self._sw, hw=self._hw)
 
     def _step(self) -> Stop:
+        """One instruction with interrupts held off, unless the CPU waits in HLT."""
         machine = self.machine
-        if self._halted_maybe():
-            return machine.step()
-        with quiet_pic(machine):
-            return machine.step()
-
-    def _halted_maybe(self) -> bool:
-        """True when the last instruction may have been HLT (1 byte, F4, just before rip)."""
-        try:
-            return self.read_memory((self.machine.reg("rip") - 1) & _MASK, 1) == b"\xf4"
-        except TargetError:
-            return False
+        return machine.step(interrupts=machine.halted)

@@ -20,6 +20,7 @@ Contract:
   reported on stderr and leave the machine parked for GDB to inspect (a
   triple-faulted CPU stays shut down for GDB too, see :mod:`.running`).
   Standard input goes to COM1, fed by whichever thread runs the machine.
+  ``monitor`` (optional) answers gdb's ``monitor`` (see :mod:`.target`).
   Ctrl-C (SIGINT) raises ``KeyboardInterrupt`` from the loop (the CLI ends).
 """
 
@@ -29,6 +30,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Callable
 
 from gdbstub import GdbServer
 
@@ -119,17 +121,18 @@ def _say(text: str) -> None:
 
 
 def serve_gdb(machine, address: str | None, freeze: bool = False, timeout: float | None = None,
-              stdin=None) -> Stop | None:
+              stdin=None, monitor: Callable[[str], str] | None = None) -> Stop | None:
     """Serves ``machine`` to GDB on ``address`` while it runs; see the module for the contract.
 
     ``stdin``: a stream for COM1 (default ``sys.stdin`` when it exists).
+    ``monitor``: runs gdb's ``monitor`` commands (none: gdb is told they are not supported).
     """
     host, port = parse_address(address)
     if stdin is None and sys.stdin is not None:
         stdin = sys.stdin
     pump = InputPump(stdin) if stdin is not None else None
     gate = Handoff(machine, frozen=freeze)
-    target = MachineTarget(machine, gate=gate, notify=_say,
+    target = MachineTarget(machine, monitor=monitor, gate=gate, notify=_say,
                            on_slice=(lambda: pump.drain(machine)) if pump is not None else None)
     server = MachineServer(target, host=host, port=port)
     try:
@@ -165,7 +168,7 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
             _say(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
             return Stop(StopKind.TIME_LIMIT, machine.reg("rip"), machine.icount)
         if gate.wait_while_owned():
-            parked = target.shutdown  # GDB may have moved the machine on
+            parked = machine.shutdown  # GDB may have moved the machine on
             continue
         if target.exited is not None:
             return target.exited
@@ -182,6 +185,4 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
         _say(f"{stop.describe()} ({machine.symbolize(stop.rip)}); the machine waits for gdb")
         for entry in stop.chain:
             print(f"  {entry}", file=sys.stderr)
-        if stop.kind is StopKind.TRIPLE_FAULT:
-            target.shut_down(stop)
         parked = stop

@@ -20,8 +20,8 @@ KERNEL_EXIT        ``W`` with QEMU's exit status byte (``(code << 1) | 1``,
 EXCEPTION          a signal by vector (:mod:`rustos_dbg.x86.vectors`), the machine
                    stopped at the handler with the frame pushed
 TRIPLE_FAULT       SIGSEGV, *not* an exit: the machine stays inspectable
-                   (QEMU would reset or, with -no-reboot, quit); the target
-                   keeps the CPU shut down (see :mod:`.target`)
+                   (QEMU would reset or, with -no-reboot, quit); the CPU
+                   stays shut down (see :mod:`.running`)
 HALTED, RESET      SIGTRAP, with a note: the CPU halted for good / the
                    guest asked for a reset (the machine is left as it was)
 ERROR              SIGABRT, with a note: the emulator could not go on

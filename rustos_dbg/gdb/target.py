@@ -18,8 +18,14 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   it is.
 * ``run``/``interrupt`` are :class:`.running.Execution`'s (stepping,
   continuing in slices, Ctrl-C, the stop mapping).
-* ``monitor CMD`` is the REPL's ``Session.execute(CMD)``; errors come back
-  as ``error: ...`` text, never as exceptions.
+* ``monitor CMD`` exists only when the target is given a ``monitor``
+  callable (text -> output text; a bad command raises an exception whose
+  text is one line): only then has it a ``monitor_command`` method, so
+  gdbstub answers ``qRcmd`` (gdb's ``monitor``) with "not supported"
+  otherwise. Errors come back as ``error: ...`` text, never as exceptions.
+  Whoever builds the target chooses what ``monitor`` runs (the CLI and the
+  REPL's ``gdbserver``: the REPL's inspection commands); this package never
+  imports the REPL.
 * ``gate`` (optional) shares the machine with another thread (the CLI's
   free-running loop): the first call of a GDB session ``gate.acquire()``s
   the machine (stopping it), the session's end (:meth:`session_ended`)
@@ -48,14 +54,15 @@ class MachineTarget(Execution):
     """A gdbstub target serving ``machine``.
 
     :param machine: the machine to debug.
-    :param session: the REPL session for ``monitor`` (created on first use).
+    :param monitor: runs ``monitor`` commands (see the module); none: no ``qRcmd``.
     :param gate: shares the machine with a free-running loop (see the module).
     :param on_slice: called between slices of a continue, by the running thread.
     :param notify: receives one-line notes about stops GDB shows as a bare signal.
     :param slice_seconds: host seconds per slice of a continue.
     """
 
-    def __init__(self, machine, session=None, *, gate=None, on_slice: Optional[Callable[[], None]] = None,
+    def __init__(self, machine, *, monitor: Optional[Callable[[str], str]] = None, gate=None,
+                 on_slice: Optional[Callable[[], None]] = None,
                  notify: Optional[Callable[[str], None]] = None, slice_seconds: float = 0.05) -> None:
         self.machine = machine
         self.registers = RegisterFile(machine)
@@ -63,7 +70,10 @@ class MachineTarget(Execution):
         self.on_slice = on_slice
         self.notify = notify
         self.slice_seconds = slice_seconds
-        self._session = session
+        self._monitor = monitor
+        if monitor is not None:
+            # gdbstub discovers capabilities by their methods: qRcmd only with a monitor.
+            self.monitor_command = self._monitor_command
         self._sw: set[int] = set()
         self._hw: set[int] = set()
         self._watch: set[tuple[int, int, MachineWatchKind]] = set()
@@ -71,7 +81,6 @@ class MachineTarget(Execution):
         self._attached = False
         self._regs: bytes | None = None     # the register block, while stopped
         self._pages: dict[int, int] = {}     # virtual page -> physical page, while stopped
-        self._shutdown: Stop | None = None   # the triple fault that shut the CPU down
         #: The machine's last stop under GDB.
         self.last_stop: Stop | None = None
         #: The KERNEL_EXIT stop, once the kernel exited under GDB.
@@ -141,7 +150,6 @@ class MachineTarget(Execution):
     def write_registers(self, data: bytes) -> None:
         self._attach()
         self._invalidate()
-        self._shutdown = None
         self.registers.write_all(data)
 
     def read_register(self, regno: int) -> bytes:
@@ -153,8 +161,6 @@ class MachineTarget(Execution):
     def write_register(self, regno: int, value: bytes) -> None:
         self._attach()
         self._invalidate()
-        if value != self.registers.read(regno):
-            self._shutdown = None
         self.registers.write(regno, value)
 
     def _physical(self, page: int) -> int:
@@ -241,21 +247,14 @@ class MachineTarget(Execution):
 
     # --- monitor -----------------------------------------------------------------------------
 
-    def monitor_command(self, command: str) -> str:
-        """Runs a REPL command; its output, or ``error: ...``."""
+    def _monitor_command(self, command: str) -> str:
+        """Runs ``command`` with the monitor; its output, or ``error: ...``
+        (bound as ``monitor_command`` only when the target has a monitor)."""
         self._attach()
         try:
-            from ..repl import CommandError, Session
-        except ImportError as e:
-            return f"error: the REPL is not available ({e})\n"
-        if self._session is None:
-            self._session = Session(self.machine)
-        try:
-            out = self._session.execute(command)
-        except CommandError as e:
-            out = f"error: {e}"
-        except Exception as e:  # a REPL bug must not end the GDB session
-            out = f"error: {type(e).__name__}: {e}"
+            out = self._monitor(command)
+        except Exception as e:  # a bad command must not end the GDB session
+            out = f"error: {str(e) or type(e).__name__}"
         finally:
-            self._invalidate()  # the command may have run or changed the machine
+            self._invalidate()  # cheap to refill; a command may have changed what they hold
         return out if not out or out.endswith("\n") else out + "\n"

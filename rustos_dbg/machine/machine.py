@@ -162,6 +162,12 @@ class Machine:
         engine returned from a HLT, not guessed from the code before rip)."""
         return self.cpu.halted
 
+    @property
+    def shutdown(self) -> Stop | None:
+        """The TRIPLE_FAULT stop once a triple fault shut the CPU down (for good:
+        every later run returns it without executing), else None."""
+        return self.cpu.shutdown
+
     def add_watchpoint(self, address: int, length: int, kind) -> None:
         """Watches ``length`` bytes at virtual ``address`` for writes, reads or both
         (in fast mode this installs the instruction counter while watchpoints exist)."""

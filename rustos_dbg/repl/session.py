@@ -14,7 +14,7 @@ import signal
 import threading
 
 from ..machine.errors import RustosDbgError
-from .registry import REGISTRY, CommandError
+from .registry import REGISTRY, CommandError, split_command
 
 
 class Session:
@@ -36,10 +36,7 @@ class Session:
         line = line.strip()
         if not line or line.startswith("#"):
             return ""
-        word, _, args = line.partition(" ")
-        if "/" in word[1:]:  # gdb style: x/8gx ADDRESS
-            word, slash, fmt = word.partition("/")
-            args = f"{slash}{fmt} {args}".strip()
+        word, args = split_command(line)
         cmd = self.registry.find(word)
         if cmd is None:
             raise CommandError(f"unknown command '{word}' (try 'help')")

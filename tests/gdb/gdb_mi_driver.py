@@ -115,15 +115,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_machine(elf, at_prompt=True, **target_kwargs):
-    """Yields ``(machine, target, server)``: RustOS served on an ephemeral port."""
+def served_machine(elf, at_prompt=True, monitor=True, **target_kwargs):
+    """Yields ``(machine, target, server)``: RustOS served on an ephemeral port;
+    gdb's ``monitor`` runs the REPL's commands unless ``monitor`` is False."""
     from rustos_dbg.gdb import MachineServer, MachineTarget
     from rustos_dbg.machine import Machine
+    from rustos_dbg.repl import Session
+    from rustos_dbg.repl.monitor import GdbMonitor
     from rustos_dbg.testing import PROMPT, run_to_serial
 
     machine = Machine.boot(elf)
     if at_prompt:
         run_to_serial(machine, PROMPT)
+    if monitor:
+        target_kwargs["monitor"] = GdbMonitor(Session(machine))
     target = MachineTarget(machine, **target_kwargs)
     server = MachineServer(target, port=0)
     server.start()

@@ -102,7 +102,9 @@ def test_capabilities_and_breakpoints_are_hooks(machine):
     target = MachineTarget(machine)
     caps = capabilities(target)
     assert caps.sw_breakpoints and caps.hw_breakpoints and caps.watchpoints
-    assert caps.monitor_command and caps.detach and caps.kill
+    assert caps.detach and caps.kill
+    assert not caps.monitor_command  # given no monitor: qRcmd is not supported
+    assert capabilities(MachineTarget(machine, monitor=lambda line: "")).monitor_command
     entry = machine.reg("rip")
     code = machine.read_virtual(entry, 16)
     assert target.add_sw_breakpoint(entry + 1, 1) and target.add_sw_breakpoint(entry + 1, 1)
@@ -119,9 +121,17 @@ def test_capabilities_and_breakpoints_are_hooks(machine):
 
 
 def test_monitor_never_raises(machine):
-    target = MachineTarget(machine)
-    assert target.monitor_command("no-such-command").startswith("error:")
-    assert target.monitor_command("help").endswith("\n")
+    def monitor(line):
+        if line == "help":
+            return "commands"
+        if line == "bug":
+            raise KeyError
+        raise ValueError(f"unknown command '{line}'")
+
+    target = MachineTarget(machine, monitor=monitor)
+    assert target.monitor_command("no-such-command") == "error: unknown command 'no-such-command'\n"
+    assert target.monitor_command("bug") == "error: KeyError\n"
+    assert target.monitor_command("help") == "commands\n"
 
 
 def test_stop_mapping():
@@ -206,3 +216,17 @@ def test_steps_keep_interrupts_latched_for_the_next_continue(machine):
     assert target.run(Resume(ResumeAction.CONTINUE)) == SwBreak()
     assert machine.reg("rip") == stub + first.size
     assert not machine.devices.pic.pending()  # delivered by the continue
+
+
+def test_a_step_of_the_halted_cpu_enters_the_next_interrupt_handler(machine):
+    run_to_serial(machine, PROMPT)
+    machine.run(stop_when=lambda: machine.halted, timeout=60)
+    assert machine.halted
+    rip, log = machine.reg("rip"), len(machine.exception_log)
+    target = MachineTarget(machine)
+    assert target.run(Resume(ResumeAction.STEP)) == DoneStep()
+    assert not machine.halted
+    assert len(machine.exception_log) == log + 1
+    entry = machine.exception_log[-1]
+    assert entry.vector >= 32 and entry.rip == rip  # an IRQ, returning after the HLT
+    assert machine.symbols.containing(machine.reg("rip")).name == f"trap_stub_{entry.vector}"

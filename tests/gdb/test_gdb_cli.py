@@ -158,3 +158,17 @@ def test_a_triple_fault_without_gdb_parks_the_machine_for_gdb(cli_factory, gdb_f
     assert "trigger_triple_fault" in gdb.console("info symbol $pc")
     gdb.console("kill")
     assert cli.proc.wait(timeout=GIVE_UP_AFTER) == 0
+
+
+def test_monitor_under_the_cli_inspects_and_refuses_to_move(cli_factory, gdb_factory):
+    cli = cli_factory("-S")
+    gdb = gdb_factory()
+    gdb.connect(cli.port)
+    pc = gdb.reg("rip")
+    assert f"{pc:#x}" in gdb.console("monitor where")
+    assert gdb.console("monitor c") == "error: monitor c: the machine is gdb's; use gdb's `continue`\n"
+    gdb.console("maint flush register-cache")
+    assert gdb.reg("rip") == pc
+    assert cli.out == b""  # nothing ran
+    gdb.console("kill")
+    assert cli.proc.wait(timeout=GIVE_UP_AFTER) == 0

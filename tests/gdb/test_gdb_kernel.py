@@ -219,3 +219,10 @@ def test_a_triple_fault_stops_with_sigsegv_and_the_cpu_stays_down(kernel_elf, gd
         assert stopped["signal-name"] == "SIGSEGV"
         assert (machine.reg("rip"), machine.icount) == (rip, count)  # nothing ran
         assert "shut down" in notes[-1]
+        entry = machine.symbols.find("kernel_main").address
+        gdb.console(f"set $rip = {entry:#x}")  # registers stay writable, but the CPU stays down
+        assert machine.reg("rip") == entry
+        stopped = gdb.run_until_stopped("-exec-step-instruction")
+        assert stopped["signal-name"] == "SIGSEGV", stopped
+        assert (machine.reg("rip"), machine.icount) == (entry, count)
+        assert notes[-1] == "the CPU is shut down (triple fault): nothing runs any more"

@@ -26,14 +26,14 @@ def _report(session, stop) -> str:
     return describe_stop(session.machine, stop)
 
 
-@command("break", aliases=("b",), usage="break LOCATION", help="stop when execution reaches an address or symbol", group="control")
+@command("break", aliases=("b",), usage="break LOCATION", help="stop when execution reaches an address or symbol", group="control", moves=False)
 def cmd_break(session, args):
     address = parse_address(args, session.machine)
     session.machine.breakpoints.add(address)
     return f"breakpoint at {address:#x} <{session.machine.symbolize(address)}>"
 
 
-@command("delete", aliases=("d",), usage="delete [LOCATION]", help="remove one breakpoint, or all", group="control")
+@command("delete", aliases=("d",), usage="delete [LOCATION]", help="remove one breakpoint, or all", group="control", moves=False)
 def cmd_delete(session, args):
     bps = session.machine.breakpoints
     if not args:
@@ -57,12 +57,12 @@ def _watch(session, args, kind):
     return f"{kind.name.lower()} watchpoint on {address:#x} ({length} bytes) <{session.machine.symbolize(address)}>"
 
 
-@command("watch", usage="watch ADDRESS [LENGTH]", help="stop after an instruction writes the range", group="control")
+@command("watch", usage="watch ADDRESS [LENGTH]", help="stop after an instruction writes the range", group="control", moves=False)
 def cmd_watch(session, args):
     return _watch(session, args, WatchKind.WRITE)
 
 
-@command("unwatch", usage="unwatch ADDRESS", help="remove the watchpoints at an address", group="control")
+@command("unwatch", usage="unwatch ADDRESS", help="remove the watchpoints at an address", group="control", moves=False)
 def cmd_unwatch(session, args):
     machine = session.machine
     address = parse_address(args, machine)
@@ -72,17 +72,17 @@ def cmd_unwatch(session, args):
     return f"removed {len(removed)} watchpoint(s) at {address:#x}"
 
 
-@command("rwatch", usage="rwatch ADDRESS [LENGTH]", help="stop after an instruction reads the range", group="control")
+@command("rwatch", usage="rwatch ADDRESS [LENGTH]", help="stop after an instruction reads the range", group="control", moves=False)
 def cmd_rwatch(session, args):
     return _watch(session, args, WatchKind.READ)
 
 
-@command("awatch", usage="awatch ADDRESS [LENGTH]", help="stop after an instruction reads or writes the range", group="control")
+@command("awatch", usage="awatch ADDRESS [LENGTH]", help="stop after an instruction reads or writes the range", group="control", moves=False)
 def cmd_awatch(session, args):
     return _watch(session, args, WatchKind.ACCESS)
 
 
-@command("catch", usage="catch [VECTOR|pf|df|gp|ud|...|triple]", help="stop when an exception is delivered (no argument: list)", group="control")
+@command("catch", usage="catch [VECTOR|pf|df|gp|ud|...|triple]", help="stop when an exception is delivered (no argument: list)", group="control", moves=False)
 def cmd_catch(session, args):
     machine = session.machine
     if not args:
@@ -99,7 +99,7 @@ def cmd_catch(session, args):
     return f"catching vector {vector}"
 
 
-@command("uncatch", usage="uncatch [VECTOR|NAME]", help="stop catching one vector, or all", group="control")
+@command("uncatch", usage="uncatch [VECTOR|NAME]", help="stop catching one vector, or all", group="control", moves=False)
 def cmd_uncatch(session, args):
     if not args:
         session.machine.catch.clear()
@@ -262,7 +262,7 @@ def cmd_output(session, args):
     return "\n".join(session.machine.serial_output.splitlines()[-n:])
 
 
-@command("where", usage="where", help="the current location and instruction", group="control")
+@command("where", usage="where", help="the current location and instruction", group="control", moves=False)
 def cmd_where(session, args):
     from ..report import instruction_at
 

@@ -3,7 +3,9 @@
 Contract: the command listens (127.0.0.1:1234 by default; only 127.0.0.1
 unless a host is named), serves one GDB connection on the same machine the
 REPL inspects, and returns to the prompt when GDB detaches, kills or hangs
-up, or on Ctrl-C while waiting. GDB's ``monitor`` runs this REPL's commands.
+up, or on Ctrl-C while waiting. GDB's ``monitor`` runs this REPL's commands
+that leave the machine where gdb has it (:mod:`rustos_dbg.repl.monitor`); the session's last
+stop is then gdb's last one.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from ..registry import CommandError, command
 def cmd_gdbserver(session, args):
     from ...gdb.serve import MachineServer, parse_address
     from ...gdb.target import MachineTarget
+    from ..monitor import GdbMonitor
 
     try:
         host, port = parse_address(args or None)
     except ValueError as e:
         raise CommandError(str(e)) from None
-    target = MachineTarget(session.machine, session)
+    target = MachineTarget(session.machine, monitor=GdbMonitor(session))
     server = MachineServer(target, host=host, port=port)
     try:
         bound_host, bound_port = server.listen()
@@ -36,5 +39,7 @@ def cmd_gdbserver(session, args):
         return "gdbserver: stopped waiting"
     finally:
         server.close()
+        if target.last_stop is not None:
+            session.last_stop = target.last_stop
     how = getattr(end, "name", str(end)).lower().replace("_", " ")
     return f"gdbserver: gdb session ended ({how}); back in the REPL"
