@@ -111,9 +111,11 @@ def _exit_status(stop) -> int:
 def _report(stop, machine) -> None:
     if stop.kind is StopKind.KERNEL_EXIT:
         return
+    from .inspect.hw.faults import format_deliveries
+
     print(f"rustos-dbg: {stop.describe()} ({machine.symbolize(stop.rip)})", file=sys.stderr)
-    for entry in stop.chain:
-        print(f"  {entry}", file=sys.stderr)
+    if stop.chain:
+        print(format_deliveries(stop.chain, machine.exception_log, machine.symbolize), file=sys.stderr)
 
 
 def run_headless(machine: Machine, timeout: float | None) -> int:

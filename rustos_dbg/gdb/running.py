@@ -27,6 +27,7 @@ from __future__ import annotations
 from gdbstub import Exited, Resume, ResumeAction, Signal, SignalStop, StopReason
 
 from ..machine import Stop, StopKind
+from ..inspect.hw.faults import format_deliveries
 from .stops import note, stop_reason
 
 _MASK = (1 << 64) - 1
@@ -76,7 +77,10 @@ class Execution:
             self.exited = stop
         text = note(stop)
         if text is not None and self.notify is not None:
-            self.notify(f"{text} ({self.machine.symbolize(stop.rip)})")
+            text = f"{text} ({self.machine.symbolize(stop.rip)})"
+            if stop.chain:  # the deliveries, as the REPL's stop report and `faults` show them
+                text += "\n" + format_deliveries(stop.chain, self.machine.exception_log, self.machine.symbolize)
+            self.notify(text)
         return reason
 
     def _reason(self, stop: Stop, stepping: bool) -> StopReason | None:

@@ -35,6 +35,7 @@ from typing import Callable
 from gdbstub import GdbServer
 
 from ..inputpump import InputPump
+from ..inspect.hw.faults import format_deliveries
 from ..machine import Stop, StopKind
 from ..machine.errors import RustosDbgError
 from .stops import CONTINUE_KINDS
@@ -183,6 +184,6 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
         if stop.kind is StopKind.KERNEL_EXIT:
             return stop
         _say(f"{stop.describe()} ({machine.symbolize(stop.rip)}); the machine waits for gdb")
-        for entry in stop.chain:
-            print(f"  {entry}", file=sys.stderr)
+        if stop.chain:
+            print(format_deliveries(stop.chain, machine.exception_log, machine.symbolize), file=sys.stderr)
         parked = stop

@@ -50,7 +50,8 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One delivery attempt, as recorded in the exception log."""
+    """One delivery attempt, as recorded in the exception log (the model that
+    ``rustos_dbg.inspect.hw.faults`` decodes and renders everywhere)."""
 
     icount: int
     vector: int
@@ -69,18 +70,6 @@ class LogEntry:
     def vector_name(self) -> str:
         """The vector's mnemonic and name."""
         return vector_name(self.vector)
-
-    def __str__(self) -> str:
-        text = f"{vector_name(self.vector)} at rip {self.rip:#x}"
-        if self.error_code is not None:
-            text += f" error {self.error_code:#x}"
-        if self.cr2 is not None:
-            text += f" cr2 {self.cr2:#x}"
-        if self.outcome is Outcome.DELIVERED:
-            text += f" -> handler {self.handler:#x} on {'IST' + str(self.ist) if self.ist else 'stack'} rsp {self.new_rsp:#x}"
-        else:
-            text += f" ({self.outcome.value}: {self.reason})"
-        return text
 
 
 class DeliveryFault(Exception):

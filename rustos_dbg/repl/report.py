@@ -1,5 +1,6 @@
 """What the REPL shows at a stop: why, where (symbol+offset and the
-instruction), and for an exception delivery the decoded frame.
+instruction), the deliveries involved (as the ``faults`` log shows them) and
+for an exception delivery the decoded frame.
 
 Contract: :func:`describe_stop` is a pure view over a machine and a stop; it
 returns text and never raises for unreadable guest memory.
@@ -46,14 +47,14 @@ def _frame(machine, entry) -> list[str]:
 
 
 def describe_stop(machine, stop) -> str:
-    """The stop report."""
+    """The stop report (deliveries shown as the ``faults`` log shows them)."""
+    from ..inspect.hw.faults import format_deliveries
+
     lines = [stop.describe()]
+    if stop.kind in (StopKind.EXCEPTION, StopKind.TRIPLE_FAULT) and stop.chain:
+        lines.append(format_deliveries(stop.chain, machine.exception_log, machine.symbolize))
     if stop.kind is StopKind.EXCEPTION and stop.chain:
-        entry = stop.chain[-1]
-        lines.append(f"  {entry.vector_name} delivered to {machine.symbolize(entry.handler)}")
-        lines.extend(_frame(machine, entry))
-    if stop.kind is StopKind.TRIPLE_FAULT:
-        lines.extend(f"  {entry}" for entry in stop.chain)
+        lines.extend(_frame(machine, stop.chain[-1]))
     if stop.kind is StopKind.WATCHPOINT and stop.message:
         lines.append(f"  {stop.message}")
     lines.append(instruction_at(machine, machine.reg("rip")))

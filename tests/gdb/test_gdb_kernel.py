@@ -7,6 +7,7 @@ import time
 import pytest
 from capstone import CS_ARCH_X86, CS_MODE_64, Cs
 
+from rustos_dbg.inspect.hw.faults import format_deliveries
 from gdb_mi_driver import EXECUTE, HEAP_CMD, TICKS, TICKS_SYMBOL, Gdb, have_gdb, served_machine
 
 pytest.importorskip("pygdbmi.gdbcontroller")
@@ -214,6 +215,9 @@ def test_a_triple_fault_stops_with_sigsegv_and_the_cpu_stays_down(kernel_elf, gd
         stopped = gdb.run_until_stopped("-exec-continue")
         assert stopped["signal-name"] == "SIGSEGV", stopped
         assert any("triple fault" in n for n in notes), notes
+        # The note shows the chain as the REPL's stop report and `faults` do (one view).
+        chain = format_deliveries(target.last_stop.chain, machine.exception_log, machine.symbolize)
+        assert chain and chain in notes[-1] and "-> shutdown: fault while delivering #DF" in chain
         rip, count = machine.reg("rip"), machine.icount
         stopped = gdb.run_until_stopped("-exec-continue")
         assert stopped["signal-name"] == "SIGSEGV"
