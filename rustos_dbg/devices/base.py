@@ -12,7 +12,10 @@ Contract shared by every device (see ``PortBus`` for how they are driven):
 * ``next_event(now) -> int | None``: virtual time of the next timed event,
   so that HLT can skip ahead to it; ``None`` when nothing is scheduled.
 * ``snapshot() -> dict``: plain data (ints, bools, strs, lists, dicts) that
-  describes the state; ``restore(snapshot)`` puts it back.
+  describes the state; ``restore(snapshot)`` puts it back. :func:`freeze`
+  turns such data into an immutable value of the same shape (tuples,
+  read-only mappings), :func:`thaw` back into plain data, and :func:`digest`
+  hashes a frozen value.
 
 Devices raise interrupts through an ``IrqLine`` wired to the PIC (anything
 with ``raise_irq(n)`` / ``lower_irq(n)``) or to nothing.  No module here
@@ -22,7 +25,9 @@ imports Unicorn.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections import deque
+from types import MappingProxyType
 from typing import Any, Iterable
 
 #: All-ones value an unanswered read returns, by access size in bytes.
@@ -136,3 +141,36 @@ class Device:
             else:
                 value = copy.deepcopy(value)
             setattr(self, field, value)
+
+
+def freeze(value: Any) -> Any:
+    """An immutable copy of plain data."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, bytearray):
+        return bytes(value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Plain mutable data from a frozen value (tuples become lists)."""
+    if isinstance(value, MappingProxyType):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+def digest(value: Any) -> str:
+    """A stable hash of a frozen value (mapping order does not matter)."""
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, MappingProxyType):
+        return "{" + ",".join(f"{k!r}:{_canonical(v)}" for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))) + "}"
+    if isinstance(value, tuple):
+        return "(" + ",".join(_canonical(v) for v in value) + ")"
+    return repr(value)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .bus import PortBus
-from .state import freeze, thaw
+from .base import freeze, thaw
 from .cmos import Cmos
 from .debug_exit import DebugExit
 from .i8042 import I8042

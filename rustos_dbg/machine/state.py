@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..devices.state import digest
+from ..devices.base import digest
 from .clock import ClockState
 from .cpu import CpuState
 from .inputs import InputState

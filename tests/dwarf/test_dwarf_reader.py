@@ -5,7 +5,6 @@ Offsets are the documented ones (docs/kernel-structures.md §3, §4, §9, §11,
 """
 
 import struct
-import time
 
 import pytest
 
@@ -261,9 +260,8 @@ def test_future_vtables_name_their_type(info):
     assert offsets(vtable.type)["__method3"] == 24
 
 
-def test_type_lookup_is_fast(info):
-    start = time.perf_counter()
-    for _ in range(200):
-        info.type("rustos::sync::IrqMutex<rustos::heap::KernelHeap>").member("data").type.members
-        info.variable("RUSTOS_EXECUTOR")
-    assert time.perf_counter() - start < 0.5
+def test_type_lookups_are_cached(info):
+    name = "rustos::sync::IrqMutex<rustos::heap::KernelHeap>"
+    assert info.type(name) is info.type(name)
+    executor = info.variable("RUSTOS_EXECUTOR")
+    assert executor.type is not None and info.variable("RUSTOS_EXECUTOR").type is executor.type

@@ -6,7 +6,6 @@ error codes follow Intel SDM Vol. 3A §4.7: P=1, W/R=2, U/S=4, RSVD=8, I/D=16.
 """
 
 import struct
-import time
 
 import pytest
 
@@ -325,16 +324,14 @@ def test_enumeration_coalesces_contiguous_ranges(mem):
     assert [m.vaddr for m in raw] == sorted(m.vaddr for m in raw)
 
 
-def test_enumeration_agrees_with_walk_and_is_fast():
+def test_enumeration_agrees_with_walk():
     mem = Memory(size=8 << 20)
     count = 4096
     for i in range(count):                        # alternate NX to defeat coalescing
         mem.map(va(1, 0, 0, 0) + i * KIB4, 0x1000_0000 + i * KIB4,
                 flags=P | RW | US | (NX if i % 2 else 0))
-    start = time.perf_counter()
     ranges = list(iter_mappings(mem.read, mem.root))
-    elapsed = time.perf_counter() - start
-    assert len(ranges) == count and elapsed < 1.0
+    assert len(ranges) == count
     for m in ranges[::97]:
         w = walk(mem.read, mem.root, m.vaddr + 5)
         assert w.paddr == m.paddr + 5 and w.permissions == m.permissions
