@@ -17,6 +17,7 @@ mod boot;
 mod bootinfo;
 mod exit;
 mod fault;
+mod gdb;
 mod gdt;
 mod heap;
 mod interrupts;
