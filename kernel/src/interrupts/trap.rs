@@ -4,7 +4,7 @@
 //! `trap_stubs + 16 * N`, that pushes a zero error code when the CPU pushes
 //! none, then the vector number, and jumps to `trap_common`. `trap_common`
 //! saves every general-purpose register, so that the stack holds a complete
-//! [`TrapFrame`], calls [`trap_dispatch`](super::trap_dispatch) with a pointer
+//! [`TrapFrame`], calls [`trap_dispatch`] with a pointer
 //! to it, restores the registers (a handler may change them) and returns with
 //! `iretq`. The stack is 16-byte aligned at the call: the CPU aligns RSP before
 //! pushing its frame, and the frame is 22 quadwords.
@@ -18,39 +18,9 @@
 //! `trap_common` pushed it. The frames are marked as signal frames (the saved
 //! RIP is the interrupted instruction, not a return address).
 
+use super::frame::TrapFrame;
+use super::{exceptions, irq};
 use core::arch::global_asm;
-
-/// The full register state at an interrupt or exception, lowest address first.
-/// Layout documented in docs/kernel-structures.md.
-#[derive(Debug, Clone, Copy)]
-#[repr(C)]
-pub struct TrapFrame {
-    pub r15: u64,
-    pub r14: u64,
-    pub r13: u64,
-    pub r12: u64,
-    pub r11: u64,
-    pub r10: u64,
-    pub r9: u64,
-    pub r8: u64,
-    pub rbp: u64,
-    pub rdi: u64,
-    pub rsi: u64,
-    pub rdx: u64,
-    pub rcx: u64,
-    pub rbx: u64,
-    pub rax: u64,
-    /// The vector number pushed by the stub.
-    pub vector: u64,
-    /// The CPU's error code, or 0 for vectors without one.
-    pub error_code: u64,
-    /// The interrupt stack frame pushed by the CPU (Intel SDM Vol. 3A §6.14.2).
-    pub rip: u64,
-    pub cs: u64,
-    pub rflags: u64,
-    pub rsp: u64,
-    pub ss: u64,
-}
 
 extern "C" {
     /// Start of the stub table.
@@ -60,6 +30,17 @@ extern "C" {
 /// Address of the entry stub of `vector`.
 pub fn stub_address(vector: u8) -> u64 {
     trap_stubs as *const () as u64 + 16 * vector as u64
+}
+
+/// Called by `trap_common` for every vector: 0-31 to the exception handlers,
+/// the PIC's vectors to the IRQ handlers.
+#[no_mangle]
+pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    match frame.vector as u8 {
+        0..=31 => exceptions::handle(frame),
+        irq::PIC1_OFFSET..=irq::LAST_VECTOR => irq::handle(frame),
+        _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
+    }
 }
 
 global_asm!(
@@ -213,6 +194,6 @@ trap_stubs:
     TRAP_STUB \n
     .endr
     "#,
-    dispatch = sym super::trap_dispatch,
+    dispatch = sym trap_dispatch,
     options(att_syntax)
 );
