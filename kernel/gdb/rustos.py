@@ -213,16 +213,17 @@ class ExecutorPrinter:
         yield "ready", " ".join(str(i) for i in ids) or "(empty)"
 
 
-#: Exact type name (or prefix ending in '<') -> printer class.
-PRINTERS = (
-    ("rustos::sync::IrqMutex<", IrqMutexPrinter),
-    ("x86_64::structures::paging::page_table::PageTableEntry", PageTableEntryPrinter),
-    ("x86_64::structures::paging::page_table::PageTableFlags", PageTableFlagsPrinter),
-    ("x86_64::structures::paging::page_table::PageTable", PageTablePrinter),
-    ("rustos::interrupts::trap::TrapFrame", TrapFramePrinter),
-    ("rustos::heap::KernelHeap", KernelHeapPrinter),
-    ("rustos::task::executor::Executor", ExecutorPrinter),
-)
+#: Type name pattern -> printer class (kernel types by their last name, so
+#: that moving one to another module keeps its printer).
+PRINTERS = tuple((re.compile(pattern), printer) for pattern, printer in (
+    (r"rustos::(\w+::)*IrqMutex<.*>", IrqMutexPrinter),
+    (r"rustos::(\w+::)*TrapFrame", TrapFramePrinter),
+    (r"rustos::(\w+::)*KernelHeap", KernelHeapPrinter),
+    (r"rustos::(\w+::)*Executor", ExecutorPrinter),
+    (r"x86_64::structures::paging::page_table::PageTableEntry", PageTableEntryPrinter),
+    (r"x86_64::structures::paging::page_table::PageTableFlags", PageTableFlagsPrinter),
+    (r"x86_64::structures::paging::page_table::PageTable", PageTablePrinter),
+))
 
 
 def lookup(value):
@@ -233,8 +234,8 @@ def lookup(value):
     for prefix, field in WRAPPERS:
         if name.startswith(prefix):
             return WrapperPrinter(value, field)
-    for key, printer in PRINTERS:
-        if name == key or (key.endswith("<") and name.startswith(key)):
+    for pattern, printer in PRINTERS:
+        if pattern.fullmatch(name):
             return printer(value)
     return None
 
