@@ -133,3 +133,37 @@ def test_short_names_and_pretty_printers_in_the_exception_handler(kernel_elf):
             assert "Atomic" not in heap + tasks and "UnsafeCell" not in heap + tasks
         finally:
             gdb.exit()
+
+
+@pytest.mark.qemu
+def test_qemu_gdbstub_unwinds_out_of_the_exception_too(kernel_elf):
+    """The CFI is the kernel's, not our stub's: gdb on QEMU's gdbstub unwinds the same way."""
+    import shutil
+    import subprocess
+
+    from gdb_mi_driver import free_port
+
+    qemu = shutil.which("qemu-system-x86_64")
+    if qemu is None:
+        pytest.skip("qemu-system-x86_64 is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [qemu, "-kernel", str(kernel_elf), "-serial", "stdio", "-display", "none", "-no-reboot",
+         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-gdb", f"tcp:127.0.0.1:{port}", "-S"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    gdb = Gdb(kernel_elf)
+    try:
+        gdb.connect(port)
+        assert "Hardware assisted breakpoint 1" in gdb.console(f"hbreak {HANDLE}")
+        proc.stdin.write(b"fault pf 0xdeadbeef000\n")  # read by the shell once it runs
+        proc.stdin.flush()
+        stopped = gdb.run_until_stopped("-exec-continue")
+        assert stopped["reason"] == "breakpoint-hit" and stopped["frame"]["func"] == HANDLE, stopped
+        funcs = [f.get("func", "??") for f in gdb.frames()]
+        common = funcs.index("trap_common")
+        assert funcs[common + 1].startswith(FAULT_CMD), funcs
+        assert funcs[-1] == "kernel_entry" and "??" not in funcs, funcs
+    finally:
+        gdb.exit()
+        proc.kill()
+        proc.wait()
