@@ -118,7 +118,6 @@ boot_pd:
 
     .section .text.kernel_entry, "ax"
     .global kernel_entry
-    .type kernel_entry, @function
 kernel_entry:
     /* The outermost frame: no return address, so a debugger's backtrace ends here. */
     .cfi_sections .debug_frame
@@ -129,7 +128,6 @@ kernel_entry:
     hlt
     jmp 1b
     .cfi_endproc
-    .size kernel_entry, . - kernel_entry
     "#,
     main = sym crate::kernel_main,
     stack_end = const crate::stacks::MAIN_STACK_END,

@@ -72,7 +72,6 @@ global_asm!(
 
     .section .text.trap, "ax"
     .global trap_common
-    .type trap_common, @function
 trap_common:
     /* Entered by jmp from a stub: vector at 0(%rsp), error code at 8(%rsp). */
     .cfi_startproc
@@ -115,7 +114,6 @@ trap_common:
     .cfi_adjust_cfa_offset -16
     iretq
     .cfi_endproc
-    .size trap_common, . - trap_common
 
     /* One 16-byte stub per vector: a zero error code where the CPU pushes
        none (all but 8, 10-14, 17, 21, 29, 30), the vector, then trap_common.
@@ -123,7 +121,6 @@ trap_common:
     .macro TRAP_STUB n
     .balign 16
     .global trap_stub_\n
-    .type trap_stub_\n, @function
 trap_stub_\n:
     .cfi_startproc
     .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
@@ -139,7 +136,6 @@ trap_stub_\n:
     .cfi_adjust_cfa_offset 8
     jmp trap_common
     .cfi_endproc
-    .size trap_stub_\n, . - trap_stub_\n
     .endm
 
     .balign 16
