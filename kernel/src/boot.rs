@@ -119,10 +119,15 @@ boot_pd:
     .section .text.kernel_entry, "ax"
     .global kernel_entry
 kernel_entry:
+    /* The outermost frame: no return address, so a debugger's backtrace ends here. */
+    .cfi_sections .debug_frame
+    .cfi_startproc
+    .cfi_undefined 16
     call {main}
 1:  cli
     hlt
     jmp 1b
+    .cfi_endproc
     "#,
     main = sym crate::kernel_main,
     stack_end = const crate::stacks::MAIN_STACK_END,

@@ -49,7 +49,7 @@ pub struct BootInfo {
     version: u32,
     /// Physical address of the loader's `hvm_start_info`.
     pub start_info_phys: u64,
-    /// Virtual address of physical 0 (`memory::PHYS_OFFSET`).
+    /// Virtual address of physical 0 (`layout::PHYS_OFFSET`).
     pub phys_offset: u64,
     /// Virtual address of the kernel's link base.
     pub kernel_base: u64,
@@ -72,8 +72,8 @@ pub static mut RUSTOS_BOOT_INFO: BootInfo = BootInfo {
     magic: BOOT_INFO_MAGIC,
     version: BOOT_INFO_VERSION,
     start_info_phys: 0,
-    phys_offset: crate::memory::PHYS_OFFSET,
-    kernel_base: crate::memory::KERNEL_BASE,
+    phys_offset: crate::layout::PHYS_OFFSET,
+    kernel_base: crate::layout::KERNEL_BASE,
     kernel_phys_start: 0,
     kernel_phys_end: 0,
     cmdline_len: 0,
@@ -83,7 +83,7 @@ pub static mut RUSTOS_BOOT_INFO: BootInfo = BootInfo {
 };
 
 fn phys<T>(addr: u64) -> *const T {
-    (crate::memory::PHYS_OFFSET + addr) as *const T
+    (crate::layout::PHYS_OFFSET + addr) as *const T
 }
 
 /// Copies the PVH start info at physical `start_info` into [`RUSTOS_BOOT_INFO`].
@@ -103,8 +103,8 @@ pub fn init(start_info: u64) {
         assert!(memmap_paddr != 0 && memmap_entries != 0, "the PVH start info has no memory map");
         let bi = &mut *addr_of_mut!(RUSTOS_BOOT_INFO);
         bi.start_info_phys = start_info;
-        bi.kernel_phys_start = crate::memory::kernel_phys_start();
-        bi.kernel_phys_end = crate::memory::kernel_phys_end();
+        bi.kernel_phys_start = crate::layout::kernel_phys_start();
+        bi.kernel_phys_end = crate::layout::kernel_phys_end();
         if cmdline_paddr != 0 {
             let mut len = 0;
             while len < MAX_CMDLINE {

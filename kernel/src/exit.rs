@@ -20,7 +20,7 @@ pub fn exit(code: ExitCode) -> ! {
     let mut port: Port<u32> = Port::new(DEBUG_EXIT_PORT);
     // SAFETY: writing the debug-exit port stops the emulator; on real hardware it is unused.
     unsafe { port.write(code as u32) };
-    crate::halt_forever()
+    crate::cpu::halt_forever()
 }
 
 /// Resets the machine by pulsing the 8042's reset line (command 0xFE).
@@ -28,5 +28,5 @@ pub fn reboot() -> ! {
     let mut port: Port<u8> = Port::new(0x64);
     // SAFETY: command 0xFE to the keyboard controller resets the CPU.
     unsafe { port.write(0xFE) };
-    crate::halt_forever()
+    crate::cpu::halt_forever()
 }

@@ -8,7 +8,8 @@
 //! a `#[repr(C)]` structure (docs/kernel-structures.md) except the fallback's
 //! hole list, which is the crate's own and is decoded from DWARF.
 
-use crate::memory::{frames, paging, PAGE_SIZE};
+use crate::layout::PAGE_SIZE;
+use crate::memory::{frames, paging};
 use crate::sync::IrqMutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
@@ -157,10 +158,19 @@ impl KernelHeap {
         ptr
     }
 
+    /// Returns the block at `ptr` to its free list or to the fallback.
+    ///
+    /// # Safety
+    /// `ptr` must have come from [`KernelHeap::alloc`] with this same `layout`
+    /// and not have been freed since (the `GlobalAlloc::dealloc` contract).
     unsafe fn dealloc(&mut self, ptr: *mut u8, layout: Layout) {
         match class_for(layout.size(), layout.align()) {
-            Some(class) => self.lists.push(class, ptr),
-            None => self.fallback.deallocate(NonNull::new_unchecked(ptr), layout),
+            // SAFETY: a block of this class, served by `alloc` from the same
+            // list or the fallback, and no longer used by the caller.
+            Some(class) => unsafe { self.lists.push(class, ptr) },
+            // SAFETY: `alloc` served this layout from the fallback, so `ptr` is
+            // one of its non-null blocks.
+            None => unsafe { self.fallback.deallocate(NonNull::new_unchecked(ptr), layout) },
         }
         self.stats.frees += 1;
         self.stats.bytes_in_use -= layout.size() as u64;
@@ -172,13 +182,23 @@ impl KernelHeap {
     }
 }
 
+// SAFETY: `alloc` returns blocks of at least `layout.size()` bytes aligned to
+// `layout.align()` (size classes are powers of two; larger requests go to the
+// fallback with their layout) that no other allocation overlaps, or null; the
+// lock serialises every use of the heap, interrupts included.
 unsafe impl GlobalAlloc for IrqMutex<KernelHeap> {
+    /// # Safety
+    /// The `GlobalAlloc::alloc` contract: `layout` has a non-zero size.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.lock().alloc(layout)
     }
 
+    /// # Safety
+    /// The `GlobalAlloc::dealloc` contract: `ptr` came from this allocator's
+    /// `alloc` with the same `layout` and was not freed since.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        self.lock().dealloc(ptr, layout)
+        // SAFETY: the caller's guarantee, passed on unchanged.
+        unsafe { self.lock().dealloc(ptr, layout) }
     }
 }
 

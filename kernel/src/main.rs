@@ -7,6 +7,7 @@
 //! `bench[=ROUNDS]`.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
@@ -15,15 +16,19 @@ mod print;
 mod bench;
 mod boot;
 mod bootinfo;
+mod cpu;
 mod exit;
 mod fault;
+mod gdb;
 mod gdt;
 mod heap;
 mod interrupts;
 mod keyboard;
 mod ktest;
+mod layout;
 mod memory;
 mod panic;
+mod recovery;
 mod serial;
 mod shell;
 mod sync;
@@ -60,13 +65,5 @@ pub extern "C" fn kernel_main(start_info: u64) -> ! {
         BootMode::TestAll => ktest::run(None),
         BootMode::TestOne(name) => ktest::run(Some(name)),
         BootMode::Bench(rounds) => bench::run(rounds),
-    }
-}
-
-/// Stops the CPU for good: interrupts off, then `hlt` forever.
-pub fn halt_forever() -> ! {
-    loop {
-        x86_64::instructions::interrupts::disable();
-        x86_64::instructions::hlt();
     }
 }

@@ -27,5 +27,5 @@ fn panic(info: &PanicInfo) -> ! {
         w.set_color(crate::vga::Color::White, crate::vga::Color::Red);
         let _ = write!(w, "KERNEL PANIC: {}\n", info);
     }
-    crate::halt_forever()
+    crate::cpu::halt_forever()
 }

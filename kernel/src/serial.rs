@@ -18,6 +18,8 @@ use x86_64::instructions::port::Port;
 pub const COM1: u16 = 0x3F8;
 
 /// The COM1 port, locked for output.
+// SAFETY: 0x3F8 is COM1 (a 16550 in QEMU and the emulator), and this is the
+// only `SerialPort` on it.
 pub static SERIAL1: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1) });
 
 /// Initialises COM1: 38400 baud 8N1, FIFOs left off, DTR/RTS/OUT2 set,
@@ -48,9 +50,11 @@ pub fn write_fmt(args: core::fmt::Arguments) {
 /// Releases the output lock whatever holds it.
 ///
 /// # Safety
-/// Only for the panic and fault paths, where the holder will never run again.
+/// Only for the panic and fault paths, where the holder will never run again
+/// (or never touches the port again before it re-locks it).
 pub unsafe fn force_unlock() {
-    SERIAL1.force_unlock();
+    // SAFETY: the caller's guarantee: whoever held the lock is abandoned.
+    unsafe { SERIAL1.force_unlock() };
 }
 
 /// Calls `sink` with every byte waiting in the receive buffer.

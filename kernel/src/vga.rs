@@ -1,7 +1,7 @@
 //! VGA text mode: an 80x25 writer with colours, a hardware cursor and scrolling.
 //!
 //! The text buffer is physical 0xB8000, reached through the physical-memory
-//! window (`memory::PHYS_OFFSET`). Each cell is a character (code page 437) and
+//! window (`layout::PHYS_OFFSET`). Each cell is a character (code page 437) and
 //! an attribute byte (background << 4 | foreground).
 
 use core::fmt;
@@ -45,7 +45,7 @@ pub struct Writer {
 pub static WRITER: Mutex<Writer> = Mutex::new(Writer { row: 0, col: 0, attr: 0x07 });
 
 fn cell_ptr(row: usize, col: usize) -> *mut u16 {
-    (crate::memory::PHYS_OFFSET + BUFFER_PHYS + ((row * WIDTH + col) * 2) as u64) as *mut u16
+    (crate::layout::PHYS_OFFSET + BUFFER_PHYS + ((row * WIDTH + col) * 2) as u64) as *mut u16
 }
 
 impl Writer {
@@ -148,9 +148,11 @@ pub fn write_fmt(args: fmt::Arguments) {
 /// Releases the writer's lock whatever holds it.
 ///
 /// # Safety
-/// Only for the panic and fault paths, where the holder will never run again.
+/// Only for the panic and fault paths, where the holder will never run again
+/// (or never touches the writer again before it re-locks it).
 pub unsafe fn force_unlock() {
-    WRITER.force_unlock();
+    // SAFETY: the caller's guarantee: whoever held the lock is abandoned.
+    unsafe { WRITER.force_unlock() };
 }
 
 /// Reads back the character at (row, col), for tests.

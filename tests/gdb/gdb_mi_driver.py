@@ -31,10 +31,11 @@ have_gdb = os.access(GDB, os.X_OK)
 class Gdb:
     """A thin MI driver around one gdb process."""
 
-    def __init__(self, elf):
+    def __init__(self, elf, options=()):
+        """gdb on ``elf``; ``options`` go before the file (e.g. ``("-iex", CMD)``)."""
         from pygdbmi.gdbcontroller import GdbController
 
-        self.mi = GdbController(command=[GDB, "-nx", "-q", "--interpreter=mi3", str(elf)])
+        self.mi = GdbController(command=[GDB, "-nx", "-q", *options, "--interpreter=mi3", str(elf)])
         self.records: list = []
         # Accept commands (e.g. -exec-interrupt) while the target runs.
         self.command("-gdb-set mi-async on")

@@ -193,7 +193,7 @@ def test_bt_and_faults_at_a_caught_page_fault(kernel_elf):
         info = trace.frames[1].interrupt
         assert (info.vector, info.error_code) == (14, 0)
         names = frame_names(trace)[1:]
-        assert names[0].startswith("rustos::fault::"), names
+        assert names[0].startswith("rustos::recovery::"), names
         assert names[1].startswith("rustos::shell::commands::fault_cmd+"), names
         text = bt.format_backtrace(trace)
         assert "<interrupt: vector 14 (#PF page fault) error 0x0>" in text
@@ -203,7 +203,7 @@ def test_bt_and_faults_at_a_caught_page_fault(kernel_elf):
     pf = log.records[-1]
     assert (pf.cr2, pf.stack, pf.handler_symbol, pf.outcome) == (0xDEADBEEF000, "IST 2", "trap_stub_14", "delivered")
     assert dict(pf.error_flags)["P"] is False and "not present" in pf.error_text
-    assert pf.rip_symbol.startswith("rustos::fault::")
+    assert pf.rip_symbol.startswith("rustos::recovery::")
     # Inside the handler: the whole TrapFrame is on the #PF IST stack.
     assert m.run(until="trap_dispatch", timeout=30).kind is StopKind.BREAKPOINT
     trace = bt.backtrace(m, symbols=m.symbols)

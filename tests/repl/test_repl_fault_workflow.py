@@ -62,7 +62,7 @@ def test_the_stop_report_names_vector_14_and_decodes_the_frame(workflow, rustos_
     assert re.search(r"error code 0x0 \(P=0 W=0 U=0 RSVD=0 I=0 \(not present, read, supervisor\)\), "
                      rf"CR2 {FAULT_ADDR:#x}\b", report), report
     assert "cs 0x8" in report and "ss 0x10" in report
-    assert "(interrupted at rustos::fault::catch::<rustos::shell::commands::fault_cmd" in report
+    assert "(interrupted at rustos::recovery::catch::<rustos::shell::commands::fault_cmd" in report
     assert f"{stub14:#x} <trap_stub_14>: push 0xe" in report
 
 

@@ -64,7 +64,9 @@ impl BlockLists {
             return None;
         }
         let block = head as *mut u64;
-        self.heads[class] = block.read();
+        // SAFETY: `head` is a block on the list, so (the caller's guarantee)
+        // valid, 8-aligned memory that holds the next block's address.
+        self.heads[class] = unsafe { block.read() };
         self.counts[class] -= 1;
         Some(block as *mut u8)
     }
@@ -76,7 +78,9 @@ impl BlockLists {
     /// size, that the caller owns and will not use again.
     pub unsafe fn push(&mut self, class: usize, block: *mut u8) {
         let node = block as *mut u64;
-        node.write(self.heads[class]);
+        // SAFETY: the caller gives us `block`: at least 8 writable bytes,
+        // aligned to its class size (8 or more), that nobody else uses.
+        unsafe { node.write(self.heads[class]) };
         self.heads[class] = node as u64;
         self.counts[class] += 1;
     }
@@ -117,6 +121,8 @@ mod tests {
         let mut storage = vec![0u64; 64];
         let base = storage.as_mut_ptr() as *mut u8;
         let mut lists = BlockLists::new();
+        // SAFETY: both blocks (base and base + 16) lie inside `storage`, are
+        // 16 bytes and 8-aligned, and nothing else uses them while listed.
         unsafe {
             lists.push(1, base);
             lists.push(1, base.add(16));

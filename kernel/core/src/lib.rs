@@ -4,6 +4,7 @@
 //! so it is tested with a plain `cargo test` on the development machine. The
 //! kernel wraps these pieces with locks, interrupts and physical memory.
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod bitmap;
 pub mod blocks;

@@ -108,6 +108,8 @@ mod tests {
     fn layout_is_stable() {
         assert_eq!(core::mem::size_of::<RingQueue<4>>(), 24 + 4 * 8);
         let q: RingQueue<4> = RingQueue::new();
+        // SAFETY: `q` is a live, initialised value at least 8 bytes long, and
+        // the bytes are only read while `q` is borrowed.
         let bytes = unsafe { core::slice::from_raw_parts(&q as *const _ as *const u8, 8) };
         assert_eq!(&bytes[..4], b"RING");
     }

@@ -2,9 +2,11 @@
 //!
 //! #BP logs and continues. #PF reports CR2 and the decoded error code. Every
 //! other exception reports its frame. A fault that a recovery point armed by
-//! `fault::catch` expects returns there; otherwise the CPU halts for good.
+//! `recovery::catch` expects returns there; otherwise the CPU halts for good.
 
-use super::TrapFrame;
+use super::frame::TrapFrame;
+use crate::gdt;
+use crate::recovery::{self, FaultRecord};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub const DIVIDE_ERROR: u8 = 0;
@@ -66,10 +68,37 @@ fn report(frame: &TrapFrame, cr2: u64) {
     println!("  rsp {:#x} rflags {:#x} cs {:#x} ss {:#x}", frame.rsp, frame.rflags, frame.cs, frame.ss);
     println!("  rax {:#018x} rbx {:#018x} rcx {:#018x} rdx {:#018x}", frame.rax, frame.rbx, frame.rcx, frame.rdx);
     println!("  rsi {:#018x} rdi {:#018x} rbp {:#018x}", frame.rsi, frame.rdi, frame.rbp);
-    let here: u64;
-    // SAFETY: reads the stack pointer.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) here) };
-    println!("  handler stack {:#x} (IST{})", here, super::ist_for(vector));
+    println!("  handler stack {:#x} (IST{})", crate::cpu::stack_pointer(), ist_for(vector));
+}
+
+/// The IST index that the gate of `vector` uses.
+pub fn ist_for(vector: u8) -> u8 {
+    match vector {
+        DOUBLE_FAULT => gdt::DOUBLE_FAULT_IST,
+        PAGE_FAULT => gdt::PAGE_FAULT_IST,
+        NMI => gdt::NMI_IST,
+        MACHINE_CHECK => gdt::MACHINE_CHECK_IST,
+        _ => 0,
+    }
+}
+
+/// Resumes at the innermost recovery point, if one is armed, by rewriting
+/// `frame` so that `iretq` returns there (with RAX = 1, as from setjmp).
+fn resume(frame: &mut TrapFrame, cr2: u64) -> bool {
+    let fault = FaultRecord { vector: frame.vector, error_code: frame.error_code, cr2, rip: frame.rip, handler_rsp: 0 };
+    let Some(point) = recovery::resume_point(fault) else {
+        return false;
+    };
+    frame.rbx = point.rbx;
+    frame.rbp = point.rbp;
+    frame.r12 = point.r12;
+    frame.r13 = point.r13;
+    frame.r14 = point.r14;
+    frame.r15 = point.r15;
+    frame.rsp = point.rsp;
+    frame.rip = point.rip;
+    frame.rax = 1;
+    true
 }
 
 /// Handles exception `frame.vector`.
@@ -87,12 +116,12 @@ pub fn handle(frame: &mut TrapFrame) {
         crate::serial::force_unlock();
         crate::vga::force_unlock();
     }
-    if !crate::fault::quiet() {
+    if !recovery::quiet() {
         report(frame, cr2);
     }
-    if crate::fault::recover(frame, cr2) {
+    if resume(frame, cr2) {
         return;
     }
     println!("halting: unhandled {}", name(vector));
-    crate::halt_forever();
+    crate::cpu::halt_forever();
 }

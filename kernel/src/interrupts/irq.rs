@@ -3,12 +3,21 @@
 //! IRQ0 (PIT) ticks the clock, IRQ1 (PS/2 keyboard) queues a scancode, IRQ4
 //! (COM1) queues received bytes. Every handler ends with an EOI.
 
-use super::{TrapFrame, PIC1_OFFSET, PIC2_OFFSET};
+use super::frame::TrapFrame;
 use pic8259::ChainedPics;
 use spin::Mutex;
 use x86_64::instructions::port::Port;
 
+/// Vector of IRQ 0 after the PIC remap.
+pub const PIC1_OFFSET: u8 = 32;
+/// Vector of IRQ 8 after the PIC remap.
+pub const PIC2_OFFSET: u8 = 40;
+/// Vector of IRQ 15, the last of the PIC pair.
+pub const LAST_VECTOR: u8 = PIC2_OFFSET + 7;
+
 /// The PIC pair.
+// SAFETY: the offsets put IRQs 0-15 on vectors 32-47, above the CPU's
+// exception vectors, and these are the only PICS the kernel creates.
 pub static PICS: Mutex<ChainedPics> = Mutex::new(unsafe { ChainedPics::new(PIC1_OFFSET, PIC2_OFFSET) });
 
 /// IRQ lines in use.

@@ -4,44 +4,23 @@
 //! `trap_stubs + 16 * N`, that pushes a zero error code when the CPU pushes
 //! none, then the vector number, and jumps to `trap_common`. `trap_common`
 //! saves every general-purpose register, so that the stack holds a complete
-//! [`TrapFrame`], calls [`trap_dispatch`](super::trap_dispatch) with a pointer
+//! [`TrapFrame`], calls [`trap_dispatch`] with a pointer
 //! to it, restores the registers (a handler may change them) and returns with
 //! `iretq`. The stack is 16-byte aligned at the call: the CPU aligns RSP before
 //! pushing its frame, and the frame is 22 quadwords.
+//!
+//! Unwinding: the stubs and `trap_common` carry DWARF call-frame information
+//! (in `.debug_frame`, like the Rust code's) that describes the trap frame, so
+//! a debugger unwinds from a handler through `trap_common` and the stub into
+//! the interrupted code. The canonical frame address (CFA) is the end of the
+//! CPU-pushed interrupt frame; RIP, CS, RFLAGS, RSP and SS are saved at CFA-40
+//! .. CFA-8 (Intel SDM Vol. 3A §6.14.2), every general-purpose register where
+//! `trap_common` pushed it. The frames are marked as signal frames (the saved
+//! RIP is the interrupted instruction, not a return address).
 
+use super::frame::TrapFrame;
+use super::{exceptions, irq};
 use core::arch::global_asm;
-
-/// The full register state at an interrupt or exception, lowest address first.
-/// Layout documented in docs/kernel-structures.md.
-#[derive(Debug, Clone, Copy)]
-#[repr(C)]
-pub struct TrapFrame {
-    pub r15: u64,
-    pub r14: u64,
-    pub r13: u64,
-    pub r12: u64,
-    pub r11: u64,
-    pub r10: u64,
-    pub r9: u64,
-    pub r8: u64,
-    pub rbp: u64,
-    pub rdi: u64,
-    pub rsi: u64,
-    pub rdx: u64,
-    pub rcx: u64,
-    pub rbx: u64,
-    pub rax: u64,
-    /// The vector number pushed by the stub.
-    pub vector: u64,
-    /// The CPU's error code, or 0 for vectors without one.
-    pub error_code: u64,
-    /// The interrupt stack frame pushed by the CPU (Intel SDM Vol. 3A §6.14.2).
-    pub rip: u64,
-    pub cs: u64,
-    pub rflags: u64,
-    pub rsp: u64,
-    pub ss: u64,
-}
 
 extern "C" {
     /// Start of the stub table.
@@ -53,59 +32,110 @@ pub fn stub_address(vector: u8) -> u64 {
     trap_stubs as *const () as u64 + 16 * vector as u64
 }
 
+/// Called by `trap_common` for every vector: 0-31 to the exception handlers,
+/// the PIC's vectors to the IRQ handlers.
+#[no_mangle]
+pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    match frame.vector as u8 {
+        0..=31 => exceptions::handle(frame),
+        irq::PIC1_OFFSET..=irq::LAST_VECTOR => irq::handle(frame),
+        _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
+    }
+}
+
 global_asm!(
     r#"
+    .cfi_sections .debug_frame
+
+    /* The CPU-pushed frame as seen from CFA = its end (DWARF registers:
+       16 rip, 51 cs, 49 rflags, 7 rsp, 52 ss). */
+    .macro CPU_FRAME_CFI
+    .cfi_signal_frame
+    .cfi_offset 16, -40
+    .cfi_offset 51, -32
+    .cfi_offset 49, -24
+    .cfi_offset 7, -16
+    .cfi_offset 52, -8
+    .endm
+
+    .macro SAVE reg
+    push %\reg
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset %\reg, 0
+    .endm
+
+    .macro RESTORE reg
+    pop %\reg
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore %\reg
+    .endm
+
     .section .text.trap, "ax"
     .global trap_common
 trap_common:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    /* Entered by jmp from a stub: vector at 0(%rsp), error code at 8(%rsp). */
+    .cfi_startproc
+    .cfi_def_cfa %rsp, 56
+    CPU_FRAME_CFI
+    SAVE rax
+    SAVE rbx
+    SAVE rcx
+    SAVE rdx
+    SAVE rsi
+    SAVE rdi
+    SAVE rbp
+    SAVE r8
+    SAVE r9
+    SAVE r10
+    SAVE r11
+    SAVE r12
+    SAVE r13
+    SAVE r14
+    SAVE r15
     mov %rsp, %rdi
     cld
     call {dispatch}
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    RESTORE r15
+    RESTORE r14
+    RESTORE r13
+    RESTORE r12
+    RESTORE r11
+    RESTORE r10
+    RESTORE r9
+    RESTORE r8
+    RESTORE rbp
+    RESTORE rdi
+    RESTORE rsi
+    RESTORE rdx
+    RESTORE rcx
+    RESTORE rbx
+    RESTORE rax
     add $16, %rsp
+    .cfi_adjust_cfa_offset -16
     iretq
+    .cfi_endproc
 
     /* One 16-byte stub per vector: a zero error code where the CPU pushes
-       none (all but 8, 10-14, 17, 21, 29, 30), the vector, then trap_common. */
+       none (all but 8, 10-14, 17, 21, 29, 30), the vector, then trap_common.
+       At entry RSP points at the error code (or at RIP when there is none). */
     .macro TRAP_STUB n
     .balign 16
     .global trap_stub_\n
 trap_stub_\n:
+    .cfi_startproc
     .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+    .cfi_def_cfa %rsp, 48
+    CPU_FRAME_CFI
     .else
+    .cfi_def_cfa %rsp, 40
+    CPU_FRAME_CFI
     push $0
+    .cfi_adjust_cfa_offset 8
     .endif
     push $\n
+    .cfi_adjust_cfa_offset 8
     jmp trap_common
+    .cfi_endproc
     .endm
 
     .balign 16
@@ -160,6 +190,6 @@ trap_stubs:
     TRAP_STUB \n
     .endr
     "#,
-    dispatch = sym super::trap_dispatch,
+    dispatch = sym trap_dispatch,
     options(att_syntax)
 );

@@ -1,6 +1,6 @@
 //! The in-kernel test runner (`test` or `test=NAME` on the command line).
 //!
-//! Each test runs under `fault::catch`, so a failed assertion (a panic) or an
+//! Each test runs under `recovery::catch`, so a failed assertion (a panic) or an
 //! unexpected exception ends that test only. One line per test goes to serial
 //! and the screen (`test NAME ... ok` / `FAILED`), then a summary line
 //! `N passed, M failed`, and the run ends through isa-debug-exit: 0x10 when
@@ -9,18 +9,9 @@
 mod tests;
 
 use crate::exit::{exit, ExitCode};
-use crate::fault::{self, PANIC_VECTOR};
+use crate::fault;
+use crate::recovery::{self, PANIC_VECTOR};
 use core::sync::atomic::{AtomicBool, Ordering};
-
-/// A kernel test.
-pub struct Test {
-    /// Name used by `test=NAME`.
-    pub name: &'static str,
-    /// The test body; it fails by panicking.
-    pub run: fn(),
-    /// Whether the test passes by panicking.
-    pub should_panic: bool,
-}
 
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
@@ -31,7 +22,7 @@ pub fn running() -> bool {
 
 /// Called by the panic handler in test mode: resumes at the test's recovery point.
 pub fn on_panic() {
-    fault::recover_from_panic();
+    recovery::recover_from_panic();
 }
 
 /// Runs every test, or the one named; never returns.
@@ -41,9 +32,9 @@ pub fn run(only: Option<&str>) -> ! {
     let (mut passed, mut failed) = (0u32, 0u32);
     println!("running {} kernel tests", tests::ALL.iter().filter(|t| only.map_or(true, |name| t.name == name)).count());
     for test in selected {
-        let outcome = fault::catch(test.run);
+        let outcome = recovery::catch(test.run);
         // A fault or panic may have left interrupts off and a fault path armed.
-        fault::set_quiet(false);
+        recovery::set_quiet(false);
         fault::restore_page_fault_ist();
         x86_64::instructions::interrupts::enable();
         let ok = match (outcome, test.should_panic) {

@@ -1,9 +1,10 @@
 //! The kernel tests, in the order they run.
 
-use super::Test;
-use crate::fault::{self, FaultRecord};
+use crate::fault;
+use crate::recovery::{self, FaultRecord};
 use crate::interrupts::exceptions;
-use crate::memory::{frames, paging, PHYS_OFFSET};
+use crate::layout::PHYS_OFFSET;
+use crate::memory::{frames, paging};
 use crate::stacks::{self, IST_STACK_SIZE};
 use crate::{bootinfo, heap, task, time, vga};
 use alloc::boxed::Box;
@@ -12,6 +13,16 @@ use alloc::vec::Vec;
 use core::ptr::addr_of;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use x86_64::structures::paging::PageTableFlags as Flags;
+
+/// A kernel test.
+pub struct Test {
+    /// Name used by `test=NAME`.
+    pub name: &'static str,
+    /// The test body; it fails by panicking.
+    pub run: fn(),
+    /// Whether the test passes by panicking.
+    pub should_panic: bool,
+}
 
 macro_rules! test_list {
     ($($name:ident),* $(,)?; panics: $($pname:ident),* $(,)?) => {
@@ -34,9 +45,9 @@ test_list!(
 );
 
 fn expect_fault(f: impl FnOnce()) -> FaultRecord {
-    fault::set_quiet(true);
-    let record = fault::catch(f);
-    fault::set_quiet(false);
+    recovery::set_quiet(true);
+    let record = recovery::catch(f);
+    recovery::set_quiet(false);
     record.expect("no fault happened")
 }
 
@@ -157,6 +168,7 @@ fn map_unmap_translate() {
     paging::map(virt, frame, Flags::WRITABLE | Flags::NO_EXECUTE).expect("map");
     // SAFETY: the page was just mapped to a frame we own.
     unsafe { (virt as *mut u64).write_volatile(0x1234_5678) };
+    // SAFETY: the physical window maps all RAM, and `frame` is ours (allocated above).
     let through_window = unsafe { ((PHYS_OFFSET + frame) as *const u64).read_volatile() };
     assert_eq!(through_window, 0x1234_5678);
     let (phys, flags) = paging::translate(virt + 8).expect("translate");
@@ -171,7 +183,7 @@ static RODATA_PROBE: [u8; 8] = *b"readonly";
 static mut DATA_PROBE: u64 = 0;
 
 fn kernel_permissions() {
-    let text = crate::kernel_main as *const () as u64;
+    let text = crate::cpu::halt_forever as *const () as u64;
     let (_, f) = paging::translate(text).expect("text mapped");
     assert!(!f.contains(Flags::WRITABLE) && !f.contains(Flags::NO_EXECUTE), "text is RX: {:?}", f);
     let (_, f) = paging::translate(RODATA_PROBE.as_ptr() as u64).expect("rodata mapped");

@@ -5,8 +5,8 @@
 //! [`RUSTOS_FRAMES`] is a `#[repr(C)]` structure (docs/kernel-structures.md)
 //! pointing at the bitmap words.
 
-use super::PAGE_SIZE;
 use crate::bootinfo;
+use crate::layout::{self, PAGE_SIZE};
 use crate::sync::IrqMutex;
 use core::ptr::addr_of_mut;
 use rustos_core::bitmap::Bitmap;
@@ -110,8 +110,8 @@ pub fn init() {
     let usable = frame_count as usize - bits.count_set();
     // The first MiB (BIOS data, VGA, the loader's tables) and the kernel image stay in use.
     bits.set_range(0, (0x10_0000 / PAGE_SIZE) as usize, true);
-    let kernel_first = (super::kernel_phys_start() / PAGE_SIZE) as usize;
-    let kernel_last = super::kernel_phys_end().div_ceil(PAGE_SIZE) as usize;
+    let kernel_first = (layout::kernel_phys_start() / PAGE_SIZE) as usize;
+    let kernel_last = layout::kernel_phys_end().div_ceil(PAGE_SIZE) as usize;
     bits.set_range(kernel_first, kernel_last, true);
     let free = frame_count as usize - bits.count_set();
     table.usable_count = usable as u64;
@@ -153,6 +153,9 @@ unsafe impl FrameAllocator<Size4KiB> for GlobalFrames {
 }
 
 impl FrameDeallocator<Size4KiB> for GlobalFrames {
+    /// # Safety
+    /// The `FrameDeallocator` contract: `frame` came from this allocator and
+    /// nothing uses it any more (no mapping points at it).
     unsafe fn deallocate_frame(&mut self, frame: PhysFrame<Size4KiB>) {
         free(frame.start_address().as_u64())
     }

@@ -6,7 +6,8 @@
 //! the kernel's sections with 4 KiB pages and their real permissions, the stack
 //! guard pages left out) and switches CR3 to them.
 
-use super::{frames::GlobalFrames, PAGE_SIZE, PHYS_OFFSET};
+use super::frames::{self, GlobalFrames};
+use crate::layout::{self, KERNEL_BASE, PAGE_SIZE, PHYS_OFFSET};
 use crate::sync::IrqMutex;
 use x86_64::registers::control::{Cr3, Cr4, Cr4Flags};
 use x86_64::structures::paging::mapper::{MapToError, Translate, TranslateResult};
@@ -29,12 +30,29 @@ pub enum MapError {
     HugePage,
 }
 
+/// The page table at physical `phys`, through the physical window.
+///
+/// # Safety
+/// `phys` must be the 4 KiB-aligned address of a frame that holds a page table
+/// (or is being made one) and is covered by the physical window, and the
+/// caller must not let two live references to the same table overlap: the
+/// callers hold `MAPPER_LOCK` (or run before interrupts are on, at boot).
 unsafe fn table_at(phys: u64) -> &'static mut PageTable {
-    &mut *((PHYS_OFFSET + phys) as *mut PageTable)
+    // SAFETY: the caller's guarantee: the window maps the frame, which holds a
+    // properly aligned `PageTable`, and no other reference to it is live.
+    unsafe { &mut *((PHYS_OFFSET + phys) as *mut PageTable) }
 }
 
+/// A mapper over the 4-level tables whose PML4 is at physical `pml4_phys`.
+///
+/// # Safety
+/// As for [`table_at`], for the PML4 and every table it reaches: all of them
+/// are in RAM covered by the physical window, and only this mapper changes
+/// them while it lives.
 unsafe fn mapper_for(pml4_phys: u64) -> OffsetPageTable<'static> {
-    OffsetPageTable::new(table_at(pml4_phys), VirtAddr::new(PHYS_OFFSET))
+    // SAFETY: the caller's guarantee; PHYS_OFFSET maps all physical memory,
+    // as `OffsetPageTable::new` requires.
+    unsafe { OffsetPageTable::new(table_at(pml4_phys), VirtAddr::new(PHYS_OFFSET)) }
 }
 
 fn active_pml4() -> u64 {
@@ -124,14 +142,14 @@ pub fn walk(virt: u64) -> ([WalkStep; 4], usize) {
 
 /// Builds the kernel's own page tables and switches to them.
 pub fn remap_kernel() {
-    let pml4 = super::frames::allocate().expect("no frame for the PML4");
+    let pml4 = frames::allocate().expect("no frame for the PML4");
     // SAFETY: the new tables are built in fresh frames (visible through the boot
     // tables' physical window, which covers the first GiB where the allocator
     // starts) and cover everything the kernel touches before CR3 changes.
     unsafe {
         table_at(pml4).zero();
         let mut mapper = mapper_for(pml4);
-        let ram_end = super::frames::total_bytes();
+        let ram_end = frames::total_bytes();
         let window = Flags::PRESENT | Flags::WRITABLE | Flags::NO_EXECUTE | Flags::GLOBAL;
         let mut phys = 0;
         while phys < ram_end {
@@ -141,7 +159,7 @@ pub fn remap_kernel() {
             phys += 2 << 20;
         }
         let guards = crate::stacks::guard_pages();
-        for (name, start, end) in super::kernel_sections() {
+        for (name, start, end) in layout::kernel_sections() {
             let flags = match name {
                 "text" => Flags::PRESENT | Flags::GLOBAL,
                 "rodata" => Flags::PRESENT | Flags::NO_EXECUTE | Flags::GLOBAL,
@@ -151,7 +169,7 @@ pub fn remap_kernel() {
             while virt < end {
                 if !guards.contains(&virt) {
                     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
-                    let frame = PhysFrame::containing_address(PhysAddr::new(virt - super::KERNEL_BASE));
+                    let frame = PhysFrame::containing_address(PhysAddr::new(virt - KERNEL_BASE));
                     mapper.map_to(page, frame, flags, &mut GlobalFrames).expect("kernel section").ignore();
                 }
                 virt += PAGE_SIZE;

@@ -1,6 +1,6 @@
 //! The shell's commands: one function each, listed in [`COMMANDS`].
 
-use crate::fault;
+use crate::{fault, recovery};
 use crate::memory::{frames, paging};
 use crate::task::executor::{TaskState, QUEUE_CAPACITY};
 use crate::{bootinfo, heap, time, vga};
@@ -148,7 +148,7 @@ fn reboot(_: &str) {
 
 fn halt(_: &str) {
     println!("halting the CPU");
-    crate::halt_forever();
+    crate::cpu::halt_forever();
 }
 
 fn panic_cmd(_: &str) {
@@ -166,7 +166,7 @@ fn fault_cmd(args: &str) {
                 Some(None) => return println!("error: usage: fault pf [HEXADDR]"),
             };
             // A page fault is reported, then the shell goes on.
-            if let Some(f) = fault::catch(|| {
+            if let Some(f) = recovery::catch(|| {
                 fault::trigger_page_fault(addr);
             }) {
                 println!("fault pf: recovered (CR2 {:#x}, error code {:#x})", f.cr2, f.error_code);
