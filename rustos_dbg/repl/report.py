@@ -53,9 +53,13 @@ def _hex(value) -> str:
 
 
 def _watch_values(stop) -> str:
-    """``old 0x1 -> new 0x2`` for a write; ``value 0x1`` for a read."""
-    if stop.message.startswith("read") and stop.old_value == stop.new_value:
-        return f"  value {_hex(stop.old_value)}"
+    """``old 0x1 -> new 0x2`` for a write; ``value 0x1`` for a read (and what the
+    same instruction left there, when it also wrote)."""
+    if stop.message.startswith("read"):
+        text = f"  value {_hex(stop.old_value)}"
+        if stop.new_value != stop.old_value:
+            text += f" (then {_hex(stop.new_value)} after the instruction)"
+        return text
     return f"  old {_hex(stop.old_value)} -> new {_hex(stop.new_value)}"
 
 

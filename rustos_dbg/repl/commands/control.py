@@ -22,7 +22,7 @@ from ..runcontrol import Condition, Limits
 CATCH_NAMES = {"de": 0, "db": 1, "nmi": 2, "bp": 3, "of": 4, "br": 5, "ud": 6, "nm": 7, "df": 8,
                "ts": 10, "np": 11, "ss": 12, "gp": 13, "pf": 14, "mf": 16, "ac": 17, "mc": 18, "xm": 19}
 
-_IF = re.compile(r"\s+if\s+|^if\s+")
+_IF = re.compile(r"(?:^|\s+)if(?:\s+|$)")
 
 
 def run_machine(session, **kwargs):
