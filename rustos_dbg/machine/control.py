@@ -21,8 +21,8 @@ class RunControl:
         """Nothing pending."""
         #: The stop requested during the current slice (the first one wins).
         self.pending: Stop | None = None
-        #: A watchpoint hit to report once its instruction completed.
-        self.watch_hit = None
+        #: True when watchpoints must settle once the current instruction completed.
+        self.watch_due = False
         #: Set from another thread to stop the run (Ctrl-C).
         self.interrupted = threading.Event()
 

@@ -138,6 +138,8 @@ class Runner:
         """Runs up to ``budget`` instructions (deterministic) or a block budget
         (fast; ``exact`` instructions when given)."""
         m = self._m
+        if m.watchpoints.pending:
+            m.watchpoints.refresh()  # a pending watchpoint's walk may have changed with CR3
         rip = m.cpu.reg("rip")
         # A stop at an instruction-count limit leaves QEMU's old_exception set,
         # which would turn the next fault into a bogus #DF or triple fault.
@@ -157,7 +159,7 @@ class Runner:
             if temporary:
                 limiter.remove()
                 m.uc.ctl_flush_tb()
-        if m.control.watch_hit is not None:
+        if m.control.watch_due:
             m.hooks.take_watch()
             return
         if m.control.pending is None and not m.control.interrupted.is_set() and not limiter.stopped:

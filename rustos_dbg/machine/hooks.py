@@ -19,7 +19,7 @@ from unicorn.x86_const import UC_X86_INS_IN, UC_X86_INS_OUT
 from ..x86.vectors import PAGE_FAULT, has_error_code
 from .delivery import Source, TripleFault
 from .stops import Stop, StopKind
-from .watchpoints import WATCH_NAMES, WatchHit
+from .watchpoints import WATCH_NAMES
 
 
 class EngineHooks:
@@ -55,23 +55,25 @@ class EngineHooks:
             counter.count -= 1  # counted, but stopped before it ran
         self.request(StopKind.BREAKPOINT, address=address)
 
-    def on_watch(self, hit: WatchHit) -> None:
-        """A watched access: stop before the next instruction."""
+    def on_watch(self) -> None:
+        """A watched range was accessed, or a pending watchpoint's page-table entry
+        written: settle it (:meth:`take_watch`) before the next instruction."""
         m = self._m
-        if m.control.watch_hit is not None:
-            return
-        m.control.watch_hit = hit
+        m.control.watch_due = True
         stopper = m.clock.counter or m.runner.stopper
         stopper.limit = stopper.count  # stop before the next instruction
 
     def take_watch(self) -> None:
-        """Turns a watchpoint hit into the pending stop, once its instruction completed."""
+        """Once the instruction completed: the watchpoints settle (conditions,
+        pending ones mapped now), and a hit to report becomes the pending stop."""
         m = self._m
-        hit, m.control.watch_hit = m.control.watch_hit, None
+        m.control.watch_due = False
+        hit = m.watchpoints.settle()
         if hit is not None:
             m.control.request(Stop(StopKind.WATCHPOINT, m.cpu.reg("rip"), m.icount, address=hit.address,
                                    access=WATCH_NAMES[hit.kind],
-                                   message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}"))
+                                   message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}",
+                                   old_value=hit.old, new_value=hit.new))
 
     def deliver(self, vector: int, source: Source, error_code: int | None, rip: int) -> None:
         """Delivers an event through the IDT; a triple fault or a caught vector stops."""

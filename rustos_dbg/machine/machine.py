@@ -85,7 +85,8 @@ class Machine:
         self.devices.i8042.on_reset = self.hooks.on_reset
         # Debugger settings: not machine state.
         self.breakpoints = Breakpoints(self.uc, self.hooks.on_breakpoint)
-        self.watchpoints = Watchpoints(self.uc, lambda: self.reg("rip"), self.hooks.on_watch, self.memory.translate)
+        self.watchpoints = Watchpoints(self.uc, lambda: self.reg("rip"), self.hooks.on_watch, self.memory.walk,
+                                       lambda: self.reg("cr3"))
         #: Vectors whose delivery stops the run (StopKind.EXCEPTION).
         self.catch: set[int] = set()
 
@@ -114,7 +115,8 @@ class Machine:
         self.exception_log[:] = state.exception_log
         self._serial[:] = state.serial
         self.control.take()
-        self.control.watch_hit = None
+        self.control.watch_due = False
+        self.watchpoints.rearm()  # the restored page tables decide what is mapped
 
     # --- running -----------------------------------------------------------------
 
@@ -168,12 +170,14 @@ class Machine:
         every later run returns it without executing), else None."""
         return self.cpu.shutdown
 
-    def add_watchpoint(self, address: int, length: int, kind) -> None:
-        """Watches ``length`` bytes at virtual ``address`` for writes, reads or both
-        (in fast mode this installs the instruction counter while watchpoints exist)."""
+    def add_watchpoint(self, address: int, length: int, kind, condition=None) -> bool:
+        """Watches ``length`` bytes at virtual ``address`` for writes, reads or both;
+        ``condition()`` decides at each hit whether to stop. True when armed, False
+        when pending (the range is not mapped yet: armed once it is). In fast mode
+        this installs the instruction counter while watchpoints exist."""
         self.runner.need_stopper(True)
         try:
-            self.watchpoints.add(address, length, kind)
+            return self.watchpoints.add(address, length, kind, condition)
         finally:
             self.runner.need_stopper(len(self.watchpoints) > 0)
 

@@ -41,6 +41,8 @@ class Stop:
     vector: int | None = None            # EXCEPTION: the vector
     chain: tuple = field(default=())     # TRIPLE_FAULT / EXCEPTION: the deliveries involved
     message: str = ""
+    old_value: int | None = None         # WATCHPOINT: the watched range before the access (the value read, for a read)
+    new_value: int | None = None         # WATCHPOINT: the watched range after the accessing instruction
 
     def describe(self) -> str:
         """One line for the user."""

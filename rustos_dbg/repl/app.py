@@ -2,7 +2,8 @@
 
 Contract: :func:`run_batch` runs commands (``-ex`` and ``-x FILE`` lines) in
 order, printing each output, and returns an exit status (0, or 1 if a command
-failed); :func:`run_interactive` runs the prompt_toolkit loop with history and
+failed); each command that runs the guest stops at the batch limits
+(``runcontrol.BATCH_LIMITS``, changed with ``set limit``); :func:`run_interactive` runs the prompt_toolkit loop with history and
 completion until ``quit`` or end of input. Errors print one line and the
 session goes on; the REPL never exits on an error of the guest or the user.
 """
@@ -30,7 +31,10 @@ def _execute(session: Session, line: str, out, err) -> bool:
 
 
 def run_batch(session: Session, lines: list[str], out=sys.stdout, err=sys.stderr, echo: bool = False) -> int:
-    """Runs ``lines`` in order; 1 if any command failed, else 0."""
+    """Runs ``lines`` in order, within the batch limits; 1 if any command failed, else 0."""
+    from .runcontrol import BATCH_LIMITS
+
+    session.limits = BATCH_LIMITS
     status = 0
     for line in lines:
         if line.strip() in QUIT_WORDS:

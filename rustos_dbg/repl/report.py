@@ -3,7 +3,9 @@ instruction), the deliveries involved (as the ``faults`` log shows them) and
 for an exception delivery the decoded frame.
 
 Contract: :func:`describe_stop` is a pure view over a machine and a stop; it
-returns text and never raises for unreadable guest memory.
+returns text and never raises for unreadable guest memory. A watchpoint stop
+shows the watched range's value: ``old 0x.. -> new 0x..`` for a write,
+``value 0x..`` for a read.
 """
 
 from __future__ import annotations
@@ -46,6 +48,21 @@ def _frame(machine, entry) -> list[str]:
     return lines
 
 
+def _hex(value) -> str:
+    return "(unreadable)" if value is None else f"{value:#x}"
+
+
+def _watch_values(stop) -> str:
+    """``old 0x1 -> new 0x2`` for a write; ``value 0x1`` for a read (and what the
+    same instruction left there, when it also wrote)."""
+    if stop.message.startswith("read"):
+        text = f"  value {_hex(stop.old_value)}"
+        if stop.new_value != stop.old_value:
+            text += f" (then {_hex(stop.new_value)} after the instruction)"
+        return text
+    return f"  old {_hex(stop.old_value)} -> new {_hex(stop.new_value)}"
+
+
 def describe_stop(machine, stop) -> str:
     """The stop report (deliveries shown as the ``faults`` log shows them)."""
     from ..inspect.hw.faults import format_deliveries
@@ -55,7 +72,9 @@ def describe_stop(machine, stop) -> str:
         lines.append(format_deliveries(stop.chain, machine.exception_log, machine.symbolize))
     if stop.kind is StopKind.EXCEPTION and stop.chain:
         lines.extend(_frame(machine, stop.chain[-1]))
-    if stop.kind is StopKind.WATCHPOINT and stop.message:
-        lines.append(f"  {stop.message}")
+    if stop.kind is StopKind.WATCHPOINT:
+        if stop.message:
+            lines.append(f"  {stop.message}")
+        lines.append(_watch_values(stop))
     lines.append(instruction_at(machine, machine.reg("rip")))
     return "\n".join(lines)

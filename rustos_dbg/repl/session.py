@@ -4,7 +4,10 @@ Contract: ``Session(machine).execute(line)`` runs one command line and returns
 its text; errors (the user's or the guest's) raise ``CommandError`` with one
 line, and the session stays usable. ``json=True`` makes inspectors return
 JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
-``monitor`` all go through :meth:`execute`.
+``monitor`` all go through :meth:`execute`. Each command that runs the guest
+stays within :attr:`Session.limits` (:mod:`.runcontrol`; none unless set,
+batch mode sets its defaults). :meth:`restart` reboots the same kernel and
+keeps the debugger's settings.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import threading
 
 from ..machine.errors import RustosDbgError
 from .registry import REGISTRY, CommandError, split_command
+from .runcontrol import Budget, Limits
 
 
 class Session:
@@ -30,6 +34,10 @@ class Session:
         self.last_stop = None
         #: Set by Ctrl-C while a command runs; stepping loops stop on it.
         self.interrupted = threading.Event()
+        #: How far one command may run the guest (``set limit``).
+        self.limits = Limits()
+        #: The current command's share of :attr:`limits`.
+        self.budget = Budget(self.limits, machine)
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""
@@ -41,6 +49,7 @@ class Session:
         if cmd is None:
             raise CommandError(f"unknown command '{word}' (try 'help')")
         self.interrupted.clear()
+        self.budget = Budget(self.limits, self.machine)
         previous = None
         if threading.current_thread() is threading.main_thread():
             # Ctrl-C stops the guest (between slices or steps), not the debugger.
@@ -56,6 +65,23 @@ class Session:
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+
+    def restart(self) -> None:
+        """Reboots the same kernel (the image already parsed), command line, RAM size
+        and mode on a fresh machine, keeping breakpoints (with their conditions),
+        watchpoints (pending again until their pages are mapped) and caught vectors.
+        Inputs, output and the exception log start anew."""
+        from ..machine import Machine
+
+        old = self.machine
+        new = Machine(image=old.image, cmdline=old.cmdline, ram_mb=old.ram_bytes >> 20, mode=old.mode)
+        for address in old.breakpoints.addresses():
+            new.breakpoints.add(address, condition=old.breakpoints.condition(address))
+        for watch in old.watchpoints.watches():
+            new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
+        new.catch |= old.catch
+        self.machine = new
+        self.last_stop = None
 
     def _on_sigint(self, *_) -> None:
         self.interrupted.set()

@@ -167,3 +167,76 @@ def test_unreadable_nodes_are_reported_not_raised(shell, live):
     heap = read_heap(HidingReader(shell.machine, hole, hole + 16), shell.info)
     assert heap.fallback.end == "unreadable"
     assert (heap.first_problem.where, heap.first_problem.address) == ("holes", hole)
+
+
+# --- totals and counters (an overrun over hole headers breaks them along with the structure) -----
+
+
+def _hole_fields(shell, hole):
+    hole_type = shell.info.type("linked_list_allocator::hole::Hole")
+    return hole.address + hole_type.member("size").offset, hole.address + hole_type.member("next").offset
+
+
+def test_overrun_of_a_hole_header_reports_the_missing_free_bytes_too(shell, live, patch):
+    """Sixteen bytes of 'A' over the first hole's header (its size and next): the walk
+    stops at a bad node, and the totals say how much free memory the holes no longer account for."""
+    hole = live.fallback.holes[0]
+    size_at, next_at = _hole_fields(shell, hole)
+    assert (size_at, next_at) == (hole.address, hole.address + 8)      # the documented Hole layout
+    free = live.fallback.top - live.fallback.bottom - live.fallback.used
+    garbage = 0x4141_4141_4141_4141
+    with patch(hole.address, struct.pack("<QQ", garbage, garbage)):
+        heap = read_heap(shell.machine, shell.info)
+        text = heap_view(heap)
+    assert heap.fallback.holes[0] == type(hole)(hole.address, garbage)
+    assert len(heap.problems) >= 2, heap.problems
+    first = heap.first_problem
+    assert (first.where, first.index, first.address) == ("holes", 0, hole.address)
+    assert "beyond" in first.reason
+    totals = [p for p in heap.problems if p.where == "totals" and "hole(s) read add up to" in p.reason]
+    assert len(totals) == 1, heap.problems
+    read = garbage                                                      # the only readable hole: the walk stopped
+    assert totals[0].reason == (f"the 1 hole(s) read add up to {read} bytes, but top - bottom - used = {free} "
+                                f"bytes free (the walk ended invalid: holes after it are not counted)")
+    assert f"check: {len(heap.problems)} problem(s); first: {first}" in text
+    assert f"    - {totals[0]}" in text
+
+
+def test_a_shrunken_hole_is_caught_by_the_totals_alone(shell, live, patch):
+    hole = live.fallback.holes[0]
+    size_at, _ = _hole_fields(shell, hole)
+    free = live.fallback.free
+    with patch(size_at, struct.pack("<Q", hole.size - 64)):
+        heap = read_heap(shell.machine, shell.info)
+    assert [(p.where, p.reason) for p in heap.problems] == [
+        ("totals", f"the {len(live.fallback.holes)} hole(s) read add up to {free - 64} bytes, "
+                   f"but top - bottom - used = {free} bytes free")]
+
+
+def _stat_address(shell, name):
+    stats = shell.info.type("rustos::heap::KernelHeap").member("stats").offset
+    field = shell.info.type("rustos::heap::HeapStats").member(name).offset
+    return shell.info.variable("RUSTOS_HEAP").address + 8 + stats + field
+
+
+@pytest.mark.parametrize("field, value, where, needle", [
+    ("bytes_in_use", lambda h: h.stats.peak_bytes + 1, "counters", "exceeds peak_bytes"),
+    ("bytes_in_use", lambda h: h.fallback.used, "totals", "cannot hold the free lists"),
+    ("frees", lambda h: h.stats.allocs + 1, "counters", "exceed allocs"),
+    ("frees", lambda h: h.stats.allocs, "counters", "every allocation was freed"),
+])
+def test_inconsistent_counters_are_reported(shell, live, patch, field, value, where, needle):
+    with patch(_stat_address(shell, field), struct.pack("<Q", value(live))):
+        heap = read_heap(shell.machine, shell.info)
+    assert any(p.where == where and needle in p.reason for p in heap.problems), heap.problems
+    assert all(p.where in ("totals", "counters") for p in heap.problems), heap.problems   # the structure is fine
+
+
+def test_used_corrupted_breaks_the_hole_total(shell, live, patch):
+    fallback = shell.info.type("rustos::heap::KernelHeap").member("fallback").offset
+    used_at = shell.info.variable("RUSTOS_HEAP").address + 8 + fallback + \
+        shell.info.type("linked_list_allocator::Heap").member("used").offset
+    with patch(used_at, struct.pack("<Q", live.fallback.used + 4096)):
+        heap = read_heap(shell.machine, shell.info)
+    reasons = [p.reason for p in heap.problems]
+    assert any(r.endswith(f"top - bottom - used = {live.fallback.free - 4096} bytes free") for r in reasons), reasons

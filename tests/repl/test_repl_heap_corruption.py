@@ -86,3 +86,25 @@ def test_heap_names_the_corrupted_node(lists, kind, which):
     assert "-> phys" in run(session, f"walk {block:#x}")
     machine.write_virtual(block, saved)
     assert run(session, "heap").rstrip().endswith("check: ok")
+
+
+def test_heap_overrun_over_a_hole_header_reports_the_totals_too(lists):
+    """An overrun that writes over the first fallback hole's header (size, next): `heap`
+    names the bad hole and also says how far the holes fall short of the free bytes."""
+    session, model = lists
+    machine = session.machine
+    fb = model["fallback"]
+    hole = fb["holes"][0]["address"]
+    free = fb["top"] - fb["bottom"] - fb["used"]
+    saved = machine.read_virtual(hole, 16)
+    machine.write_virtual(hole, struct.pack("<QQ", 0x40, 0x4141_4141_4141_4141))   # size 64, next garbage
+    text = run(session, "heap")
+    m = re.search(r"^  check: (\d+) problem\(s\); first: (.*)$", text, re.M)
+    assert m and int(m.group(1)) >= 2, text
+    assert m.group(2).startswith(f"holes node 1 at {0x4141_4141_4141_4141:#x}: "), text
+    assert (f"    - totals: the 1 hole(s) read add up to 64 bytes, but top - bottom - used = {free} bytes free "
+            f"(the walk ended invalid: holes after it are not counted)") in text.splitlines(), text
+    broken = run_json(session, "heap")
+    assert broken["ok"] is False and any(p["where"] == "totals" for p in broken["problems"])
+    machine.write_virtual(hole, saved)
+    assert run(session, "heap").rstrip().endswith("check: ok")

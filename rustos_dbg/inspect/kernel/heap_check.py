@@ -6,12 +6,21 @@ head, then the fallback's holes from the lowest. Within a list only the first
 bad node is reported (what follows it is not trustworthy); later lists and the
 holes are still checked. Per hole: inside ``[bottom, top)`` and the heap,
 aligned to ``align_of::<Hole>()``, at least ``size_of::<Hole>()`` bytes,
-readable, above the end of the previous hole (sorted, disjoint); then the hole
-sizes must add up to ``top - bottom - used``. Per free-list node of class size
-S: inside ``[start, start + size)``, aligned to S, readable, overlapping no
-sound hole and no block checked before it (a block inside free fallback memory
-is the block's fault), not seen before (cycle); then the walked length must
-equal the list's ``count``.
+readable, above the end of the previous hole (sorted, disjoint). Per free-list
+node of class size S: inside ``[start, start + size)``, aligned to S, readable,
+overlapping no sound hole and no block checked before it (a block inside free
+fallback memory is the block's fault), not seen before (cycle); then the walked
+length must equal the list's ``count``.
+
+The totals and counters are checked last, whatever the structure looked like
+(an overrun that corrupts hole headers usually breaks both, and the totals say
+how much free memory went missing): the sizes of the holes read must add up to
+the fallback's free bytes ``top - bottom - used``; the fallback must span the
+heap (``top - bottom + pending_extend == size``); the fallback's ``used`` must
+cover what the free lists hold plus the bytes in use (every block is carved
+from it, and a block is at least the size requested); and the statistics must
+agree with each other (``frees <= allocs``, ``bytes_in_use <= peak_bytes``,
+each live allocation at least one byte, none in use when all were freed).
 """
 
 from __future__ import annotations
@@ -105,10 +114,36 @@ def _hole_problems(heap) -> tuple[list[tuple[int, int, str]], list[Problem]]:
         return good, [Problem("holes", f"walk stopped after {len(fb.holes)} holes")]
     if fb.end == "unreadable" and not fb.holes:
         return good, [Problem("holes", "the dummy first hole is unreadable")]
-    if fb.hole_bytes != fb.free:
-        return good, [Problem("holes", f"hole sizes add up to {fb.hole_bytes} bytes, but top - bottom - used "
-                                       f"= {fb.free}")]
     return good, []
+
+
+def _total_problems(heap) -> list[Problem]:
+    """Totals and counters that must agree, independently of the walks."""
+    problems: list[Problem] = []
+    fb, s = heap.fallback, heap.stats
+    if fb.hole_bytes != fb.free:
+        read = [h for h in fb.holes if h.size is not None]
+        partial = "" if fb.end == "null" else f" (the walk ended {fb.end}: holes after it are not counted)"
+        problems.append(Problem("totals", f"the {len(read)} hole(s) read add up to {fb.hole_bytes} bytes, but "
+                                          f"top - bottom - used = {fb.free} bytes free{partial}"))
+    if fb.bottom and fb.top - fb.bottom + fb.pending_extend != heap.size:
+        problems.append(Problem("totals", f"the fallback spans {fb.top - fb.bottom} + {fb.pending_extend} bytes "
+                                          f"(top - bottom + pending_extend), but the heap maps {heap.size}"))
+    if fb.used < heap.free_in_lists + s.bytes_in_use:
+        problems.append(Problem("totals", f"the fallback's used {fb.used} bytes cannot hold the free lists' "
+                                          f"{heap.free_in_lists} bytes plus {s.bytes_in_use} bytes in use"))
+    live = s.allocs - s.frees
+    if live < 0:
+        problems.append(Problem("counters", f"frees {s.frees} exceed allocs {s.allocs}"))
+    elif live == 0 and s.bytes_in_use:
+        problems.append(Problem("counters", f"{s.bytes_in_use} bytes in use, but every allocation was freed "
+                                            f"(allocs = frees = {s.allocs})"))
+    elif s.bytes_in_use < live:
+        problems.append(Problem("counters", f"{live} live allocations (allocs - frees) in {s.bytes_in_use} "
+                                            f"bytes in use"))
+    if s.bytes_in_use > s.peak_bytes:
+        problems.append(Problem("counters", f"bytes_in_use {s.bytes_in_use} exceeds peak_bytes {s.peak_bytes}"))
+    return problems
 
 
 def check_heap(heap) -> tuple[Problem, ...]:
@@ -125,4 +160,4 @@ def check_heap(heap) -> tuple[Problem, ...]:
         extents.add(start, end, label)
     for fl in heap.lists:
         problems += _list_problems(heap, fl, extents)
-    return tuple(problems + hole_problems)
+    return tuple(problems + hole_problems + _total_problems(heap))

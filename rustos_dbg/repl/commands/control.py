@@ -1,36 +1,83 @@
-"""Execution control: break, watch, catch, continue, stepi, step, next, finish,
-until, and typing into the guest."""
+"""Execution control: break, delete, watch, rwatch, awatch, unwatch, catch,
+uncatch, continue, run and set limit. Stepping is in :mod:`.stepping`.
+
+Breakpoints and watchpoints take ``if EXPR`` (the language of
+:mod:`..expr`): the machine evaluates it at each hit and goes on silently when
+it is false, so the run is the same as without the breakpoint. A watchpoint
+on an address that is not mapped yet is pending until it is.
+"""
 
 from __future__ import annotations
 
+import re
+
 from ...machine.stops import StopKind
 from ...machine.watchpoints import WatchKind
-from ..expr import parse_address, parse_int
+from ..expr import compile_expr, parse_address, parse_int
 from ..registry import CommandError, command
 from ..report import describe_stop
+from ..runcontrol import Condition, Limits
 
 #: Names accepted by ``catch`` besides vector numbers.
 CATCH_NAMES = {"de": 0, "db": 1, "nmi": 2, "bp": 3, "of": 4, "br": 5, "ud": 6, "nm": 7, "df": 8,
                "ts": 10, "np": 11, "ss": 12, "gp": 13, "pf": 14, "mf": 16, "ac": 17, "mc": 18, "xm": 19}
-STEP_LIMIT = 1_000_000
+
+_IF = re.compile(r"(?:^|\s+)if(?:\s+|$)")
 
 
-def _run(session, **kwargs):
-    """Runs the machine (Ctrl-C stops it: see ``Session.execute``); the stop is remembered."""
-    stop = session.machine.run(**kwargs)
+def run_machine(session, **kwargs):
+    """Runs the machine within the command's budget (Ctrl-C stops it: see
+    ``Session.execute``); the stop is remembered."""
+    budget = session.budget
+    limits = budget.run_kwargs(kwargs.pop("max_instructions", None), kwargs.pop("timeout", None))
+    stop = budget.limit_stop(session.machine.run(**kwargs, **limits))
     session.last_stop = stop
     return stop
 
 
-def _report(session, stop) -> str:
-    return describe_stop(session.machine, stop)
+def report(session, stop) -> str:
+    """The stop report, with the error of a condition that could not be evaluated."""
+    text = describe_stop(session.machine, stop)
+    condition = _condition_of(session, stop)
+    if condition is not None and condition.error:
+        text += f"\n  (stopped because the condition '{condition.text}' could not be evaluated: {condition.error})"
+    return text
 
 
-@command("break", aliases=("b",), usage="break LOCATION", help="stop when execution reaches an address or symbol", group="control", moves=False)
+def _condition_of(session, stop):
+    machine = session.machine
+    if stop.kind is StopKind.BREAKPOINT and stop.address is not None:
+        return machine.breakpoints.condition(stop.address)
+    if stop.kind is StopKind.WATCHPOINT:
+        return next((w.condition for w in machine.watchpoints.watches() if w.address == stop.address), None)
+    return None
+
+
+def split_condition(session, args: str):
+    """``LOCATION [if EXPR]``: the text before ``if``, and the compiled :class:`Condition` (or None)."""
+    parts = _IF.split(args, maxsplit=1)
+    if len(parts) == 1:
+        return args, None
+    if not parts[1].strip():
+        raise CommandError("'if' needs a condition (e.g. if $rdi == 0)")
+    return parts[0], Condition(compile_expr(parts[1], session.machine), session)
+
+
+def _suffix(condition) -> str:
+    return f" if {condition.text}" if condition is not None else ""
+
+
+@command("break", aliases=("b",), usage="break LOCATION [if EXPR]",
+         help="stop when execution reaches an address or symbol (and EXPR is non-zero)", group="control", moves=False)
 def cmd_break(session, args):
-    address = parse_address(args, session.machine)
-    session.machine.breakpoints.add(address)
-    return f"breakpoint at {address:#x} <{session.machine.symbolize(address)}>"
+    where, condition = split_condition(session, args)
+    machine = session.machine
+    address = parse_address(where, machine)
+    if address in machine.breakpoints.addresses():
+        machine.breakpoints.set_condition(address, condition)
+    else:
+        machine.breakpoints.add(address, condition=condition)
+    return f"breakpoint at {address:#x} <{machine.symbolize(address)}>{_suffix(condition)}"
 
 
 @command("delete", aliases=("d",), usage="delete [LOCATION]", help="remove one breakpoint, or all", group="control", moves=False)
@@ -48,16 +95,27 @@ def cmd_delete(session, args):
 
 
 def _watch(session, args, kind):
-    words = session.split(args)
+    text, condition = split_condition(session, args)
+    words = session.split(text)
     if not words:
-        raise CommandError("usage: watch ADDRESS [LENGTH]")
-    address = parse_address(words[0], session.machine)
+        raise CommandError(f"usage: {WATCH_USAGE[kind]}")
+    machine = session.machine
+    address = parse_address(words[0], machine)
     length = parse_int(words[1]) if len(words) > 1 else 8
-    session.machine.add_watchpoint(address, length, kind)
-    return f"{kind.name.lower()} watchpoint on {address:#x} ({length} bytes) <{session.machine.symbolize(address)}>"
+    if not 1 <= length <= 4096:
+        raise CommandError(f"watch length {length} is out of range (1-4096 bytes)")
+    armed = machine.add_watchpoint(address, length, kind, condition=condition)
+    text = (f"{kind.name.lower()} watchpoint on {address:#x} ({length} bytes) "
+            f"<{machine.symbolize(address)}>{_suffix(condition)}")
+    return text if armed else text + ": pending (not mapped yet; armed when it is)"
 
 
-@command("watch", usage="watch ADDRESS [LENGTH]", help="stop after an instruction writes the range", group="control", moves=False)
+WATCH_USAGE = {WatchKind.WRITE: "watch ADDRESS [LENGTH] [if EXPR]", WatchKind.READ: "rwatch ADDRESS [LENGTH] [if EXPR]",
+               WatchKind.ACCESS: "awatch ADDRESS [LENGTH] [if EXPR]"}
+
+
+@command("watch", usage=WATCH_USAGE[WatchKind.WRITE],
+         help="stop after an instruction writes the range (pending until it is mapped)", group="control", moves=False)
 def cmd_watch(session, args):
     return _watch(session, args, WatchKind.WRITE)
 
@@ -72,12 +130,13 @@ def cmd_unwatch(session, args):
     return f"removed {len(removed)} watchpoint(s) at {address:#x}"
 
 
-@command("rwatch", usage="rwatch ADDRESS [LENGTH]", help="stop after an instruction reads the range", group="control", moves=False)
+@command("rwatch", usage=WATCH_USAGE[WatchKind.READ], help="stop after an instruction reads the range", group="control", moves=False)
 def cmd_rwatch(session, args):
     return _watch(session, args, WatchKind.READ)
 
 
-@command("awatch", usage="awatch ADDRESS [LENGTH]", help="stop after an instruction reads or writes the range", group="control", moves=False)
+@command("awatch", usage=WATCH_USAGE[WatchKind.ACCESS], help="stop after an instruction reads or writes the range",
+         group="control", moves=False)
 def cmd_awatch(session, args):
     return _watch(session, args, WatchKind.ACCESS)
 
@@ -111,161 +170,56 @@ def cmd_uncatch(session, args):
 
 @command("continue", aliases=("c", "cont"), usage="continue", help="run until the next stop (Ctrl-C interrupts)", group="control")
 def cmd_continue(session, args):
-    return _report(session, _run(session))
+    return report(session, run_machine(session))
 
 
-@command("stepi", aliases=("si",), usage="stepi [N]", help="execute N instructions (default 1)", group="control")
-def cmd_stepi(session, args):
-    count = parse_int(args) if args else 1
-    if count < 1:
-        raise CommandError("stepi needs a count of at least 1")
-    stop = None
-    for _ in range(count):
-        stop = session.machine.step()
-        if stop.kind is not StopKind.STEP or session.interrupted.is_set():
-            break
-    session.last_stop = stop
-    return _report(session, stop)
+@command("run", aliases=("r",), usage="run",
+         help="reboot the same kernel and command line, keep breakpoints, watchpoints and catches, and continue",
+         group="control")
+def cmd_run(session, args):
+    if args:
+        raise CommandError("usage: run (the command line is the one the session started with)")
+    session.restart()
+    m = session.machine
+    bps, watches = len(m.breakpoints.addresses()), len(m.watchpoints)
+    head = (f"rebooted {m.image.path} (command line '{m.cmdline}', {m.ram_bytes >> 20} MiB, {m.mode}); "
+            f"kept {bps} breakpoint(s), {watches} watchpoint(s), catching "
+            + (", ".join(str(v) for v in sorted(m.catch)) or "nothing"))
+    return head + "\n" + report(session, run_machine(session))
 
 
-def _location(session, rip):
-    from ...dwarf.lines import line_table
-
-    return line_table(session.machine.image).lookup(rip)
-
-
-def _is_call(machine, rip) -> int:
-    """The length of the call instruction at ``rip``, or 0."""
-    from ...inspect.hw.dis import disassemble
-
-    listing = disassemble(machine, rip, 1, rip=rip)
-    insn = listing.instructions[0] if listing.instructions else None
-    return insn.size if insn is not None and insn.mnemonic == "call" else 0
+def _limit_value(word: str, parse):
+    if word == "none":
+        return None
+    value = parse(word)
+    if value <= 0:
+        raise CommandError(f"a limit must be positive (or none), not {word}")
+    return value
 
 
-def _step_line(session, over: bool):
-    machine = session.machine
-    start = _location(session, machine.reg("rip"))
-    function = machine.symbols.containing(machine.reg("rip"))
-    for _ in range(STEP_LIMIT):
-        rip = machine.reg("rip")
-        size = _is_call(machine, rip) if over else 0
-        if size:
-            stop = _finish_to(session, rip + size, machine.reg("rsp"))
-        else:
-            stop = machine.step()
-        if stop.kind not in (StopKind.STEP, StopKind.BREAKPOINT) or (stop.kind is StopKind.BREAKPOINT and stop.address != rip + size):
-            return stop
-        if session.interrupted.is_set():
-            return stop
-        here = _location(session, machine.reg("rip"))
-        if here is not None and (here != start or machine.symbols.containing(machine.reg("rip")) != function):
-            return stop
-    raise CommandError(f"no new source line after {STEP_LIMIT} instructions")
-
-
-def _finish_to(session, return_address: int, rsp: int):
-    """Runs until ``return_address`` is reached with the stack above ``rsp``."""
-    machine = session.machine
-    machine.breakpoints.add(return_address)
+def _seconds(word: str) -> float:
     try:
-        while True:
-            stop = _run(session)
-            # Back at the return address with the stack no deeper than at the call
-            # (a deeper hit is a recursive call returning there).
-            if stop.kind is not StopKind.BREAKPOINT or stop.address != return_address or machine.reg("rsp") >= rsp:
-                return stop
-    finally:
-        machine.breakpoints.remove(return_address)
+        return float(word)
+    except ValueError:
+        raise CommandError(f"malformed number of seconds '{word}'") from None
 
 
-@command("step", aliases=("s",), usage="step", help="run to the next source line, entering calls", group="control")
-def cmd_step(session, args):
-    stop = _step_line(session, over=False)
-    session.last_stop = stop
-    return _report(session, stop) + _line_suffix(session)
-
-
-@command("next", aliases=("n",), usage="next", help="run to the next source line, stepping over calls", group="control")
-def cmd_next(session, args):
-    stop = _step_line(session, over=True)
-    session.last_stop = stop
-    return _report(session, stop) + _line_suffix(session)
-
-
-def _line_suffix(session) -> str:
-    loc = _location(session, session.machine.reg("rip"))
-    return f"\n{loc}" if loc else ""
-
-
-@command("finish", usage="finish", help="run until the current function returns", group="control")
-def cmd_finish(session, args):
-    from ...inspect.hw.bt import backtrace
-
-    machine = session.machine
-    trace = backtrace(machine, symbols=machine.symbols, symbolize=machine.symbolize, max_depth=2)
-    if len(trace.frames) < 2:
-        raise CommandError("no caller frame to return to")
-    caller = trace.frames[1]
-    stop = _finish_to(session, caller.pc, machine.reg("rsp"))
-    session.last_stop = stop
-    return f"run till exit from {trace.frames[0].symbol}\n" + _report(session, stop)
-
-
-@command("until", aliases=("u",), usage="until LOCATION", help="run until an address or symbol is reached", group="control")
-def cmd_until(session, args):
-    if not args:
-        return cmd_next(session, args)
-    return _report(session, _run(session, until=parse_address(args, session.machine)))
-
-
-def _text_arg(session, args) -> str:
+@command("set", usage="set limit [instructions N|none] [seconds S|none]",
+         help="how far one command may run the guest (batch runs start at 100000000 instructions, 60 s)",
+         group="control", moves=False)
+def cmd_set(session, args):
     words = session.split(args)
-    if len(words) != 1:
-        raise CommandError('usage: type "TEXT" (escapes like \\n are understood)')
-    return words[0].encode().decode("unicode_escape")
-
-
-@command("type", usage='type "TEXT"', help="type text on the PS/2 keyboard (\\n is Enter)", group="guest")
-def cmd_type(session, args):
-    text = _text_arg(session, args)
-    session.machine.send_keys(text)
-    return f"typed {len(text)} characters"
-
-
-@command("serial", usage='serial "TEXT"', help="send text to COM1", group="guest")
-def cmd_serial(session, args):
-    text = _text_arg(session, args)
-    session.machine.send_serial(text)
-    return f"sent {len(text)} bytes to COM1"
-
-
-@command("key", usage="key CHORD", help="press a key chord on the keyboard (up, ctrl+c, enter, ...)", group="guest")
-def cmd_key(session, args):
-    if not args:
-        raise CommandError("usage: key CHORD")
-    try:
-        session.machine.press(args)
-    except (KeyError, ValueError) as e:
-        raise CommandError(f"unknown key '{args}'") from e
-    return f"pressed {args}"
-
-
-@command("screen", usage="screen", help="the VGA text screen", group="guest")
-def cmd_screen(session, args):
-    return session.machine.screen_text()
-
-
-@command("output", usage="output [N]", help="the last N lines (default 20) of serial output", group="guest")
-def cmd_output(session, args):
-    n = parse_int(args) if args else 20
-    return "\n".join(session.machine.serial_output.splitlines()[-n:])
-
-
-@command("where", usage="where", help="the current location and instruction", group="control", moves=False)
-def cmd_where(session, args):
-    from ..report import instruction_at
-
-    machine = session.machine
-    text = instruction_at(machine, machine.reg("rip")) + f"  (after {machine.icount} instructions)"
-    return text + _line_suffix(session)
+    if not words or words[0] != "limit" or len(words) % 2 == 0:
+        raise CommandError("usage: set limit [instructions N|none] [seconds S|none]")
+    limits = session.limits
+    for what, value in zip(words[1::2], words[2::2]):
+        if what == "instructions":
+            limits = Limits(_limit_value(value, parse_int), limits.seconds)
+        elif what == "seconds":
+            limits = Limits(limits.instructions, _limit_value(value, _seconds))
+        else:
+            raise CommandError(f"unknown limit '{what}' (instructions or seconds)")
+    session.limits = limits
+    note = "" if session.machine.counter is not None or limits.instructions is None else \
+        " (the fast mode counts no instructions: only seconds apply)"
+    return f"limit per command: {limits.describe()}{note}"

@@ -41,17 +41,40 @@ def cmd_sym(session, args):
     return f"{sym.name} at {sym.address:#x}, {sym.size} bytes ({sym.kind})"
 
 
-@command("info", usage="info breakpoints|watchpoints|catch", help="list breakpoints, watchpoints or caught vectors")
+def _breakpoint_lines(m) -> list[str]:
+    lines = []
+    for a in m.breakpoints.addresses():
+        condition = m.breakpoints.condition(a)
+        lines.append(f"{a:#x} <{m.symbolize(a)}>" + (f"  if {condition.text}" if condition is not None else ""))
+    return lines
+
+
+def _watch_lines(m) -> list[str]:
+    lines = []
+    for w in m.watchpoints.watches():
+        text = f"{w.kind.name.lower():6} {w.address:#x} ({w.length} bytes) <{m.symbolize(w.address)}>"
+        if w.condition is not None:
+            text += f"  if {getattr(w.condition, 'text', w.condition)}"
+        if w.pending:
+            text += "  (pending: not mapped yet)"
+        lines.append(text)
+    return lines
+
+
+@command("info", usage="info breakpoints|watchpoints|catch|limit",
+         help="list breakpoints, watchpoints (pending ones marked) or caught vectors; the run limits")
 def cmd_info(session, args):
     m = session.machine
     what = args.split()[0] if args else ""
     if what.startswith("b"):
-        return "\n".join(f"{a:#x} <{m.symbolize(a)}>" for a in m.breakpoints.addresses()) or "no breakpoints"
+        return "\n".join(_breakpoint_lines(m)) or "no breakpoints"
     if what.startswith("w"):
-        return "\n".join(f"{k.name.lower():6} {a:#x} ({n} bytes) <{m.symbolize(a)}>" for a, n, k in m.watchpoints.list()) or "no watchpoints"
+        return "\n".join(_watch_lines(m)) or "no watchpoints"
     if what.startswith("c"):
         return "catching: " + (", ".join(str(v) for v in sorted(m.catch)) or "nothing")
-    raise CommandError("usage: info breakpoints|watchpoints|catch")
+    if what.startswith("l"):
+        return f"limit per command: {session.limits.describe()}"
+    raise CommandError("usage: info breakpoints|watchpoints|catch|limit")
 
 
 @command("json", usage="json on|off", help="inspector output as JSON (on) or text (off)")
