@@ -102,3 +102,19 @@ def test_a_halted_cpu_and_a_triple_fault_are_state(rustos_machine):
     assert machine.run(timeout=5).kind is StopKind.TRIPLE_FAULT and machine.icount == shut.icount
     machine.restore(halted)
     assert PROMPT not in machine.serial_output[len(halted.serial):]
+
+
+def test_watchpoints_fire_alike_after_a_restore(rustos_machine):
+    from rustos_dbg.machine.watchpoints import WatchKind
+
+    machine = rustos_machine
+    ticks = machine.resolve("RUSTOS_TICKS")
+    assert machine.add_watchpoint(ticks, 8, WatchKind.WRITE)
+    a = machine.snapshot()
+    first = machine.run(timeout=60)
+    assert first.kind is StopKind.WATCHPOINT and first.address == ticks, first.describe()
+    machine.run(max_instructions=SLICE, timeout=60)
+    machine.restore(a)
+    again = machine.run(timeout=60)
+    assert (again.kind, again.icount, again.rip, again.new_value) == (first.kind, first.icount, first.rip,
+                                                                       first.new_value)
