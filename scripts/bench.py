@@ -5,6 +5,8 @@
    same function of the same ELF with no devices and no hooks.
 2. Boot to the shell prompt: ``rustos-dbg run --headless`` against QEMU (TCG)
    on the same ELF, each from process start to ``rustos> `` on serial.
+3. Whole-machine snapshot and restore at the shell prompt, against the plain
+   copy of RAM out of and into Unicorn that they cannot be cheaper than.
 
 Usage: scripts/bench [--rounds N] [--boots N]
 """
@@ -106,6 +108,25 @@ def boot_in_process(elf: Path) -> float:
     return time.perf_counter() - start
 
 
+def bench_snapshots(elf: Path, repeats: int = 5) -> tuple[float, float, float, float, int]:
+    """(snapshot s, restore s, RAM read s, RAM write s, RAM bytes): medians at the prompt."""
+    m = Machine.boot(elf)
+    assert m.run_until_serial("rustos> ", timeout=60) is None
+
+    def timed(fn) -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    state = m.snapshot()
+    snap = statistics.median(timed(m.snapshot) for _ in range(repeats))
+    restore = statistics.median(timed(lambda: m.restore(state)) for _ in range(repeats))
+    raw = bytes(m.uc.mem_read(0, m.ram_bytes))
+    read = statistics.median(timed(lambda: m.uc.mem_read(0, m.ram_bytes)) for _ in range(repeats))
+    write = statistics.median(timed(lambda: m.uc.mem_write(0, raw)) for _ in range(repeats))
+    return snap, restore, read, write, m.ram_bytes
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=20, help="workload rounds (default 20)")
@@ -136,6 +157,11 @@ def main() -> int:
     print(f"  QEMU (TCG), process start to prompt:        {t_qemu:.3f} s")
     print(f"  rustos-dbg, process start to prompt:        {t_ours:.3f} s  ratio {t_ours / t_qemu:.2f} of QEMU's (target <= 1.0)")
     print(f"  rustos-dbg, Machine.boot() to prompt:       {t_inproc:.3f} s  ratio {t_inproc / t_qemu:.2f} (Python start-up and imports excluded)")
+
+    snap, restore, read, write, ram = bench_snapshots(elf)
+    print(f"Whole-machine snapshot at the prompt ({ram >> 20} MiB RAM, median of 5):")
+    print(f"  Machine.snapshot(): {snap * 1e3:.1f} ms  ratio {snap / read:.2f} of reading RAM out of Unicorn ({read * 1e3:.1f} ms)")
+    print(f"  Machine.restore():  {restore * 1e3:.1f} ms  ratio {restore / write:.2f} of writing RAM into Unicorn ({write * 1e3:.1f} ms)")
     return 0
 
 
