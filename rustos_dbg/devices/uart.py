@@ -9,11 +9,20 @@ Transmit: a byte written to THR leaves at once: it is appended to
 it comes back as received data instead).  LSR always shows THRE and TEMT,
 and the THR-empty interrupt is re-armed after every byte.
 
-Receive: ``inject(data)`` queues host input without limit (no overrun);
-LSR.DR is set while any is queued and each RBR read takes one byte.  With
-the FIFO enabled the "received data" interrupt needs the trigger level
-(1/4/8/14 bytes), and below it the character-timeout interrupt (IIR 0x0C) is
-reported at once instead of after four character times.
+Receive: the host side is a pipe that never drops.  ``inject(data)`` appends
+to ``host_pending``, the bytes the host has sent that the UART has not taken
+yet (machine state: snapshotted with the registers).  They enter the receive
+buffer (``rx``: the 16-byte FIFO, or the one-byte holding register while the
+FIFO is off) at ``tick``, one at a time, as the line delivers them: a byte enters when
+there is room and one character time (start, data, parity and stop bits at
+the programmed baud rate) has passed since the previous one entered, so a
+guest that reads "while LSR.DR" takes what has arrived, not the whole pipe.
+A full receiver makes the host wait, as QEMU's serial backend accepts host
+bytes only when it can receive them: no overrun.  LSR.DR is set exactly while
+``rx`` holds a byte and each RBR read takes one.  With the FIFO enabled the
+"received data" interrupt needs the trigger level (1/4/8/14 bytes), and below
+it the character-timeout interrupt (IIR 0x0C) is reported at once instead of
+after four character times.
 
 Interrupts, highest first: line status (IER bit 2; never raised, errors do
 not happen here), received data / timeout (IER bit 0), THR empty (IER bit 1;
@@ -91,8 +100,8 @@ class Uart16550(Device):
     """A 16550A serial port whose line is the host."""
 
     name = "uart"
-    state_fields = ("rx", "ier", "fcr", "lcr", "mcr", "lsr_errors", "msr",
-                    "scr", "dll", "dlm", "thr_ipending", "last_rx", "tx_count")
+    state_fields = ("rx", "host_pending", "rx_ready_at", "ier", "fcr", "lcr", "mcr",
+                    "lsr_errors", "msr", "scr", "dll", "dlm", "thr_ipending", "last_rx", "tx_count")
 
     def __init__(
         self,
@@ -115,7 +124,12 @@ class Uart16550(Device):
         self.output = bytearray()
         #: Bytes transmitted since power-on (state; ``output`` is the host's record).
         self.tx_count = 0
+        #: The receive buffer the guest reads (at most ``rx_capacity`` bytes).
         self.rx: deque[int] = deque()
+        #: Bytes the host sent that the receiver has not taken yet.
+        self.host_pending: deque[int] = deque()
+        #: Virtual time (ns) from which the line can deliver the next byte.
+        self.rx_ready_at = 0
         self.ier = self.fcr = self.lcr = self.scr = self.lsr_errors = 0
         self.mcr = int(UartBits.MCR_OUT2)
         self.msr = int(UartBits.MSR_NORMAL)
@@ -126,11 +140,45 @@ class Uart16550(Device):
     # -- host side ------------------------------------------------------------
 
     def inject(self, data: bytes | str) -> None:
-        """Queue bytes for the guest to receive (str is UTF-8 encoded)."""
+        """Send bytes from the host (str is UTF-8 encoded): they wait in
+        ``host_pending`` and reach the receiver at the next ``tick`` on, as the
+        line delivers them (never here: when a byte enters depends only on
+        virtual time, so a replayed input gives the same run)."""
         if isinstance(data, str):
             data = data.encode()
-        self.rx.extend(data)
-        self._update()
+        self.host_pending.extend(data)
+
+    @property
+    def rx_capacity(self) -> int:
+        """Bytes the receiver holds: the FIFO, or the holding register alone."""
+        return FIFO_SIZE if self._fifo() else 1
+
+    @property
+    def char_time_ns(self) -> int:
+        """Nanoseconds one character takes on the line at the programmed format
+        and baud rate (a divisor of 0 counts as 1, the fastest rate)."""
+        bits = 1 + (self.lcr & 0x03) + 5 + bool(self.lcr & 0x08) + (2 if self.lcr & 0x04 else 1)
+        return bits * 1_000_000_000 * max(self.divisor, 1) // BASE_CLOCK_BAUD
+
+    def _receive(self) -> None:
+        """Move the next host byte into the receiver if the line has delivered it."""
+        if self.host_pending and len(self.rx) < self.rx_capacity and self.now >= self.rx_ready_at:
+            self.rx.append(self.host_pending.popleft())
+            self.rx_ready_at = self.now + self.char_time_ns
+
+    def tick(self, now: int) -> None:
+        """Advance to ``now``; a host byte the line has delivered enters the receiver."""
+        super().tick(now)
+        if self.host_pending:
+            self._receive()
+            self._update()
+
+    def next_event(self, now: int) -> int | None:
+        """When the next waiting host byte can enter the receiver (None while
+        nothing waits or the receiver is full: the guest must read first)."""
+        if self.host_pending and len(self.rx) < self.rx_capacity:
+            return max(self.rx_ready_at, now)
+        return None
 
     def take_output(self) -> bytes:
         """Return and clear everything transmitted so far."""
@@ -219,7 +267,7 @@ class Uart16550(Device):
 
     @property
     def lsr(self) -> int:
-        """Line status: DR while input is queued, THRE and TEMT always."""
+        """Line status: DR while the receiver holds a byte, THRE and TEMT always."""
         value = UartBits.LSR_THRE | UartBits.LSR_TEMT | self.lsr_errors
         return int(value | (UartBits.LSR_DR if self.rx else 0))
 
@@ -283,7 +331,7 @@ class Uart16550(Device):
         self.mcr = value
 
     def snapshot(self) -> dict:
-        """Registers, queued input and transmit count."""
+        """Registers, received and still pending input, and transmit count."""
         state = super().snapshot()
         state.update(lsr=self.lsr, iir=int(self.interrupt_id()), baud=self.baud)
         return state
