@@ -5,8 +5,15 @@
 //! and wakes the task that consumes it. The keyboard task decodes scancodes to
 //! keys (`rustos_core::keymap`), the serial task turns bytes into keys, and both
 //! feed one key queue that the shell reads.
+//!
+//! Serial input is never dropped, however fast it comes (a pipe): IRQ4 takes
+//! bytes only while the byte queue has room and leaves the rest in the UART,
+//! whose sender then waits; the serial task takes a byte only when the key
+//! queue has room, and after taking one it drains what the UART still holds
+//! (the PIC is edge triggered: the UART raises no new IRQ for bytes it holds).
 
 use conquer_once::spin::OnceCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_queue::ArrayQueue;
 use futures_util::task::AtomicWaker;
 use rustos_core::keymap::{Key, KeyDecoder};
@@ -33,6 +40,11 @@ impl ByteChannel {
         }
     }
 
+    /// Whether a byte pushed now would be kept.
+    fn has_room(&self) -> bool {
+        self.queue.try_get().is_ok_and(|queue| !queue.is_full())
+    }
+
     async fn next(&self) -> u8 {
         futures_util::future::poll_fn(|cx| {
             let queue = self.queue.try_get().expect("input queues not initialised");
@@ -55,9 +67,14 @@ impl ByteChannel {
 static SCANCODES: ByteChannel = ByteChannel::new();
 static SERIAL_RX: ByteChannel = ByteChannel::new();
 
+/// Set when IRQ4 left bytes in the UART for want of room in `SERIAL_RX`.
+static SERIAL_HELD: AtomicBool = AtomicBool::new(false);
+
 /// Keys for the shell, from both sources.
 static KEYS: OnceCell<ArrayQueue<Key>> = OnceCell::uninit();
 static KEY_WAKER: AtomicWaker = AtomicWaker::new();
+/// Woken when the shell takes a key (the serial task may wait for room).
+static KEY_ROOM_WAKER: AtomicWaker = AtomicWaker::new();
 
 /// Allocates the queues (needs the heap).
 pub fn init() {
@@ -91,9 +108,12 @@ pub fn on_keyboard_irq() {
     SCANCODES.push(scancode);
 }
 
-/// IRQ4: every byte COM1 has received.
+/// IRQ4: the bytes COM1 has received, as many as `SERIAL_RX` has room for.
 pub fn on_serial_irq() {
-    crate::serial::drain_rx(|byte| SERIAL_RX.push(byte));
+    crate::serial::drain_rx(|| SERIAL_RX.has_room(), |byte| SERIAL_RX.push(byte));
+    if !SERIAL_RX.has_room() {
+        SERIAL_HELD.store(true, Ordering::Release);
+    }
 }
 
 fn push_key(key: Key) {
@@ -109,15 +129,35 @@ pub async fn next_key() -> Key {
     futures_util::future::poll_fn(|cx| {
         let keys = KEYS.try_get().expect("input queues not initialised");
         if let Some(key) = keys.pop() {
+            KEY_ROOM_WAKER.wake();
             return core::task::Poll::Ready(key);
         }
         KEY_WAKER.register(cx.waker());
         match keys.pop() {
             Some(key) => {
                 KEY_WAKER.take();
+                KEY_ROOM_WAKER.wake();
                 core::task::Poll::Ready(key)
             }
             None => core::task::Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Waits until the key queue has room for one more key.
+async fn key_room() {
+    futures_util::future::poll_fn(|cx| {
+        let keys = KEYS.try_get().expect("input queues not initialised");
+        if !keys.is_full() {
+            return core::task::Poll::Ready(());
+        }
+        KEY_ROOM_WAKER.register(cx.waker());
+        if keys.is_full() {
+            core::task::Poll::Pending
+        } else {
+            KEY_ROOM_WAKER.take();
+            core::task::Poll::Ready(())
         }
     })
     .await
@@ -134,11 +174,16 @@ pub async fn keyboard_task() {
     }
 }
 
-/// Task: turns COM1 bytes into keys (CR to newline, DEL to backspace).
+/// Task: turns COM1 bytes into keys (CR to newline, DEL to backspace), one
+/// byte when the key queue has room for it.
 pub async fn serial_task() {
     let mut last_was_cr = false;
     loop {
+        key_room().await;
         let byte = SERIAL_RX.next().await;
+        if SERIAL_HELD.swap(false, Ordering::AcqRel) {
+            x86_64::instructions::interrupts::without_interrupts(on_serial_irq);
+        }
         let key = match byte {
             b'\r' => Some(Key::Char('\n')),
             b'\n' if last_was_cr => None,

@@ -2,7 +2,8 @@
 //!
 //! Output goes through `uart_16550` behind a spin lock. Input is interrupt
 //! driven: `init` enables the receive interrupt (IRQ4) and the IRQ handler
-//! drains the receive buffer into a lock-free queue with [`drain_rx`].
+//! drains the receive buffer into a lock-free queue with [`drain_rx`], as far
+//! as the queue has room (no byte is dropped: the rest waits in the UART).
 //!
 //! `init` programs the UART itself rather than with the crate's `init`: that
 //! one enables the FIFOs, and enabling them empties the receive buffer, which
@@ -57,13 +58,14 @@ pub unsafe fn force_unlock() {
     unsafe { SERIAL1.force_unlock() };
 }
 
-/// Calls `sink` with every byte waiting in the receive buffer.
-pub fn drain_rx(mut sink: impl FnMut(u8)) {
+/// Calls `sink` with the bytes waiting in the receive buffer while `has_room()`
+/// says they can be kept; the others stay in the UART (the sender waits).
+pub fn drain_rx(mut has_room: impl FnMut() -> bool, mut sink: impl FnMut(u8)) {
     let mut lsr: Port<u8> = Port::new(COM1 + 5);
     let mut rbr: Port<u8> = Port::new(COM1);
     // SAFETY: reading the 16550's LSR and RBR has no effect beyond the UART.
     unsafe {
-        while lsr.read() & 1 != 0 {
+        while has_room() && lsr.read() & 1 != 0 {
             sink(rbr.read());
         }
     }
