@@ -15,6 +15,7 @@ Without ELF, the project's kernel (build/rustos.elf) is used, built if missing.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -108,36 +109,74 @@ def _exit_status(stop) -> int:
     return EXIT_HALTED
 
 
-def _report(stop, machine) -> None:
+class Console:
+    """Serial output on stdout and the CLI's messages on stderr, each message
+    starting on a line of its own: when both streams reach the same file (a
+    terminal, or ``>log 2>&1``) and the serial output stopped mid-line (at the
+    shell's prompt), a message first ends that line."""
+
+    def __init__(self) -> None:
+        """Nothing written yet: at the start of a line."""
+        self.at_line_start = True
+
+    def serial(self, byte: int) -> None:
+        """Writes one byte the guest sent on COM1 to stdout."""
+        sys.stdout.buffer.write(bytes((byte,)))
+        if byte == 0x0A:
+            sys.stdout.flush()
+        self.at_line_start = byte in (0x0A, 0x0D)
+
+    def message(self, text: str) -> None:
+        """Prints ``rustos-dbg: text`` on stderr, on a line of its own."""
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        lead = "" if self.at_line_start or not _same_file(sys.stdout, sys.stderr) else "\n"
+        print(f"{lead}rustos-dbg: {text}", file=sys.stderr, flush=True)
+        self.at_line_start = True
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _report(stop, machine, console: Console) -> None:
     if stop.kind is StopKind.KERNEL_EXIT:
         return
     from .inspect.hw.faults import format_deliveries
 
-    print(f"rustos-dbg: {stop.describe()} ({machine.symbolize(stop.rip)})", file=sys.stderr)
+    console.message(f"{stop.describe()} ({machine.symbolize(stop.rip)})")
     if stop.chain:
         print(format_deliveries(stop.chain, machine.exception_log, machine.symbolize), file=sys.stderr)
 
 
-def run_headless(machine: Machine, timeout: float | None) -> int:
-    """Runs with serial on stdout and stdin to COM1 until the machine stops for good."""
+def run_headless(machine: Machine, timeout: float | None, console: Console) -> int:
+    """Runs with serial on stdout and stdin to COM1 until the machine stops for good
+    (stdin is ignored while recorded inputs are replayed)."""
     import time
 
     from .inputpump import InputPump
+    from .terminal import foreground_tty
 
     pump = None
-    if sys.stdin is not None and not sys.stdin.isatty() and not machine.scheduled_inputs:
+    readable = sys.stdin is not None and (not sys.stdin.isatty() or foreground_tty(sys.stdin) is not None)
+    if readable and not machine.scheduled_inputs:
         pump = InputPump(sys.stdin)
     deadline = None if timeout is None else time.monotonic() + timeout
     # Ctrl-C stops the guest between slices (a KeyboardInterrupt raised inside a
     # Unicorn hook could be swallowed); the loop then ends with status 130.
     previous = signal.signal(signal.SIGINT, lambda *_: machine.interrupt())
     try:
-        return _headless_loop(machine, pump, deadline, timeout)
+        return _headless_loop(machine, pump, deadline, timeout, console)
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def _headless_loop(machine: Machine, pump, deadline, timeout) -> int:
+def _headless_loop(machine: Machine, pump, deadline, timeout, console: Console) -> int:
     import time
 
     while True:
@@ -145,22 +184,21 @@ def _headless_loop(machine: Machine, pump, deadline, timeout) -> int:
             pump.drain(machine)
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
-            print(f"rustos-dbg: timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}", file=sys.stderr)
+            console.message(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
             return EXIT_TIMEOUT
         stop = machine.run(timeout=0.05 if left is None else min(0.05, left))
         if stop.kind in (StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT):
             continue
         if stop.kind is StopKind.INTERRUPTED:
-            sys.stdout.flush()
-            print(f"rustos-dbg: interrupted at {machine.symbolize(stop.rip)}", file=sys.stderr)
+            console.message(f"interrupted at {machine.symbolize(stop.rip)}")
             return 130
-        sys.stdout.flush()
-        _report(stop, machine)
+        _report(stop, machine, console)
         return _exit_status(stop)
 
 
-def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list) -> int:
-    """Runs with the live VGA screen and keyboard in this terminal."""
+def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list, console: Console) -> int:
+    """Runs with the live VGA screen and keyboard in this terminal. When the
+    machine stops (or on --timeout) its last screen stays, the reason below it."""
     import time
 
     from .keys import translate
@@ -185,13 +223,15 @@ def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list) -
                       f" RustOS in rustos-dbg ({machine.mode}) | Ctrl-] quits | {machine.icount} instructions")
             elapsed = time.monotonic() - start
             if timeout is not None and elapsed > timeout:
+                view.close(keep_screen=True)
+                console.message(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
                 return EXIT_TIMEOUT
             ahead = machine.now_ns() / 1e9 - elapsed  # keep guest time at most real time
             if ahead > 0:
                 time.sleep(min(ahead, 0.02))
             if stop.kind not in (StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT):
-                view.close()
-                _report(stop, machine)
+                view.close(keep_screen=True)
+                _report(stop, machine, console)
                 return _exit_status(stop)
     finally:
         try:
@@ -207,14 +247,13 @@ def cmd_run(args) -> int:
     elf = Path(args.elf) if args.elf else default_kernel()
     interactive = not args.headless and sys.stdin.isatty() and sys.stdout.isatty()
     serial_buffer: list = []
+    console = Console()
 
     def on_serial(byte: int) -> None:
         if interactive:
             serial_buffer.append(byte)
         else:
-            sys.stdout.buffer.write(bytes((byte,)))
-            if byte == 0x0A:
-                sys.stdout.flush()
+            console.serial(byte)
 
     if args.freeze and args.gdb is None:
         raise UsageError("-S needs --gdb")
@@ -227,7 +266,7 @@ def cmd_run(args) -> int:
         load_recording(machine, args.replay)
         interactive = False
     try:
-        return _run_cmd_body(args, machine, interactive, serial_buffer)
+        return _run_cmd_body(args, machine, interactive, serial_buffer, console)
     finally:
         if args.record:
             save_recording(machine, args.record)
@@ -256,19 +295,23 @@ def save_recording(machine: Machine, path: str) -> None:
                                       "inputs": inputs}, indent=1))
 
 
-def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list) -> int:
-    if args.gdb is not None:
-        from .gdb import serve_gdb
-        from .repl.monitor import GdbMonitor
-        from .repl.session import Session
+def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list, console: Console) -> int:
+    from .terminal import serial_console
 
-        stop = serve_gdb(machine, args.gdb, freeze=args.freeze, timeout=args.timeout,
-                         monitor=GdbMonitor(Session(machine)))
-        sys.stdout.flush()
-        return 0 if stop is None else _exit_status(stop)
     if interactive:
-        return run_terminal(machine, args.timeout, serial_buffer)
-    return run_headless(machine, args.timeout)
+        return run_terminal(machine, args.timeout, serial_buffer, console)
+    # A terminal on stdin is a serial line here: keys go on at once, echoed by the guest only.
+    with serial_console(None if machine.scheduled_inputs else sys.stdin):
+        if args.gdb is not None:
+            from .gdb import serve_gdb
+            from .repl.monitor import GdbMonitor
+            from .repl.session import Session
+
+            stop = serve_gdb(machine, args.gdb, freeze=args.freeze, timeout=args.timeout,
+                             monitor=GdbMonitor(Session(machine)))
+            sys.stdout.flush()
+            return 0 if stop is None else _exit_status(stop)
+        return run_headless(machine, args.timeout, console)
 
 
 def main(argv: list[str] | None = None) -> int:

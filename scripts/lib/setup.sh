@@ -62,3 +62,4 @@ ensure_venv() {
 
 ensure_qemu() { ensure_apt qemu-system-x86; }
 ensure_gdb() { ensure_apt gdb; }
+ensure_tmux() { ensure_apt tmux; }  # the terminal tests drive rustos-dbg run in tmux
