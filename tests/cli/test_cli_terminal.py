@@ -22,7 +22,7 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True, timeout=30).stdout
 
 
-def wait_for(condition, what: str, limit: float = 120.0):
+def wait_for(condition, what: str, limit: float = 120.0, show=lambda: ""):
     """Polls ``condition`` until it returns a true value (a wait, not a timed assertion)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -30,7 +30,7 @@ def wait_for(condition, what: str, limit: float = 120.0):
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
+    raise AssertionError(f"gave up waiting for {what}\n{show()}")
 
 
 @pytest.fixture
@@ -48,10 +48,12 @@ def test_terminal_mode_keeps_the_double_fault_report_on_screen(rustos_elf, tmux_
     command = f"cd {ROOT} && {sys.executable} -m rustos_dbg run {rustos_elf}"
     tm("new-session", "-d", "-s", name, "-x", "100", "-y", "50", command)
     tm("set-option", "-t", name, "remain-on-exit", "on")
-    wait_for(lambda: "rustos>" in tm("capture-pane", "-p", "-t", name), "the shell prompt")  # tmux trims trailing blanks
+    screen = lambda: tm("capture-pane", "-p", "-t", name)
+    wait_for(lambda: "rustos>" in screen(), "the shell prompt", show=screen)  # tmux trims trailing blanks
     tm("send-keys", "-t", name, "fault df", "Enter")
     status = wait_for(lambda: re.match(r"1 (\d+)", tm("display-message", "-p", "-t", name,
-                                                     "#{pane_dead} #{pane_dead_status}")), "the exit")
+                                                     "#{pane_dead} #{pane_dead_status}")), "the exit",
+                      show=screen)
     screen = tm("capture-pane", "-p", "-t", name)
     assert status.group(1) == "4", screen  # the CPU halted for good
     assert "halting: unhandled double fault" in screen, screen
