@@ -27,6 +27,14 @@ TICKS_SYMBOL = "RUSTOS_TICKS"
 
 have_gdb = os.access(GDB, os.X_OK)
 
+#: The marks of a test that drives the real gdb against a served kernel.
+REAL_GDB_MARKS = [
+    pytest.mark.gdb,
+    pytest.mark.emulator,
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(not have_gdb, reason="gdb is not installed"),
+]
+
 
 class Gdb:
     """A thin MI driver around one gdb process."""

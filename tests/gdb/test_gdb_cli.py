@@ -12,16 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from gdb_mi_driver import GIVE_UP_AFTER, HEAP_CMD, have_gdb
+from gdb_mi_driver import GIVE_UP_AFTER, HEAP_CMD, REAL_GDB_MARKS
 
 pytest.importorskip("pygdbmi.gdbcontroller")
 
-pytestmark = [
-    pytest.mark.gdb,
-    pytest.mark.emulator,
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(not have_gdb, reason="gdb is not installed"),
-]
+pytestmark = REAL_GDB_MARKS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,16 +8,11 @@ import pytest
 from capstone import CS_ARCH_X86, CS_MODE_64, Cs
 
 from rustos_dbg.inspect.hw.faults import format_deliveries
-from gdb_mi_driver import EXECUTE, HEAP_CMD, TICKS, TICKS_SYMBOL, Gdb, have_gdb, served_machine
+from gdb_mi_driver import EXECUTE, Gdb, HEAP_CMD, REAL_GDB_MARKS, served_machine, TICKS, TICKS_SYMBOL
 
 pytest.importorskip("pygdbmi.gdbcontroller")
 
-pytestmark = [
-    pytest.mark.gdb,
-    pytest.mark.emulator,
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(not have_gdb, reason="gdb is not installed"),
-]
+pytestmark = REAL_GDB_MARKS
 
 
 def _at_heap_cmd(gdb: Gdb, machine, server):

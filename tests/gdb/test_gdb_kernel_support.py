@@ -9,16 +9,11 @@ import re
 
 import pytest
 
-from gdb_mi_driver import TICKS_SYMBOL, Gdb, have_gdb, served_machine
+from gdb_mi_driver import Gdb, REAL_GDB_MARKS, served_machine, TICKS_SYMBOL
 
 pytest.importorskip("pygdbmi.gdbcontroller")
 
-pytestmark = [
-    pytest.mark.gdb,
-    pytest.mark.emulator,
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(not have_gdb, reason="gdb is not installed"),
-]
+pytestmark = REAL_GDB_MARKS
 
 HANDLE = "rustos::interrupts::exceptions::handle"
 FAULT_CMD = "rustos::shell::commands::fault_cmd"

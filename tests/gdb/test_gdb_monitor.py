@@ -7,16 +7,11 @@ import socket
 
 import pytest
 
-from gdb_mi_driver import free_port, have_gdb, served_machine
+from gdb_mi_driver import free_port, REAL_GDB_MARKS, served_machine
 
 pytest.importorskip("pygdbmi.gdbcontroller")
 
-pytestmark = [
-    pytest.mark.gdb,
-    pytest.mark.emulator,
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(not have_gdb, reason="gdb is not installed"),
-]
+pytestmark = REAL_GDB_MARKS
 
 
 def _gate_14(text: str) -> str:
