@@ -8,7 +8,8 @@ a hook that must end the slice requests a stop in the machine's
 :class:`~.control.RunControl` and stops the engine itself only from code and
 port hooks, never from a memory hook (Unicorn would replay the store): a
 watchpoint instead lowers the instruction counter's limit so the engine stops
-before the next instruction.
+before the next instruction. After every port access the slice is shortened
+to the devices' next event if that came closer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from unicorn import UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR
 from unicorn.x86_const import UC_X86_INS_IN, UC_X86_INS_OUT
 
 from ..x86.vectors import PAGE_FAULT, has_error_code
+from .clock import NS_PER_INSTRUCTION
 from .delivery import Source, TripleFault
 from .stops import Stop, StopKind
 from .watchpoints import WATCH_NAMES
@@ -102,7 +104,26 @@ class EngineHooks:
         return True
 
     def _on_in(self, uc, port: int, size: int, _data) -> int:
-        return self._m.devices.bus.read(port, size)
+        value = self._m.devices.bus.read(port, size)
+        self._end_slice_by_next_event()
+        return value
 
     def _on_out(self, uc, port: int, size: int, value: int, _data) -> None:
         self._m.devices.bus.write(port, size, value)
+        self._end_slice_by_next_event()
+
+    def _end_slice_by_next_event(self) -> None:
+        """A port access may bring a device event closer than the slice's end (a
+        reprogrammed timer, room for a waiting serial byte): the slice then ends
+        at that event exactly, so the event's time never depends on how the run
+        was sliced (breakpoints, steps, gdb)."""
+        m = self._m
+        counter = m.clock.counter
+        if counter is None:
+            return
+        now = m.clock.now_ns()
+        event = m.devices.bus.next_event(now)
+        if event is not None:
+            limit = counter.count + max(0, event - now) // NS_PER_INSTRUCTION
+            if limit < counter.limit:
+                counter.limit = limit
