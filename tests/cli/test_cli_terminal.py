@@ -51,9 +51,17 @@ def test_terminal_mode_keeps_the_double_fault_report_on_screen(rustos_elf, tmux_
     screen = lambda: tm("capture-pane", "-p", "-t", name)
     wait_for(lambda: "rustos>" in screen(), "the shell prompt", show=screen)  # tmux trims trailing blanks
     tm("send-keys", "-t", name, "fault df", "Enter")
+
+    def diagnosis() -> str:
+        """The screen, the pane's state and its processes (seen hanging once under load)."""
+        pane = tm("display-message", "-p", "-t", name, "#{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}")
+        procs = subprocess.run(["ps", "-e", "-o", "pid,ppid,stat,wchan:24,args"], capture_output=True, text=True).stdout
+        mine = [line for line in procs.splitlines() if "rustos_dbg" in line or line.split()[0:1] == [pane.split()[0]]]
+        return f"{screen()}\npane: {pane}\n" + "\n".join(mine)
+
     status = wait_for(lambda: re.match(r"1 (\d+)", tm("display-message", "-p", "-t", name,
                                                      "#{pane_dead} #{pane_dead_status}")), "the exit",
-                      show=screen)
+                      show=diagnosis)
     screen = tm("capture-pane", "-p", "-t", name)
     assert status.group(1) == "4", screen  # the CPU halted for good
     assert "halting: unhandled double fault" in screen, screen
