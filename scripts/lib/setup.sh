@@ -36,6 +36,30 @@ ensure_kernel_toolchain() {
     KERNEL_RUSTC=/usr/bin/rustc
 }
 
+# ensure_kernel_clippy: sets KERNEL_CLIPPY, a command that runs `cargo clippy` with the
+# kernel toolchain (Debian's rust-web-clippy on the Debian route), or returns 1.
+ensure_kernel_clippy() {
+    ensure_kernel_toolchain
+    if [ "$KERNEL_ROUTE" = rustup ]; then
+        rustup component list --installed 2>/dev/null | grep -q '^clippy' || return 1
+        KERNEL_CLIPPY="$KERNEL_CARGO clippy"
+        return 0
+    fi
+    ensure_apt rust-web-clippy
+    KERNEL_CLIPPY="/usr/bin/cargo-clippy clippy"
+}
+
+# kernel_cargo_args: the arguments after `cargo build` / `cargo clippy` for the kernel of
+# manifest $1, in KERNEL_ARGS (and RUSTC_BOOTSTRAP exported on the Debian route).
+kernel_cargo_args() {
+    KERNEL_ARGS=(--manifest-path "$1" -p rustos --target x86_64-unknown-none --locked)
+    [ "${RUSTOS_PROFILE:-release}" = release ] && KERNEL_ARGS+=(--release)
+    if [ "$KERNEL_ROUTE" = debian ]; then
+        KERNEL_ARGS+=(-Z build-std=core,alloc,compiler_builtins -Z build-std-features=compiler-builtins-mem)
+        export RUSTC_BOOTSTRAP=1
+    fi
+}
+
 # ensure_host_cargo: sets HOST_CARGO, a cargo that builds for the host.
 ensure_host_cargo() {
     if command -v cargo >/dev/null 2>&1; then

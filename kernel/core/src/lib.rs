@@ -5,6 +5,7 @@
 //! kernel wraps these pieces with locks, interrupts and physical memory.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod bitmap;
 pub mod blocks;
