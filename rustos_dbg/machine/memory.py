@@ -1,7 +1,8 @@
 """Guest memory: physical access to RAM, and virtual access through the guest's page tables.
 
-Contract: ``snapshot()`` returns the whole RAM as a frozen :class:`RamState`,
-``restore()`` writes it back. Physical reads and writes outside RAM, and virtual accesses to
+Contract: ``snapshot()`` returns the whole RAM as a frozen :class:`RamState`
+(pages shared with the previous state where unchanged), ``restore()`` writes
+it back. Physical reads and writes outside RAM, and virtual accesses to
 unmapped (or, for writes, read-only) pages, raise :class:`GuestMemoryError`
 naming the address and the reason. Every translation, the debugger's and
 the CPU's, is the one walker of :mod:`rustos_dbg.x86.paging` over a physical
@@ -28,13 +29,32 @@ _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 @dataclass(frozen=True)
 class RamState:
-    """The contents of RAM at one moment."""
+    """The contents of RAM at one moment, page by page. Pages equal to those of
+    the state it was taken after are the same objects, so a series of states
+    costs the memory of the pages that changed between them (and all-zero
+    pages cost nothing)."""
 
-    data: bytes
+    pages: tuple[bytes, ...]
+
+    @property
+    def data(self) -> bytes:
+        """All of RAM as one bytes value."""
+        return b"".join(self.pages)
 
     def digest(self) -> str:
         """SHA-256 of the contents."""
-        return hashlib.sha256(self.data).hexdigest()
+        h = hashlib.sha256()
+        for page in self.pages:
+            h.update(page)
+        return h.hexdigest()
+
+    def unique_bytes(self, others: "tuple[RamState, ...]" = ()) -> int:
+        """Bytes this state holds that ``others`` do not share (zero pages are free)."""
+        shared = {id(p) for o in others for p in o.pages} | {id(_ZERO_PAGE)}
+        return sum(len(p) for p in {id(p): p for p in self.pages if id(p) not in shared}.values())
+
+
+_ZERO_PAGE = bytes(PAGE)
 
 
 class GuestMemory:
@@ -45,6 +65,7 @@ class GuestMemory:
         self.uc = uc
         self.size = size
         self._reg = reg
+        self._base: RamState | None = None  # the last state taken or restored: pages to share
 
     def read_physical(self, addr: int, n: int) -> bytes:
         """``n`` bytes at physical ``addr``."""
@@ -59,14 +80,27 @@ class GuestMemory:
         self.uc.mem_write(addr, bytes(data))
 
     def snapshot(self) -> RamState:
-        """All of RAM now."""
-        return RamState(bytes(self.uc.mem_read(0, self.size)))
+        """All of RAM now (pages unchanged since the last snapshot or restore shared with it)."""
+        raw = self.uc.mem_read(0, self.size)
+        base = self._base.pages if self._base is not None else None
+        pages = []
+        for at in range(0, self.size, PAGE):
+            page = raw[at:at + PAGE]
+            if base is not None and page == base[at // PAGE]:
+                pages.append(base[at // PAGE])
+            elif page == _ZERO_PAGE:
+                pages.append(_ZERO_PAGE)
+            else:
+                pages.append(bytes(page))
+        self._base = RamState(tuple(pages))
+        return self._base
 
     def restore(self, state: RamState) -> None:
         """Puts back the contents of ``state``."""
-        if len(state.data) != self.size:
-            raise ValueError(f"the RAM state holds {len(state.data)} bytes, this RAM {self.size}")
+        if len(state.pages) * PAGE != self.size:
+            raise ValueError(f"the RAM state holds {len(state.pages) * PAGE} bytes, this RAM {self.size}")
         self.uc.mem_write(0, state.data)
+        self._base = state
 
     def _read_table(self, addr: int, n: int) -> bytes:
         if addr + n > self.size:

@@ -84,7 +84,7 @@ def test_a_state_is_immutable(rustos_machine):
         state.cpu = None
     with pytest.raises(TypeError):
         state.devices["devices"]["pit"]["now"] = 0
-    assert isinstance(state.ram.data, bytes) and isinstance(state.serial, bytes)
+    assert isinstance(state.ram.pages, tuple) and isinstance(state.ram.data, bytes) and isinstance(state.serial, bytes)
 
 
 def test_a_halted_cpu_and_a_triple_fault_are_state(rustos_machine):
@@ -118,3 +118,15 @@ def test_watchpoints_fire_alike_after_a_restore(rustos_machine):
     again = machine.run(timeout=60)
     assert (again.kind, again.icount, again.rip, again.new_value) == (first.kind, first.icount, first.rip,
                                                                        first.new_value)
+
+
+def test_snapshots_share_unchanged_pages(rustos_machine):
+    machine = rustos_machine
+    a = machine.snapshot()
+    _run(machine)
+    b = machine.snapshot()
+    changed = [i for i, (p, q) in enumerate(zip(a.ram.pages, b.ram.pages)) if p != q]
+    assert changed                                                   # the kernel ran: some pages changed
+    assert all(a.ram.pages[i] is b.ram.pages[i] for i in range(len(a.ram.pages)) if i not in set(changed))
+    assert b.ram.unique_bytes((a.ram,)) == 4096 * len(changed)       # b costs only its changed pages
+    assert a.ram.unique_bytes() < machine.ram_bytes // 16            # zero pages cost nothing
