@@ -25,6 +25,9 @@ class RunControl:
         self.watch_due = False
         #: Set from another thread to stop the run (Ctrl-C).
         self.interrupted = threading.Event()
+        #: While True, debugger settings (breakpoints, watchpoints, caught vectors)
+        #: stop nothing: time travel re-executes the past with it.
+        self.quiet = False
 
     def request(self, stop: Stop) -> None:
         """Records ``stop`` unless one is pending already."""

@@ -80,6 +80,7 @@ class Runner:
         m.control.interrupted.clear()
         try:
             while True:
+                m.history.on_slice()
                 next_input = m.inputs.deliver_due() if m.inputs.scheduled else None
                 if m.control.pending is None:
                     self._service_interrupts(deliver=interrupts)

@@ -52,6 +52,8 @@ class EngineHooks:
 
     def on_breakpoint(self, address: int) -> None:
         """A breakpoint is reached, before its instruction runs."""
+        if self._m.control.quiet:
+            return
         counter = self._m.clock.counter
         if counter is not None:
             counter.count -= 1  # counted, but stopped before it ran
@@ -71,7 +73,7 @@ class EngineHooks:
         m = self._m
         m.control.watch_due = False
         hit = m.watchpoints.settle()
-        if hit is not None:
+        if hit is not None and not m.control.quiet:
             m.control.request(Stop(StopKind.WATCHPOINT, m.cpu.reg("rip"), m.icount, address=hit.address,
                                    access=WATCH_NAMES[hit.kind],
                                    message=f"{hit.access} of {hit.accessed:#x} by the instruction at {hit.rip:#x}",
@@ -86,7 +88,7 @@ class EngineHooks:
         except TripleFault as shutdown:
             self.request(StopKind.TRIPLE_FAULT, chain=tuple(shutdown.chain), message="the CPU shut down")
             return
-        if entry.vector in m.catch:
+        if entry.vector in m.catch and not m.control.quiet:
             self.request(StopKind.EXCEPTION, vector=entry.vector, chain=(entry,))
 
     def _on_intr(self, uc, vector: int, _data) -> None:

@@ -35,6 +35,7 @@ from .delivery import Deliverer, LogEntry
 from .engine import CpuView, create_engine, flush_tlb
 from .errors import KernelImageError
 from .execution import Runner
+from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
 from .inputs import Inputs
@@ -89,12 +90,18 @@ class Machine:
                                        lambda: self.reg("cr3"))
         #: Vectors whose delivery stops the run (StopKind.EXCEPTION).
         self.catch: set[int] = set()
+        #: The recorded history of the run (time travel), off until enabled.
+        self.history = History(self)
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-             on_serial=None) -> "Machine":
-        """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a machine."""
-        return cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial)
+             on_serial=None, history: bool = False) -> "Machine":
+        """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
+        machine; ``history`` records its run from the boot on, for time travel."""
+        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial)
+        if history:
+            machine.history.enable()
+        return machine
 
     # --- state -------------------------------------------------------------------
 
@@ -106,7 +113,10 @@ class Machine:
 
     def restore(self, state: MachineState) -> None:
         """Puts the whole machine back to ``state`` (from :meth:`snapshot` of this
-        machine); breakpoints, watchpoints and caught vectors are kept."""
+        machine); breakpoints, watchpoints and caught vectors are kept. With a
+        recorded history, the input recorded after ``state`` is replayed when the
+        machine goes forward again (see :mod:`.history`)."""
+        self.history.before_restore()
         self.memory.restore(state.ram)
         self.cpu.restore(state.cpu)
         self.devices.restore(state.devices)
@@ -117,6 +127,41 @@ class Machine:
         self.control.take()
         self.control.watch_due = False
         self.watchpoints.rearm()  # the restored page tables decide what is mapped
+        self.history.on_restore(state)
+
+    # --- time travel -------------------------------------------------------------
+
+    def goto(self, icount: int) -> Stop:
+        """Takes the machine to instruction count ``icount`` of its recorded history."""
+        return self.history.goto(icount)
+
+    def reverse_step(self, n: int = 1) -> Stop:
+        """Goes back ``n`` instructions (a HISTORY_START stop at the beginning of history)."""
+        return self.history.reverse_step(n)
+
+    def reverse_continue(self) -> Stop:
+        """Goes back to the latest breakpoint hit, watchpoint hit or caught exception
+        before now (a HISTORY_START stop when there is none)."""
+        return self.history.reverse_continue()
+
+    def last_write(self, address: int, size: int = 1) -> LastWrite | None:
+        """The latest write to ``size`` bytes at ``address`` before now, or None."""
+        return self.history.last_write(address, size)
+
+    def source_line(self, address: int) -> str | None:
+        """``file:line`` of the code at ``address``, when the DWARF knows it."""
+        from ..dwarf.lines import line_table
+
+        try:
+            location = line_table(self.image).lookup(address)
+        except Exception:  # no DWARF in the image
+            return None
+        return str(location) if location is not None else None
+
+    def flush_caches(self) -> None:
+        """Drops Unicorn's TLB and translated blocks (after hooks were added)."""
+        flush_tlb(self.uc)
+        self.uc.ctl_flush_tb()
 
     # --- running -----------------------------------------------------------------
 
@@ -267,14 +312,17 @@ class Machine:
 
     def send_keys(self, text: str) -> None:
         """Types ``text`` on the PS/2 keyboard (set-1 scancodes)."""
+        self.history.check_present()
         self.inputs.deliver("keyboard", text.encode())
 
     def press(self, chord: str) -> None:
         """Presses a key chord on the keyboard (``up``, ``ctrl+c``, ...)."""
+        self.history.check_present()
         self.inputs.deliver("key", chord.encode())
 
     def send_serial(self, data: bytes | str) -> None:
         """Sends bytes to COM1's receiver."""
+        self.history.check_present()
         self.inputs.deliver("serial", data.encode() if isinstance(data, str) else bytes(data))
 
     def schedule_input(self, at_ns: int, kind: str, data: bytes) -> None:
@@ -283,6 +331,7 @@ class Machine:
         (deterministic mode): replaying a recorded input log reproduces the run."""
         if self.clock.counter is None:
             raise ValueError("replaying inputs needs the deterministic mode")
+        self.history.check_present()
         self.inputs.schedule(at_ns, kind, data)
 
     @property

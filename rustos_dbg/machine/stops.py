@@ -26,6 +26,7 @@ class StopKind(Enum):
     INTERRUPTED = "interrupted"          # Machine.interrupt(), e.g. Ctrl-C
     STEP = "step"                        # a single step completed
     ERROR = "error"                      # the emulator could not go on
+    HISTORY_START = "history-start"      # going back reached the beginning of the recorded history
 
 
 @dataclass(frozen=True)
