@@ -7,6 +7,8 @@
    on the same ELF, each from process start to ``rustos> `` on serial.
 3. Whole-machine snapshot and restore at the shell prompt, against the plain
    copy of RAM out of and into Unicorn that they cannot be cheaper than.
+4. Time travel on the workload: recording a history (checkpoints) against the
+   plain deterministic run, reverse-step and goto latency, checkpoint memory.
 
 Usage: scripts/bench [--rounds N] [--boots N]
 """
@@ -127,6 +129,27 @@ def bench_snapshots(elf: Path, repeats: int = 5) -> tuple[float, float, float, f
     return snap, restore, read, write, m.ram_bytes
 
 
+def bench_history(elf: Path, rounds: int) -> dict:
+    """The deterministic workload recorded with a history, then going back in it."""
+    m, ret = machine_at_workload(elf, rounds, "deterministic")
+    m.breakpoints.add(ret)
+    m.history.enable()
+    start = time.perf_counter()
+    stop = m.run(timeout=600)
+    recorded = time.perf_counter() - start
+    assert stop.kind.value == "breakpoint" and stop.rip == ret, stop.describe()
+    m.breakpoints.remove(ret)
+    first, end = m.history.start, m.icount
+    t = time.perf_counter()
+    m.reverse_step()
+    step_back = time.perf_counter() - t
+    t = time.perf_counter()
+    m.goto(first + (end - first) // 2)
+    goto_half = time.perf_counter() - t
+    return dict(seconds=recorded, instructions=end - first, checkpoints=len(m.history.checkpoints),
+                memory=m.history.memory(), interval=m.history.interval, step_back=step_back, goto_half=goto_half)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=20, help="workload rounds (default 20)")
@@ -146,6 +169,11 @@ def main() -> int:
     det_mips = n_det / t_det / 1e6
     same = "as bare" if n_det == n_bare else f"{n_det - n_bare} more than bare: the timer interrupts handled meanwhile"
     print(f"  rustos-dbg deterministic mode:       {n_det} instructions ({same}) in {t_det:.3f} s = {det_mips:.0f} MIPS  ratio {det_mips / bare_mips:.2f}")
+    h = bench_history(elf, args.rounds)
+    print(f"  ... recording a history:             {h['seconds']:.3f} s  ratio {h['seconds'] / t_det:.2f} of the plain deterministic run "
+          f"(goal <= 1.3); {h['checkpoints']} checkpoints every {h['interval']} instructions, {h['memory'] >> 10} KiB of RAM pages")
+    print(f"  reverse-step at {h['instructions']:.2e} instructions into the history: {h['step_back']:.3f} s (goal < 0.2 s); "
+          f"goto across half of it: {h['goto_half']:.3f} s")
 
     print(f"Boot to the shell prompt (median of {args.boots}, from process start):")
     qemu = ["qemu-system-x86_64", "-kernel", str(elf), "-serial", "stdio", "-display", "none", "-no-reboot",
