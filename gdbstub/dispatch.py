@@ -12,7 +12,8 @@ Contract:
   delivered) and passes the outcome to :meth:`Dispatcher.finish_run`,
   which returns the stop-reply payload to send.
 * The target is touched only through :mod:`gdbstub.target` methods; what it
-  lacks is not advertised in ``qSupported``.
+  lacks is not advertised in ``qSupported`` (e.g. ``bs``/``bc`` get the
+  empty reply unless the target is a ``SupportsReverse``).
 * The stub models one process with one thread, id 1.
 """
 
@@ -106,6 +107,7 @@ class Dispatcher:
             pk.InsertBreakpoint: self._breakpoint,
             pk.RemoveBreakpoint: self._breakpoint,
             ex.ResumePacket: lambda p: Response(resume=Resume(p.action, p.signal, p.address)),
+            ex.ReversePacket: self._reverse,
             ex.VContQuery: lambda p: _reply(b"vCont;c;C;s;S"),
             ex.VCont: self._vcont,
             ex.SetThread: lambda p: self._thread_check(p.thread, (-1, 0)),
@@ -164,6 +166,8 @@ class Dispatcher:
             features.append(b"swbreak+")
         if self.caps.hw_breakpoints:
             features.append(b"hwbreak+")
+        if self.caps.reverse:
+            features += [b"ReverseStep+", b"ReverseContinue+"]
         return b";".join(features)
 
     # -- helpers --------------------------------------------------------------
@@ -214,6 +218,11 @@ class Dispatcher:
         else:
             return _reply(_EMPTY)
         return _reply(_OK) if done is not False else _error(Errno.EPERM)
+
+    def _reverse(self, p: ex.ReversePacket) -> Response:
+        if not self.caps.reverse:
+            return _reply(_EMPTY)
+        return Response(resume=Resume(p.action))
 
     def _vcont(self, p: ex.VCont) -> Response:
         action = p.action_for(THREAD_ID)

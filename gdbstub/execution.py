@@ -4,7 +4,7 @@ Contract: as in :mod:`gdbstub.packets`: each ``parse_*`` function takes the
 whole payload and returns a frozen dataclass, ``None`` for a well-formed
 variant the stub does not implement, or raises
 :class:`~gdbstub.errors.PacketError`.  Covered: ``c``/``s``/``C``/``S``,
-``vCont?``/``vCont;...``, ``H``, ``T``, ``D`` and ``k``/``vKill``.
+``vCont?``/``vCont;...``, ``bs``/``bc``, ``H``, ``T``, ``D`` and ``k``/``vKill``.
 The stub models a single thread with id 1.
 """
 
@@ -21,6 +21,7 @@ from .target import ResumeAction
 __all__ = [
     "ThreadOp",
     "ResumePacket",
+    "ReversePacket",
     "VContQuery",
     "VContAction",
     "VCont",
@@ -45,6 +46,13 @@ class ResumePacket:
     action: ResumeAction
     signal: int = 0
     address: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ReversePacket:
+    """``bs`` (reverse step) or ``bc`` (reverse continue)."""
+
+    action: ResumeAction
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,17 @@ def parse_resume(data: bytes) -> ResumePacket:
             raise PacketError(f"{letter.decode()}: empty address")
     address = hex_int(rest, letter.decode() + " address") if rest else None
     return ResumePacket(action, signal, address)
+
+
+def parse_reverse(data: bytes) -> Optional[ReversePacket]:
+    """Parse ``bs`` or ``bc``; ``None`` for the other (obsolete) ``b`` packets."""
+    if data == b"bs":
+        return ReversePacket(ResumeAction.REVERSE_STEP)
+    if data == b"bc":
+        return ReversePacket(ResumeAction.REVERSE_CONTINUE)
+    if data[:2] in (b"bs", b"bc"):
+        raise PacketError(f"{data[:2].decode()}: takes no arguments")
+    return None
 
 
 def _parse_vcont_action(field: bytes) -> VContAction:

@@ -11,7 +11,8 @@ Contract:
   that sends.  In acknowledgement mode every packet is answered with ``+``
   and every bad one with ``-``; a ``-`` from GDB makes the session resend
   its last packet (at most three times in a row).
-* ``target.run`` executes on a worker thread, so the session keeps reading
+* ``target.run`` (and ``target.reverse_continue``) executes on a worker
+  thread, so the session keeps reading
   while the target runs: a Ctrl-C then calls ``target.interrupt()``, and
   the stop reply is sent when ``run`` returns.  Until then the request is
   repeated every half second, so one that raced with the start of ``run``
@@ -247,13 +248,21 @@ class Session:
 
     # -- running the target ---------------------------------------------------
 
+    def _execute(self, resume: Resume) -> object:
+        """Runs the target as ``resume`` asks (backwards for the reverse actions)."""
+        if resume.action is ResumeAction.REVERSE_STEP:
+            return self.target.reverse_step()
+        if resume.action is ResumeAction.REVERSE_CONTINUE:
+            return self.target.reverse_continue()
+        return self.target.run(resume)
+
     def _start_run(self, resume: Resume) -> None:
-        if resume.action is ResumeAction.STEP:
+        if resume.action in (ResumeAction.STEP, ResumeAction.REVERSE_STEP):
             # A single step is short: run it here rather than on a new thread
             # (a thread per step cost ~0.4 ms a round trip). Continues need the
             # worker so that a Ctrl-C from GDB can interrupt them.
             try:
-                outcome: object = self.target.run(resume)
+                outcome: object = self._execute(resume)
             except BaseException as exc:  # reported to GDB as an error
                 outcome = exc
             self._send_packet(self._dispatcher.finish_run(outcome))
@@ -261,7 +270,7 @@ class Session:
 
         def work() -> None:
             try:
-                outcome: object = self.target.run(resume)
+                outcome: object = self._execute(resume)
             except BaseException as exc:  # reported to GDB as an error
                 outcome = exc
             self._events.put(_RunDone(outcome))

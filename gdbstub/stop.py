@@ -10,7 +10,9 @@ Contract:
   one and ``X<sig>`` for one terminated by a signal.  Stop-reason fields
   (``swbreak:``, ``hwbreak:``) are only included when GDB announced support
   for them in ``qSupported``; ``watch:``/``rwatch:``/``awatch:`` are always
-  understood by GDB.
+  understood by GDB.  Reaching the beginning of a reverse-execution log is
+  ``T05replaylog:begin;`` exactly (GDB then prints "No more
+  reverse-execution history.").
 * Signal numbers are GDB's own target-independent numbering (the values on
   the wire), not the host's: e.g. SIGBUS is 10, SIGEMT is 7.
 """
@@ -38,6 +40,7 @@ __all__ = [
     "Watch",
     "Exited",
     "Terminated",
+    "HistoryStart",
     "StopReason",
     "encode_stop_reply",
 ]
@@ -129,8 +132,13 @@ class Terminated:
     signal: int = Signal.SIGKILL
 
 
-#: Everything a target's ``run`` may return.
-StopReason = Union[DoneStep, SignalStop, SwBreak, HwBreak, Watch, Exited, Terminated]
+@dataclass(frozen=True)
+class HistoryStart:
+    """Going backwards reached the beginning of the recorded history."""
+
+
+#: Everything a target's ``run`` (or reverse execution) may return.
+StopReason = Union[DoneStep, SignalStop, SwBreak, HwBreak, Watch, Exited, Terminated, HistoryStart]
 
 
 def _byte(value: int) -> str:
@@ -155,6 +163,8 @@ def encode_stop_reply(
         return ("W" + _byte(reason.status)).encode()
     if isinstance(reason, Terminated):
         return ("X" + _byte(reason.signal)).encode()
+    if isinstance(reason, HistoryStart):
+        return b"T05replaylog:begin;"
     fields = []
     signal: int = Signal.SIGTRAP
     if isinstance(reason, SignalStop):

@@ -40,6 +40,7 @@ __all__ = [
     "SupportsMonitorCommand",
     "SupportsDetach",
     "SupportsKill",
+    "SupportsReverse",
     "Capabilities",
     "capabilities",
 ]
@@ -50,6 +51,10 @@ class ResumeAction(enum.IntEnum):
 
     STEP = 1
     CONTINUE = 2
+    #: ``bs``: go back one instruction (only for a :class:`SupportsReverse` target).
+    REVERSE_STEP = 3
+    #: ``bc``: go back to the latest earlier stop (only for a :class:`SupportsReverse` target).
+    REVERSE_CONTINUE = 4
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,23 @@ class SupportsKill(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsReverse(Protocol):
+    """Reverse execution (``bs``/``bc``, advertised as ``ReverseStep+`` and
+    ``ReverseContinue+``).  Both block like :meth:`Target.run` (``bc`` on the
+    worker thread, so :meth:`Target.interrupt` may be called meanwhile) and
+    return a stop reason; reaching the beginning of the recorded history is
+    :class:`~gdbstub.stop.HistoryStart`."""
+
+    def reverse_step(self) -> StopReason:
+        """Go back one instruction."""
+        ...
+
+    def reverse_continue(self) -> StopReason:
+        """Go back to the latest earlier breakpoint or watchpoint hit."""
+        ...
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """Which optional capabilities a target has (see :func:`capabilities`)."""
@@ -197,6 +219,7 @@ class Capabilities:
     monitor_command: bool
     detach: bool
     kill: bool
+    reverse: bool = False
 
 
 def capabilities(target: object) -> Capabilities:
@@ -208,4 +231,5 @@ def capabilities(target: object) -> Capabilities:
         monitor_command=isinstance(target, SupportsMonitorCommand),
         detach=isinstance(target, SupportsDetach),
         kill=isinstance(target, SupportsKill),
+        reverse=isinstance(target, SupportsReverse),
     )

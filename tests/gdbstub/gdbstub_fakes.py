@@ -14,6 +14,7 @@ from typing import Optional
 
 from gdbstub import (
     DoneStep,
+    HistoryStart,
     ResumeAction,
     Signal,
     SignalStop,
@@ -262,3 +263,29 @@ class RawClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class FakeReversingTarget(FakeX86Target):
+    """A :class:`FakeX86Target` that also goes backwards: ``rip`` counts steps
+    from ``mem_base`` (the beginning of its history); ``bc`` goes back to the
+    nearest software breakpoint below ``rip``, else to the beginning."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.reverses: list[str] = []
+
+    def reverse_step(self):
+        self.reverses.append("step")
+        if self.values["rip"] <= self.mem_base:
+            return HistoryStart()
+        self.values["rip"] -= 1
+        return DoneStep()
+
+    def reverse_continue(self):
+        self.reverses.append("continue")
+        behind = [a for a in self.sw_breakpoints if self.mem_base <= a < self.values["rip"]]
+        if behind:
+            self.values["rip"] = max(behind)
+            return SwBreak()
+        self.values["rip"] = self.mem_base
+        return HistoryStart()
