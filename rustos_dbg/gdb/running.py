@@ -14,7 +14,9 @@ Contract: :class:`Execution` is a mixin of :class:`~.target.MachineTarget`
   in the code being stepped; the requests stay latched in the PIC and are
   delivered by the next continue. A step of a CPU waiting in HLT
   (``Machine.halted``) is not held off: it waits for the next interrupt and
-  enters its handler.
+  enters its handler. Neither is a step of a machine recording its history:
+  the history re-executes the past as a free run, so every step must be one
+  (a step may then enter an interrupt handler).
 * A triple fault shuts the CPU down for good (``Machine.shutdown``), as on
   hardware until a reset: later resumes report SIGSEGV again without
   running (with a note); registers and memory stay readable and writable.
@@ -37,9 +39,11 @@ class Execution:
     """``run`` and ``interrupt`` of :class:`~.target.MachineTarget`."""
 
     def interrupt(self) -> None:
-        """Stops a running :meth:`run` soon (thread-safe)."""
+        """Stops a running :meth:`run` soon (thread-safe); ignored by a reverse
+        continue (see :mod:`.reverse`)."""
         self._interrupt.set()
-        self.machine.interrupt()
+        if not self._reversing:
+            self.machine.interrupt()
 
     def run(self, resume: Resume) -> StopReason:
         """Steps or continues until a stop GDB is told about."""
@@ -87,6 +91,7 @@ class Execution:
         return stop_reason(stop, stepping=stepping, sw=self._sw, hw=self._hw)
 
     def _step(self) -> Stop:
-        """One instruction with interrupts held off, unless the CPU waits in HLT."""
+        """One instruction with interrupts held off, unless the CPU waits in HLT
+        or the history is recorded."""
         machine = self.machine
-        return machine.step(interrupts=machine.halted)
+        return machine.step(interrupts=machine.halted or machine.history.enabled)

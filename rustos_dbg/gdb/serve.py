@@ -19,7 +19,12 @@ Contract:
   (``None``). Other final stops (triple fault, HLT for good, reset) are
   reported on stderr and leave the machine parked for GDB to inspect (a
   triple-faulted CPU stays shut down for GDB too, see :mod:`.running`).
-  Standard input goes to COM1, fed by whichever thread runs the machine.
+  Standard input goes to COM1, fed by whichever thread runs the machine;
+  while the machine is in its recorded past (gdb went back), typed input
+  waits until the run reaches the end of its history again (going forward
+  replays the input recorded then), so the same run comes again.
+  The machine records its history (time travel: gdb's reverse commands)
+  unless it runs in the fast mode.
   ``monitor`` (optional) answers gdb's ``monitor`` (see :mod:`.target`).
   Ctrl-C (SIGINT) raises ``KeyboardInterrupt`` from the loop (the CLI ends).
 """
@@ -121,6 +126,13 @@ def _say(text: str) -> None:
     print(f"rustos-dbg: {text}", file=sys.stderr, flush=True)
 
 
+def _feed(pump: InputPump, machine) -> None:
+    """Sends typed input to COM1, unless the machine is in its recorded past (it waits)."""
+    history = machine.history
+    if not (history.enabled and machine.icount < history.end):
+        pump.drain(machine)
+
+
 def serve_gdb(machine, address: str | None, freeze: bool = False, timeout: float | None = None,
               stdin=None, monitor: Callable[[str], str] | None = None) -> Stop | None:
     """Serves ``machine`` to GDB on ``address`` while it runs; see the module for the contract.
@@ -132,9 +144,11 @@ def serve_gdb(machine, address: str | None, freeze: bool = False, timeout: float
     if stdin is None and sys.stdin is not None:
         stdin = sys.stdin
     pump = InputPump(stdin) if stdin is not None else None
+    if machine.counter is not None and not machine.history.enabled:
+        machine.history.enable()
     gate = Handoff(machine, frozen=freeze)
     target = MachineTarget(machine, monitor=monitor, gate=gate, notify=_say,
-                           on_slice=(lambda: pump.drain(machine)) if pump is not None else None)
+                           on_slice=(lambda: _feed(pump, machine)) if pump is not None else None)
     server = MachineServer(target, host=host, port=port)
     try:
         bound = server.listen()
@@ -174,7 +188,7 @@ def _loop(machine, gate: Handoff, target: MachineTarget, pump: InputPump | None,
         if target.exited is not None:
             return target.exited
         if pump is not None:
-            pump.drain(machine)
+            _feed(pump, machine)
         if parked is not None:
             time.sleep(0.05)
             continue

@@ -18,6 +18,8 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   it is.
 * ``run``/``interrupt`` are :class:`.running.Execution`'s (stepping,
   continuing in slices, Ctrl-C, the stop mapping).
+* ``bs``/``bc`` (reverse execution) are :class:`.reverse.Reversing`'s,
+  bound only when the machine records its history as the target is made.
 * ``monitor CMD`` exists only when the target is given a ``monitor``
   callable (text -> output text; a bad command raises an exception whose
   text is one line): only then has it a ``monitor_command`` method, so
@@ -43,6 +45,7 @@ from ..machine import GuestMemoryError, Stop
 from ..machine.engine import drop_cached_code
 from ..machine.watchpoints import WatchKind as MachineWatchKind
 from .regfile import RegisterFile
+from .reverse import Reversing
 from .running import Execution
 from .xml import OFFSETS, REGISTERS, TARGET_XML
 
@@ -50,7 +53,7 @@ _MASK = (1 << 64) - 1
 _PAGE = 4096
 
 
-class MachineTarget(Execution):
+class MachineTarget(Execution, Reversing):
     """A gdbstub target serving ``machine``.
 
     :param machine: the machine to debug.
@@ -74,6 +77,10 @@ class MachineTarget(Execution):
         if monitor is not None:
             # gdbstub discovers capabilities by their methods: qRcmd only with a monitor.
             self.monitor_command = self._monitor_command
+        if machine.history.enabled:
+            # ... and bs/bc only with a recorded history.
+            self.reverse_step = self._reverse_step
+            self.reverse_continue = self._reverse_continue
         self._sw: set[int] = set()
         self._hw: set[int] = set()
         self._watch: set[tuple[int, int, MachineWatchKind]] = set()

@@ -5,7 +5,8 @@ unless a host is named), serves one GDB connection on the same machine the
 REPL inspects, and returns to the prompt when GDB detaches, kills or hangs
 up, or on Ctrl-C while waiting. GDB's ``monitor`` runs this REPL's commands
 that leave the machine where gdb has it (:mod:`rustos_dbg.repl.monitor`); the session's last
-stop is then gdb's last one.
+stop is then gdb's last one. The machine records its history from then on
+(unless it runs in the fast mode), so gdb's reverse commands work.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def cmd_gdbserver(session, args):
         host, port = parse_address(args or None)
     except ValueError as e:
         raise CommandError(str(e)) from None
-    target = MachineTarget(session.machine, monitor=GdbMonitor(session))
+    machine = session.machine
+    if machine.counter is not None and not machine.history.enabled:
+        machine.history.enable()  # gdb's reverse commands need the history
+    target = MachineTarget(machine, monitor=GdbMonitor(session))
     server = MachineServer(target, host=host, port=port)
     try:
         bound_host, bound_port = server.listen()
