@@ -124,9 +124,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_machine(elf, at_prompt=True, monitor=True, **target_kwargs):
+def served_machine(elf, at_prompt=True, monitor=True, history=None, **target_kwargs):
     """Yields ``(machine, target, server)``: RustOS served on an ephemeral port;
-    gdb's ``monitor`` runs the REPL's commands unless ``monitor`` is False."""
+    gdb's ``monitor`` runs the REPL's commands unless ``monitor`` is False;
+    ``history`` (a checkpoint interval) records the run from the prompt on."""
     from rustos_dbg.gdb import MachineServer, MachineTarget
     from rustos_dbg.machine import Machine
     from rustos_dbg.repl import Session
@@ -136,6 +137,8 @@ def served_machine(elf, at_prompt=True, monitor=True, **target_kwargs):
     machine = Machine.boot(elf)
     if at_prompt:
         run_to_serial(machine, PROMPT)
+    if history is not None:
+        machine.history.enable(interval=history)
     if monitor:
         target_kwargs["monitor"] = GdbMonitor(Session(machine))
     target = MachineTarget(machine, **target_kwargs)
