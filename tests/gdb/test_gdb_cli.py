@@ -167,3 +167,31 @@ def test_monitor_under_the_cli_inspects_and_refuses_to_move(cli_factory, gdb_fac
     assert cli.out == b""  # nothing ran
     gdb.console("kill")
     assert cli.proc.wait(timeout=GIVE_UP_AFTER) == 0
+
+
+def test_gdb_goes_back_under_the_cli_and_input_typed_in_the_past_waits(cli_factory, gdb_factory):
+    cli = cli_factory()
+    cli.wait_for(rb"rustos> ")
+    gdb = gdb_factory()
+    gdb.connect(cli.port)
+    assert "ReverseContinue+" in gdb.console("maint packet qSupported")
+    gdb.console("break rustos::shell::commands::execute")
+    cli.type("echo one\n")
+    stopped = gdb.run_until_stopped("-exec-continue")
+    assert stopped["reason"] == "breakpoint-hit", stopped
+    at = gdb.reg("rip")
+    stopped = gdb.run_until_stopped("-exec-step-instruction --reverse")
+    assert stopped["reason"] == "end-stepping-range" and gdb.reg("rip") != at, stopped
+
+    cli.type("echo two\n")  # in the past: it waits for the present, never an error
+    stopped = gdb.run_until_stopped("-exec-continue")
+    assert stopped["reason"] == "breakpoint-hit" and gdb.reg("rip") == at, stopped  # the same hit again
+    gdb.console("delete")
+    seen = len(cli.out)
+    gdb.start("-exec-continue")
+    cli.wait_for(rb"\ntwo\r?\n", start=seen)
+    assert bytes(cli.out).count(b"\none") == 1
+    stopped = gdb.run_until_stopped("-exec-interrupt")
+    assert stopped["reason"] == "signal-received", stopped
+    gdb.console("kill")
+    assert cli.proc.wait(timeout=GIVE_UP_AFTER) == 0
