@@ -186,28 +186,36 @@ class History:
     def last_write(self, address: int, size: int = 1) -> LastWrite | None:
         """The latest write to ``size`` bytes at virtual ``address`` before now
         (None: none in the recorded history); the machine comes back to now."""
+        writes = self.last_writes(address, size, limit=1)
+        return writes[0] if writes else None
+
+    def last_writes(self, address: int, size: int = 1, limit: int = 10) -> list[LastWrite]:
+        """The latest ``limit`` writes to ``size`` bytes at virtual ``address``
+        before now, newest first (fewer when the history holds fewer); the
+        machine comes back to now."""
         self._require()
         m = self._m
         if size < 1:
             raise HistoryError("the size must be at least 1 byte")
+        if limit < 1:
+            raise HistoryError("the number of writes must be at least 1")
         paddr = m.memory.translate(address)  # a GuestMemoryError when not mapped now
         if (paddr & 0xFFF) + size > 0x1000:
             raise HistoryError("the range must lie within one page")
         now = m.icount
         if now >= self.end:
             self.on_slice()
-        found = None
+        found: list[LastWrite] = []
         earlier = [s for s in self.checkpoints if s.icount < now]
         try:
             for i in range(len(earlier) - 1, -1, -1):
-                limit = min(now, earlier[i + 1].icount) if i + 1 < len(earlier) else now
-                writes = self._writes(earlier[i], limit, address, paddr, size)
-                if writes:
-                    found = writes[-1]
+                end = min(now, earlier[i + 1].icount) if i + 1 < len(earlier) else now
+                found.extend(reversed(self._writes(earlier[i], end, address, paddr, size)))
+                if len(found) >= limit:
                     break
         finally:
             self.goto(now)
-        return found
+        return found[:limit]
 
     # --- mechanics -------------------------------------------------------------------
 
