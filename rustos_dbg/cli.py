@@ -87,7 +87,8 @@ def cmd_debug(args) -> int:
     from .repl.session import Session
 
     elf = Path(args.elf) if args.elf else default_kernel()
-    machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram, mode="fast" if args.fast else "deterministic")
+    machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram, mode="fast" if args.fast else "deterministic",
+                           history=not args.fast)  # time travel: the deterministic mode records its history
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:

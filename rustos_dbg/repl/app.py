@@ -4,8 +4,10 @@ Contract: :func:`run_batch` runs commands (``-ex`` and ``-x FILE`` lines) in
 order, printing each output, and returns an exit status (0, or 1 if a command
 failed); each command that runs the guest stops at the batch limits
 (``runcontrol.BATCH_LIMITS``, changed with ``set limit``); :func:`run_interactive` runs the prompt_toolkit loop with history and
-completion until ``quit`` or end of input. Errors print one line and the
-session goes on; the REPL never exits on an error of the guest or the user.
+completion until ``quit`` or end of input; its prompt (:func:`prompt_text`)
+shows where in the recorded history the machine is when it is in the past.
+Errors print one line and the session goes on; the REPL never exits on an
+error of the guest or the user.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ def _execute(session: Session, line: str, out, err) -> bool:
     return True
 
 
+def prompt_text(session: Session) -> str:
+    """``(rustos-dbg) ``, or ``(rustos-dbg @NOW/END) `` while the machine is in the past."""
+    from .commands.timetravel import history_mark
+
+    mark = history_mark(session.machine)
+    return f"(rustos-dbg {mark}) " if mark else "(rustos-dbg) "
+
+
 def run_batch(session: Session, lines: list[str], out=sys.stdout, err=sys.stderr, echo: bool = False) -> int:
     """Runs ``lines`` in order, within the batch limits; 1 if any command failed, else 0."""
     from .runcontrol import BATCH_LIMITS
@@ -40,7 +50,7 @@ def run_batch(session: Session, lines: list[str], out=sys.stdout, err=sys.stderr
         if line.strip() in QUIT_WORDS:
             break
         if echo and line.strip():
-            print(f"(rustos-dbg) {line}", file=out)
+            print(f"{prompt_text(session)}{line}", file=out)
         if not _execute(session, line, out, err):
             status = 1
     return status
@@ -69,7 +79,7 @@ def run_interactive(session: Session) -> int:
     print("type 'help' for the commands, 'continue' to run, Ctrl-C to stop a running guest, 'quit' to leave")
     while True:
         try:
-            line = prompt.prompt("(rustos-dbg) ")
+            line = prompt.prompt(prompt_text(session))
         except KeyboardInterrupt:
             continue
         except EOFError:

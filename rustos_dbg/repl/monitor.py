@@ -28,6 +28,12 @@ GDB_INSTEAD = {
     "continue": "use gdb's `continue`",
     "run": "gdb cannot reboot it: `kill` gdb's session, then start again",
     "gdbserver": "gdb is already connected: `detach` it first",
+    "reverse-stepi": "use gdb's `reverse-stepi`",
+    "reverse-continue": "use gdb's `reverse-continue`",
+    "reverse-finish": "use gdb's `reverse-finish`",
+    "reverse-next": "use gdb's `reverse-next`",
+    "goto": "use gdb's reverse commands (`reverse-continue` to a breakpoint, `reverse-stepi`)",
+    "restart": "use gdb's reverse commands (`reverse-continue` to a breakpoint, `reverse-stepi`)",
 }
 _DEFAULT_INSTEAD = "use gdb's own run control (`stepi`, `next`, `continue`...)"
 

@@ -7,7 +7,7 @@ JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
 ``monitor`` all go through :meth:`execute`. Each command that runs the guest
 stays within :attr:`Session.limits` (:mod:`.runcontrol`; none unless set,
 batch mode sets its defaults). :meth:`restart` reboots the same kernel and
-keeps the debugger's settings.
+keeps the debugger's settings; a recorded history starts again at the boot.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class Session:
         self.limits = Limits()
         #: The current command's share of :attr:`limits`.
         self.budget = Budget(self.limits, machine)
+        #: Explicit checkpoints (``checkpoint``) by number.
+        self.checkpoints: dict = {}
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""
@@ -70,7 +72,8 @@ class Session:
         """Reboots the same kernel (the image already parsed), command line, RAM size
         and mode on a fresh machine, keeping breakpoints (with their conditions),
         watchpoints (pending again until their pages are mapped) and caught vectors.
-        Inputs, output and the exception log start anew."""
+        Inputs, output, the exception log and explicit checkpoints start anew; a
+        recorded history is recorded again from the boot (same interval and budget)."""
         from ..machine import Machine
 
         old = self.machine
@@ -80,8 +83,11 @@ class Session:
         for watch in old.watchpoints.watches():
             new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
         new.catch |= old.catch
+        if old.history.enabled:
+            new.history.enable(old.history.interval, old.history.budget)
         self.machine = new
         self.last_stop = None
+        self.checkpoints = {}
 
     def _on_sigint(self, *_) -> None:
         self.interrupted.set()

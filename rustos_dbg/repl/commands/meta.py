@@ -61,8 +61,8 @@ def _watch_lines(m) -> list[str]:
     return lines
 
 
-@command("info", usage="info breakpoints|watchpoints|catch|limit",
-         help="list breakpoints, watchpoints (pending ones marked) or caught vectors; the run limits")
+@command("info", usage="info breakpoints|watchpoints|catch|checkpoints|limit",
+         help="list breakpoints, watchpoints (pending ones marked), caught vectors or checkpoints; the run limits")
 def cmd_info(session, args):
     m = session.machine
     what = args.split()[0] if args else ""
@@ -70,11 +70,15 @@ def cmd_info(session, args):
         return "\n".join(_breakpoint_lines(m)) or "no breakpoints"
     if what.startswith("w"):
         return "\n".join(_watch_lines(m)) or "no watchpoints"
+    if what.startswith("ch"):
+        from .timetravel import checkpoints_view
+
+        return checkpoints_view(session)
     if what.startswith("c"):
         return "catching: " + (", ".join(str(v) for v in sorted(m.catch)) or "nothing")
     if what.startswith("l"):
         return f"limit per command: {session.limits.describe()}"
-    raise CommandError("usage: info breakpoints|watchpoints|catch|limit")
+    raise CommandError("usage: info breakpoints|watchpoints|catch|checkpoints|limit")
 
 
 @command("json", usage="json on|off", help="inspector output as JSON (on) or text (off)")
