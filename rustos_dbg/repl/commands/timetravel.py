@@ -59,8 +59,9 @@ def _moved(session, stop, head: str = "") -> str:
     session.last_stop = stop
     text = report(session, stop)
     loc = _location(session, session.machine.reg("rip"))
-    mark = history_mark(session.machine)
-    tail = f"\n(in the past: instruction {session.machine.icount} of {session.machine.history.end})" if mark else ""
+    end = session.machine.history.end
+    tail = "" if not history_mark(session.machine) or f" of {end}" in text else \
+        f"\n(in the past: instruction {session.machine.icount} of {end})"
     return (head + "\n" if head else "") + text + (f"\n{loc}" if loc else "") + tail
 
 
