@@ -76,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD", help="run CMD (repeatable), then exit")
     debug.add_argument("-x", dest="scripts", action="append", default=[], metavar="FILE", help="run the commands in FILE, then exit")
     debug.add_argument("--json", action="store_true", help="inspector output as JSON")
-    debug.add_argument("--fast", action="store_true", help="faster, NOT deterministic")
+    debug.add_argument("--fast", action="store_true", help="faster, NOT deterministic, no history (no time travel)")
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     return top
 
