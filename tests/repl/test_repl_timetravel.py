@@ -68,6 +68,19 @@ def test_reverse_continue_to_a_breakpoint_then_the_beginning(tt):
     assert "the beginning of the recorded history" in text and m.icount == m.history.start
 
 
+def test_reverse_continue_to_a_watchpoint_shows_old_and_new(tt):
+    m = tt.machine
+    ticks, _ = elf_symbol(m.image.path, "RUSTOS_TICKS")
+    m.run(max_instructions=2_000_000, timeout=60)
+    value = int.from_bytes(m.read_virtual(ticks, 8), "little")
+    assert value > 0
+    tt.execute("watch RUSTOS_TICKS 8")
+    text = tt.execute("rc")
+    assert text.startswith(f"watchpoint (write) on {ticks:#x}"), text
+    assert f"old {value - 1:#x} -> new {value:#x}" in text
+    assert int.from_bytes(m.read_virtual(ticks, 8), "little") == value
+
+
 def test_reverse_finish_lands_on_the_call_instruction_in_the_caller(tt):
     m = tt.machine
     hit = to_execute(tt)
@@ -161,8 +174,11 @@ def test_checkpoints_restart_and_info(tt):
     info = tt.execute("info checkpoints")
     assert "automatic checkpoints (instruction counts): 0, 1000" in info
     assert f"  1  instruction {first}" in info and "'before'" in info and f"  2  instruction {m.icount}" in info
+    second, later = m.icount, m.snapshot().digests()
+    for number, icount, digests in ((1, first, state), (2, second, later), (1, first, state), (2, second, later)):
+        assert tt.execute(f"restart {number}").startswith("step at")   # any order, any number of times
+        assert m.icount == icount and m.snapshot().digests() == digests
     tt.execute("restart 1")
-    assert m.icount == first and m.snapshot().digests() == state
     with pytest.raises(CommandError, match="no checkpoint 7"):
         tt.execute("restart 7")
 
@@ -193,7 +209,7 @@ def test_monitor_refuses_the_moving_commands_and_allows_the_looking_ones(tt):
     assert tt.machine.icount == here
 
 
-BAD = [("goto 999999999999", "outside the history"), ("goto", "usage: goto ICOUNT"),
+BAD = [("goto 999999999999", "outside the history"), ("goto -1", "outside the history"), ("goto", "usage: goto ICOUNT"),
        ("goto zz", "'zz'"), ("rsi 0", "at least 1"), ("last 0xffff900000000000 8", "0xffff900000000000"),
        ("last RUSTOS_TICKS 0", "out of range"), ("restart 3", "no checkpoint 3"), ("rc now", "usage")]
 
