@@ -17,7 +17,8 @@ delivered at. ``end`` is the furthest instruction count the run reached.
   settings cause before now (breakpoint, watchpoint, caught exception) and
   stops there, or at the beginning of history (``StopKind.HISTORY_START``).
 * :meth:`History.last_write` re-executes the past with a write hook on a
-  range and reports the latest write before now, then comes back.
+  range and reports the latest write before now, then comes back;
+  :meth:`History.last_writes` the latest few, newest first.
 * Input in the past: sending input while behind ``end`` is refused (a
   :class:`~.errors.RustosDbgError`): ``goto`` the end first. Going forward
   from the past replays the recorded input, so the same run comes again.
