@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...machine.state import MachineState
-from ...machine.stops import StopKind
+from ...machine.stops import Stop, StopKind
 from ..expr import parse_address, parse_int
 from ..registry import CommandError, command
 from .control import report
-from .stepping import _call_size, _location
+from .stepping import _count, _location
 
 #: How many writes ``last --all`` shows.
 LAST_ALL = 10
@@ -63,13 +63,6 @@ def _moved(session, stop, head: str = "") -> str:
     tail = "" if not history_mark(session.machine) or f" of {end}" in text else \
         f"\n(in the past: instruction {session.machine.icount} of {end})"
     return (head + "\n" if head else "") + text + (f"\n{loc}" if loc else "") + tail
-
-
-def _count(args: str, name: str) -> int:
-    count = parse_int(args) if args else 1
-    if count < 1:
-        raise CommandError(f"{name} needs a count of at least 1")
-    return count
 
 
 @command("reverse-stepi", aliases=("rsi",), usage="reverse-stepi [N]",
@@ -300,8 +293,6 @@ def cmd_restart(session, args):
         raise CommandError(f"no checkpoint {number} (checkpoints: {known})")
     machine = session.machine
     machine.restore(checkpoint.state)
-    from ...machine.stops import Stop
-
     stop = Stop(StopKind.STEP, machine.reg("rip"), machine.icount, message=f"restarted checkpoint {number}")
     return _moved(session, stop)
 
