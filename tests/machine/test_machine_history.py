@@ -11,12 +11,8 @@ EXECUTE = "rustos::shell::commands::execute"
 
 
 @pytest.fixture
-def machine(rustos_elf):
-    """A machine recording its history from the boot, checkpoints every 1M instructions."""
-    m = Machine.boot(rustos_elf, history=True)
-    m.history.interval = 1_000_000
-    assert m.run_until_serial(PROMPT, timeout=60) is None
-    return m
+def machine(history_machine):
+    return history_machine
 
 
 def shell(m, line: bytes):

@@ -3,18 +3,13 @@
 import pytest
 
 from rustos_dbg import Machine, RustosDbgError
-from rustos_dbg.testing import PROMPT
 
 pytestmark = pytest.mark.emulator
 
 
 @pytest.fixture
-def machine(rustos_elf):
-    """A machine recording its history from the boot, checkpoints every 1M instructions."""
-    m = Machine.boot(rustos_elf, history=True)
-    m.history.interval = 1_000_000
-    assert m.run_until_serial(PROMPT, timeout=60) is None
-    return m
+def machine(history_machine):
+    return history_machine
 
 
 def test_last_writes_of_the_tick_counter_are_consecutive_ticks_newest_first(machine):
