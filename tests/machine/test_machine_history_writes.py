@@ -2,7 +2,7 @@
 
 import pytest
 
-from rustos_dbg import Machine, RustosDbgError
+from rustos_dbg import RustosDbgError
 
 pytestmark = pytest.mark.emulator
 
