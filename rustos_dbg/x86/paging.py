@@ -28,15 +28,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Optional
 
 from .access import Access
 from ..structs.bitfields import bit_fields, field_mask, field_value
 from ..structs.control import CR0, CR3, CR4, EFER
 from ..structs.frames import PAGE_FAULT_VECTOR, PageFaultErrorCode
-from ..structs.paging import (ENTRIES_PER_TABLE, LEVEL_ENTRY_NAMES, PDE2M, PDPTE1G,
-                                       PTE, PageLevel, TableEntry, entry_address, entry_layout,
-                                       level_shift)
+from ..structs.paging import (ENTRIES_PER_TABLE, LEVEL_ENTRY_NAMES, PDE2M, PDPTE1G, PTE, PageLevel,
+                              TableEntry, entry_layout, level_shift)
 
 __all__ = ["ReadPhys", "Access", "StopReason", "PagingMode", "EntryFlags", "WalkStep",
            "Permissions", "Fault", "Walk", "walk", "translate", "is_canonical", "reserved_bits",
@@ -95,7 +95,11 @@ class PagingMode:
 
     @classmethod
     def from_registers(cls, cr0: int, cr4: int, efer: int, maxphyaddr: int = 52) -> "PagingMode":
-        """Mode from raw CR0, CR4 and IA32_EFER values."""
+        """Mode from raw CR0, CR4 and IA32_EFER values (cached: the CPU path asks often)."""
+        return _mode_from_registers(cls, cr0, cr4, efer, maxphyaddr)
+
+    @classmethod
+    def _decode(cls, cr0: int, cr4: int, efer: int, maxphyaddr: int) -> "PagingMode":
         return cls(wp=_bit(CR0, "wp", cr0), nxe=_bit(EFER, "nxe", efer),
                    smep=_bit(CR4, "smep", cr4), smap=_bit(CR4, "smap", cr4),
                    la57=_bit(CR4, "la57", cr4), maxphyaddr=maxphyaddr)
@@ -109,6 +113,11 @@ class PagingMode:
     def va_bits(self) -> int:
         """Width of a canonical linear address (48 or 57)."""
         return 57 if self.la57 else 48
+
+
+@lru_cache(maxsize=64)
+def _mode_from_registers(cls, cr0: int, cr4: int, efer: int, maxphyaddr: int) -> PagingMode:
+    return cls._decode(cr0, cr4, efer, maxphyaddr)
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,7 @@ class EntryFlags:
         return tuple(label for n, label in FLAG_LABELS.items() if getattr(self, n))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WalkStep:
     """One paging-structure entry read during a walk."""
 
@@ -166,7 +175,7 @@ class WalkStep:
         return LEVEL_ENTRY_NAMES[self.level]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Permissions:
     """Effective access rights of a translation, combined over all levels (§4.6)."""
 
@@ -176,7 +185,7 @@ class Permissions:
     executable: bool    #: not (NXE and XD = 1 at some level)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fault:
     """An exception an access would raise: vector and error code."""
 
@@ -189,7 +198,7 @@ class Fault:
         return FAULT_MNEMONICS[self.vector]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Walk:
     """Outcome of walking the paging structures for one linear address."""
 
@@ -254,6 +263,14 @@ def reserved_bits(level: PageLevel, layout, raw: int, mode: PagingMode) -> int:
     return bad
 
 
+#: The levels a walk visits from each top level, the shift of each, the layouts of
+#: large pages (PS=1), and the address mask of each layout: precomputed for the CPU path.
+_LEVELS = {top: tuple(map(PageLevel, range(top, 0, -1))) for top in (PageLevel.PML4, PageLevel.PML5)}
+_SHIFTS = {level: level_shift(level) for level in PageLevel}
+_BIG_PAGES = {PageLevel.PDPT: PDPTE1G, PageLevel.PD: PDE2M}
+_ADDRESS_MASKS = {layout: field_mask(layout, "address") for layout in (TableEntry, PTE, PDPTE1G, PDE2M)}
+
+
 def walk(read_phys: ReadPhys, cr3: int, vaddr: int, mode: Optional[PagingMode] = None) -> Walk:
     """Walk the paging structures rooted at ``cr3`` for linear address ``vaddr``."""
     mode = mode or PagingMode()
@@ -265,15 +282,16 @@ def walk(read_phys: ReadPhys, cr3: int, vaddr: int, mode: Optional[PagingMode] =
     steps: list[WalkStep] = []
     writable = user = True
     xd = False
-    for level in map(PageLevel, range(mode.top_level, 0, -1)):
-        index = (vaddr >> level_shift(level)) & (ENTRIES_PER_TABLE - 1)
+    for level in _LEVELS[mode.top_level]:
+        shift = _SHIFTS[level]
+        index = (vaddr >> shift) & (ENTRIES_PER_TABLE - 1)
         entry_addr = table + 8 * index
         raw = int.from_bytes(read_phys(entry_addr, 8), "little")
-        layout = entry_layout(level, raw)
+        layout = PTE if level is PageLevel.PT else (_BIG_PAGES.get(level, TableEntry) if raw & _PS else TableEntry)
         leaf = layout is not TableEntry
         present = bool(raw & _P)
         bad = reserved_bits(level, layout, raw, mode) if present else 0
-        address = entry_address(layout, raw)
+        address = raw & _ADDRESS_MASKS[layout]
         steps.append(WalkStep(level, index, entry_addr, raw, address, leaf and present, bad))
         if not present or bad:
             reason = StopReason.RESERVED_BIT if present else StopReason.NOT_PRESENT
@@ -282,7 +300,7 @@ def walk(read_phys: ReadPhys, cr3: int, vaddr: int, mode: Optional[PagingMode] =
         user &= bool(raw & _US)
         xd |= bool(raw & _XD)
         if leaf:
-            size = 1 << level_shift(level)
+            size = 1 << shift
             perms = Permissions(True, writable, user, not (mode.nxe and xd))
             return Walk(vaddr, cr3, mode, tuple(steps), paddr=address | (vaddr & (size - 1)),
                         page_size=size, permissions=perms)
