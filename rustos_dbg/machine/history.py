@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from unicorn import UC_HOOK_MEM_WRITE
 
 from .errors import RustosDbgError
+from .memory import RamState
 from .state import MachineState
 from .stops import Stop, StopKind
 
@@ -119,12 +120,8 @@ class History:
                                f"input would change history; goto {self.end} first")
 
     def memory(self) -> int:
-        """Bytes of RAM pages the checkpoints hold."""
-        total, seen = 0, []
-        for state in self.checkpoints:
-            total += state.ram.unique_bytes(tuple(seen))
-            seen.append(state.ram)
-        return total
+        """Bytes of RAM pages the checkpoints hold (each shared page counted once)."""
+        return RamState.held_bytes([state.ram for state in self.checkpoints])
 
     def _take_inputs(self) -> None:
         log = self._m.inputs.log
@@ -152,7 +149,7 @@ class History:
         if not self.start <= icount <= self.end:
             raise HistoryError(f"instruction {icount} is outside the history ({self.start}-{self.end})")
         if icount < m.icount:
-            self._restore(self._checkpoint_before(icount))
+            m.restore(self._checkpoint_before(icount))
         self._replay_to(icount)
         return Stop(StopKind.STEP, m.cpu.reg("rip"), m.icount, message=f"at instruction {icount} of {self.end}")
 
@@ -173,8 +170,7 @@ class History:
         self._require()
         m = self._m
         now = m.icount
-        if now >= self.end:
-            self.on_slice()
+        self.before_restore()
         earlier = [s for s in self.checkpoints if s.icount < now]
         for i in range(len(earlier) - 1, -1, -1):
             limit = min(now, earlier[i + 1].icount + 1) if i + 1 < len(earlier) else now
@@ -204,8 +200,7 @@ class History:
         if (paddr & 0xFFF) + size > 0x1000:
             raise HistoryError("the range must lie within one page")
         now = m.icount
-        if now >= self.end:
-            self.on_slice()
+        self.before_restore()
         found: list[LastWrite] = []
         earlier = [s for s in self.checkpoints if s.icount < now]
         try:
@@ -222,10 +217,6 @@ class History:
 
     def _checkpoint_before(self, icount: int) -> MachineState:
         return [s for s in self.checkpoints if s.icount <= icount][-1]
-
-    def _restore(self, state: MachineState) -> None:
-        """Restores ``state`` (see :meth:`on_restore`)."""
-        self._m.restore(state)
 
     def before_restore(self) -> None:
         """``Machine.restore`` is about to go elsewhere: record the frontier first."""
@@ -266,7 +257,7 @@ class History:
     def _hits(self, state: MachineState, limit: int, now: int) -> list[Stop]:
         """The stops the debugger settings cause from ``state`` up to ``limit``, before ``now``."""
         m = self._m
-        self._restore(state)
+        m.restore(state)
         hits = []
         while m.icount < limit:
             stop = m.run(max_instructions=limit - m.icount)
@@ -280,7 +271,7 @@ class History:
         """Restores ``state`` and runs to the ``n``-th stop the debugger settings cause
         (found at ``icount`` before)."""
         m = self._m
-        self._restore(state)
+        m.restore(state)
         seen = 0
         while True:
             stop = m.run(max_instructions=icount + 1 - m.icount)
@@ -294,7 +285,7 @@ class History:
     def _writes(self, state: MachineState, limit: int, address: int, paddr: int, size: int) -> list[LastWrite]:
         """The writes to the range from ``state`` up to instruction ``limit``."""
         m = self._m
-        self._restore(state)
+        m.restore(state)
         writes: list[LastWrite] = []
         counter = m.clock.counter
 

@@ -41,7 +41,7 @@ from .image import KernelImage, load_image
 from .inputs import Inputs
 from .memory import GuestMemory
 from .state import MachineState
-from .stops import Stop
+from .stops import Stop, StopKind
 from .watchpoints import Watchpoints
 
 MIN_RAM_MB, MAX_RAM_MB = 16, 3072
@@ -181,8 +181,6 @@ class Machine:
     def step(self, interrupts: bool = True) -> Stop:
         """Executes one instruction (delivering a pending interrupt first, unless
         ``interrupts`` is False: see :meth:`run`)."""
-        from .stops import StopKind
-
         stop = self.run(max_instructions=1, interrupts=interrupts)
         if stop.kind is StopKind.INSTRUCTION_LIMIT:
             return Stop(StopKind.STEP, stop.rip, stop.icount)

@@ -53,6 +53,18 @@ class RamState:
         shared = {id(p) for o in others for p in o.pages} | {id(_ZERO_PAGE)}
         return sum(len(p) for p in {id(p): p for p in self.pages if id(p) not in shared}.values())
 
+    @staticmethod
+    def held_bytes(states) -> int:
+        """Bytes a set of states holds together: each shared page once, zero pages free."""
+        seen = {id(_ZERO_PAGE)}
+        total = 0
+        for state in states:
+            for page in state.pages:
+                if id(page) not in seen:
+                    seen.add(id(page))
+                    total += len(page)
+        return total
+
 
 _ZERO_PAGE = bytes(PAGE)
 

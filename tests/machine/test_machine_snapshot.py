@@ -130,3 +130,4 @@ def test_snapshots_share_unchanged_pages(rustos_machine):
     assert all(a.ram.pages[i] is b.ram.pages[i] for i in range(len(a.ram.pages)) if i not in set(changed))
     assert b.ram.unique_bytes((a.ram,)) == 4096 * len(changed)       # b costs only its changed pages
     assert a.ram.unique_bytes() < machine.ram_bytes // 16            # zero pages cost nothing
+    assert type(a.ram).held_bytes([a.ram, b.ram]) == a.ram.unique_bytes() + b.ram.unique_bytes((a.ram,))
