@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from ..structs.idt import IDT_GATE_SIZE, IdtGate, gate_offset
 from ..structs.segments import SystemType
-from ..structs.tss import TSS64_SIZE, Tss64, tss_ist
+from ..structs.tss import TSS64_OFFSETS, TSS64_SIZE, Tss64, tss_ist
 from ..x86.vectors import (DOUBLE_FAULT, GENERAL_PROTECTION, INVALID_TSS, PAGE_FAULT, SEGMENT_NOT_PRESENT,
                            FaultClass, has_error_code, vector_info, vector_name)
 
@@ -182,7 +182,7 @@ class Deliverer:
         cpu = self.cpu
         tr, tss_base, tss_limit, _ = cpu.reg("tr")
         name = f"ist{ist}" if ist else f"rsp{new_cpl}"
-        if _TSS_OFFSETS[name] + 7 > tss_limit:
+        if TSS64_OFFSETS[name] + 7 > tss_limit:
             raise DeliveryFault(INVALID_TSS, tr & ~3, f"TSS limit {tss_limit:#x} too small for {name.upper()}")
         size = min(tss_limit + 1, TSS64_SIZE)
         tss = Tss64.parse(cpu.read_linear(tss_base, size).ljust(TSS64_SIZE, b"\0"))
@@ -209,17 +209,6 @@ def _gate(raw: bytes) -> _Gate:
     kind = getattr(gate.type, "intvalue", gate.type)  # an unknown type parses as a plain int
     return _Gate(gate_offset(gate), gate.selector, gate.ist, int(kind), gate.dpl, gate.p)
 
-
-def _offsets(layout) -> dict[str, int]:
-    """Byte offset of each field of a fixed-size construct ``Struct``."""
-    offsets, at = {}, 0
-    for sub in layout.subcons:
-        offsets[sub.name] = at
-        at += sub.sizeof()
-    return offsets
-
-
-_TSS_OFFSETS = _offsets(Tss64)
 
 
 def _double_fault(first: int | None, second: int) -> bool:

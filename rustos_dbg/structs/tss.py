@@ -2,7 +2,8 @@
 
 Contract: ``Tss64`` parses and builds the 104-byte 64-bit TSS exactly
 (``build(parse(b)) == b``), reserved fields included, so that nothing a kernel
-stored there is lost.  ``tss_ist`` reads IST slot *n* (1..7) of a parsed TSS.
+stored there is lost.  ``tss_ist`` reads IST slot *n* (1..7) of a parsed TSS;
+``TSS64_OFFSETS`` gives each field's byte offset (derived from ``Tss64``).
 Section numbers follow the numbering explained in :mod:`rustos_dbg.structs`.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from construct import Int16ul, Int32ul, Int64ul, Struct
 
-__all__ = ["Tss64", "TSS64_SIZE", "tss_ist"]
+__all__ = ["Tss64", "TSS64_SIZE", "TSS64_OFFSETS", "tss_ist"]
 
 #: Size in bytes of the 64-bit TSS without an I/O permission bitmap.
 TSS64_SIZE = 104
@@ -43,3 +44,16 @@ def tss_ist(tss, n: int) -> int:
     if not 1 <= n <= 7:
         raise ValueError(f"IST index must be 1..7, not {n}")
     return tss[f"ist{n}"]
+
+
+def _field_offsets(layout) -> dict[str, int]:
+    """Byte offset of each field of a fixed-size construct ``Struct``."""
+    offsets, at = {}, 0
+    for sub in layout.subcons:
+        offsets[sub.name] = at
+        at += sub.sizeof()
+    return offsets
+
+
+#: Byte offset of each ``Tss64`` field (``rsp0``: 4, ``ist1``: 36, ...).
+TSS64_OFFSETS = _field_offsets(Tss64)

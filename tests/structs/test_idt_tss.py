@@ -72,3 +72,9 @@ def test_tss64_unaligned_offsets():
     assert t.rsp0 == 0x1122334455667788 and t.ist1 == 0xAABBCCDD
     with pytest.raises(ValueError):
         tss_ist(t, 0)
+
+
+def test_tss64_field_offsets_follow_figure_7_11():
+    from rustos_dbg.structs.tss import TSS64_OFFSETS
+
+    assert (TSS64_OFFSETS["rsp0"], TSS64_OFFSETS["ist1"], TSS64_OFFSETS["ist7"], TSS64_OFFSETS["iomap_base"]) == (4, 36, 84, 102)
