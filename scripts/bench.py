@@ -8,9 +8,10 @@
 3. Whole-machine snapshot and restore at the shell prompt, against the plain
    copy of RAM out of and into Unicorn that they cannot be cheaper than.
 4. Time travel on the workload: recording a history (checkpoints) against the
-   plain deterministic run, reverse-step and goto latency, checkpoint memory.
+   plain deterministic run, reverse-step and goto latency, checkpoint memory;
+   then the same deep into a run of about 1e9 instructions.
 
-Usage: scripts/bench [--rounds N] [--boots N]
+Usage: scripts/bench [--rounds N] [--long-rounds N] [--boots N]
 """
 
 from __future__ import annotations
@@ -110,22 +111,23 @@ def boot_in_process(elf: Path) -> float:
     return time.perf_counter() - start
 
 
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def bench_snapshots(elf: Path, repeats: int = 5) -> tuple[float, float, float, float, int]:
     """(snapshot s, restore s, RAM read s, RAM write s, RAM bytes): medians at the prompt."""
     m = Machine.boot(elf)
     assert m.run_until_serial("rustos> ", timeout=60) is None
 
-    def timed(fn) -> float:
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
-
     state = m.snapshot()
-    snap = statistics.median(timed(m.snapshot) for _ in range(repeats))
-    restore = statistics.median(timed(lambda: m.restore(state)) for _ in range(repeats))
+    snap = statistics.median(_timed(m.snapshot) for _ in range(repeats))
+    restore = statistics.median(_timed(lambda: m.restore(state)) for _ in range(repeats))
     raw = bytes(m.uc.mem_read(0, m.ram_bytes))
-    read = statistics.median(timed(lambda: m.uc.mem_read(0, m.ram_bytes)) for _ in range(repeats))
-    write = statistics.median(timed(lambda: m.uc.mem_write(0, raw)) for _ in range(repeats))
+    read = statistics.median(_timed(lambda: m.uc.mem_read(0, m.ram_bytes)) for _ in range(repeats))
+    write = statistics.median(_timed(lambda: m.uc.mem_write(0, raw)) for _ in range(repeats))
     return snap, restore, read, write, m.ram_bytes
 
 
@@ -135,24 +137,40 @@ def bench_history(elf: Path, rounds: int) -> dict:
     m.breakpoints.add(ret)
     m.history.enable()
     start = time.perf_counter()
-    stop = m.run(timeout=600)
+    stop = m.run(timeout=1800)
     recorded = time.perf_counter() - start
     assert stop.kind.value == "breakpoint" and stop.rip == ret, stop.describe()
     m.breakpoints.remove(ret)
     first, end = m.history.start, m.icount
-    t = time.perf_counter()
-    m.reverse_step()
-    step_back = time.perf_counter() - t
-    t = time.perf_counter()
-    m.goto(first + (end - first) // 2)
-    goto_half = time.perf_counter() - t
+    steps = sorted(_timed(m.reverse_step) for _ in range(3))
+    across = min(10**8, end - first)
+    back = _timed(lambda: m.goto(end - across))
+    forward = _timed(lambda: m.goto(end))
+    assert m.icount == end
     return dict(seconds=recorded, instructions=end - first, checkpoints=len(m.history.checkpoints),
-                memory=m.history.memory(), interval=m.history.interval, step_back=step_back, goto_half=goto_half)
+                memory=m.history.memory(), interval=m.history.interval, step_back=steps[1], across=across,
+                back=back, forward=forward)
+
+
+def print_history(h: dict, plain: float | None) -> None:
+    """The time-travel figures of :func:`bench_history`."""
+    if plain is not None:
+        print(f"  ... recording a history:             {h['seconds']:.3f} s  ratio {h['seconds'] / plain:.2f} of the plain "
+              f"deterministic run (goal <= 1.3)")
+    else:
+        print(f"  recording {h['instructions']:.2e} instructions with a history: {h['seconds']:.1f} s")
+    print(f"    {h['checkpoints']} checkpoints every {h['interval']} instructions (thinned within the budget): "
+          f"{h['memory'] >> 10} KiB of RAM pages, {h['memory'] / max(1, h['checkpoints']) / 1024:.0f} KiB each")
+    print(f"    reverse-step at {h['instructions']:.2e} instructions into the history: {h['step_back']:.3f} s "
+          f"(median of 3; goal < 0.2 s)")
+    print(f"    goto {h['across']:.1e} instructions back: {h['back']:.3f} s, and forward again: {h['forward']:.3f} s")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=20, help="workload rounds (default 20)")
+    ap.add_argument("--long-rounds", type=int, default=110,
+                    help="workload rounds of the long time-travel run (default 110: about 1e9 instructions; 0: skip)")
     ap.add_argument("--boots", type=int, default=5, help="boots to time for each of QEMU and rustos-dbg")
     ap.add_argument("--elf", default=os.environ.get("RUSTOS_ELF", str(ROOT / "build" / "rustos.elf")))
     args = ap.parse_args()
@@ -169,11 +187,10 @@ def main() -> int:
     det_mips = n_det / t_det / 1e6
     same = "as bare" if n_det == n_bare else f"{n_det - n_bare} more than bare: the timer interrupts handled meanwhile"
     print(f"  rustos-dbg deterministic mode:       {n_det} instructions ({same}) in {t_det:.3f} s = {det_mips:.0f} MIPS  ratio {det_mips / bare_mips:.2f}")
-    h = bench_history(elf, args.rounds)
-    print(f"  ... recording a history:             {h['seconds']:.3f} s  ratio {h['seconds'] / t_det:.2f} of the plain deterministic run "
-          f"(goal <= 1.3); {h['checkpoints']} checkpoints every {h['interval']} instructions, {h['memory'] >> 10} KiB of RAM pages")
-    print(f"  reverse-step at {h['instructions']:.2e} instructions into the history: {h['step_back']:.3f} s (goal < 0.2 s); "
-          f"goto across half of it: {h['goto_half']:.3f} s")
+    print_history(bench_history(elf, args.rounds), t_det)
+    if args.long_rounds:
+        print(f"Time travel deep into a run: rustos_bench_workload({args.long_rounds}) recorded")
+        print_history(bench_history(elf, args.long_rounds), None)
 
     print(f"Boot to the shell prompt (median of {args.boots}, from process start):")
     qemu = ["qemu-system-x86_64", "-kernel", str(elf), "-serial", "stdio", "-display", "none", "-no-reboot",

@@ -2,6 +2,7 @@
 //! tests make (`trigger_*`), run under `recovery::catch` by their callers.
 
 use crate::interrupts::{exceptions, idt, trap};
+use alloc::boxed::Box;
 
 /// Executes `int3`.
 pub fn trigger_breakpoint() {
@@ -78,4 +79,40 @@ pub fn trigger_triple_fault() -> ! {
         core::arch::asm!("int3");
     }
     crate::cpu::halt_forever()
+}
+
+/// An account record on the heap: the victim of the planted use-after-free.
+#[repr(C)]
+pub struct Account {
+    /// Which account.
+    pub id: u64,
+    /// What it holds.
+    pub balance: u64,
+}
+
+/// The planted use-after-free of the README's walk-through: an account is
+/// freed while a pointer to it is kept, the allocator hands the same block to
+/// a new account, and a late update through the stale pointer overwrites the
+/// new account's balance. Returns (the new account's address, its balance
+/// afterwards: 0 instead of 500 when the block was reused).
+pub fn trigger_use_after_free() -> (u64, u64) {
+    let stale = Box::into_raw(Box::new(Account { id: 1, balance: 100 }));
+    // SAFETY: `stale` came from `Box::into_raw` just above and is freed once.
+    // Keeping it afterwards is the planted bug.
+    drop(unsafe { Box::from_raw(stale) });
+    let account = Box::new(Account { id: 2, balance: 500 });
+    late_update(stale);
+    let balance = &account.balance as *const u64;
+    // SAFETY: `balance` points into `account`, alive here; the volatile read
+    // keeps the compiler from assuming the value it stored.
+    (&*account as *const Account as u64, unsafe { core::ptr::read_volatile(balance) })
+}
+
+/// Zeroes the balance of the account at `stale`: correct while it lives, a
+/// write into someone else's memory once it is freed.
+#[inline(never)]
+fn late_update(stale: *mut Account) {
+    // SAFETY: NOT sound when `stale` is freed, which is the point of the
+    // trigger; the block is still mapped heap memory, so nothing faults.
+    unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!((*stale).balance), 0) }
 }

@@ -1,7 +1,8 @@
 """The Unicorn engine of a machine and the CPU view that delivery needs.
 
 Contract: :func:`create_engine` returns an x86-64 Unicorn engine with RAM
-mapped at physical 0, the boot image written and the registers of the 64-bit
+mapped at physical 0 (the host memory of a :class:`~.dirty.TrackedRam` when
+given, which the engine then keeps alive), the boot image written and the registers of the 64-bit
 PVH entry set (docs/boot.md); :class:`CpuView` exposes registers and linear
 memory to the :class:`~.delivery.Deliverer`.
 """
@@ -14,10 +15,15 @@ from unicorn.x86_const import UC_X86_REG_FPCW, UC_X86_REG_MXCSR
 from . import boot, registers
 
 
-def create_engine(image, ram_bytes: int, cmdline: str) -> Uc:
-    """A new engine, booted to ``pvh_start64`` of ``image``."""
+def create_engine(image, ram_bytes: int, cmdline: str, ram=None) -> Uc:
+    """A new engine, booted to ``pvh_start64`` of ``image``, its RAM ``ram`` (a
+    :class:`~.dirty.TrackedRam`) or Unicorn's own."""
     uc = Uc(UC_ARCH_X86, UC_MODE_64)
-    uc.mem_map(0, ram_bytes, UC_PROT_ALL)
+    if ram is not None:
+        uc.mem_map_ptr(0, ram_bytes, UC_PROT_ALL, ram.address)
+        uc.rustos_ram = ram  # unmapped only after the engine is gone
+    else:
+        uc.mem_map(0, ram_bytes, UC_PROT_ALL)
     for addr, data in boot.segment_blobs(image) + boot.boot_blobs(ram_bytes, cmdline):
         uc.mem_write(addr, data)
     state = boot.boot_state(image)

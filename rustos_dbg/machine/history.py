@@ -9,7 +9,8 @@ always kept), and every input from the host with the virtual time it was
 delivered at. ``end`` is the furthest instruction count the run reached.
 
 * :meth:`History.goto` reaches any count from the first checkpoint to
-  ``end``: it restores the nearest checkpoint at or before it and re-executes
+  ``end``: it restores the nearest checkpoint at or before it (unless the
+  machine is already between that checkpoint and the target) and re-executes
   with the recorded input replayed at its times and debugger settings
   (breakpoints, watchpoints, caught vectors) silent. The state "at N" is the
   one a stop after N instructions shows: every event due at N applied.
@@ -33,11 +34,12 @@ from dataclasses import dataclass
 from unicorn import UC_HOOK_MEM_WRITE
 
 from .errors import RustosDbgError
-from .memory import RamState
+from .kcontext import KernelContext, context_probe
+from .memory import HeldPages
 from .state import MachineState
 from .stops import Stop, StopKind
 
-DEFAULT_INTERVAL = 20_000_000        #: instructions between checkpoints
+DEFAULT_INTERVAL = 2_000_000         #: instructions between checkpoints
 DEFAULT_BUDGET = 256 << 20           #: bytes of RAM pages the checkpoints may hold
 _DEBUG_STOPS = (StopKind.BREAKPOINT, StopKind.WATCHPOINT, StopKind.EXCEPTION)
 
@@ -57,6 +59,7 @@ class LastWrite:
     address: int             #: the range written (virtual)
     old: bytes               #: the range before the write
     new: bytes               #: the range after it
+    context: KernelContext   #: the trap handler and the task running at the write (parts None when unknown)
 
 
 class History:
@@ -70,6 +73,7 @@ class History:
         self.budget = DEFAULT_BUDGET
         #: Checkpoints, earliest first (the first one is the beginning of history).
         self.checkpoints: list[MachineState] = []
+        self._held = HeldPages()
         #: Every input of this history as (icount, kind, data, at_ns), as ``Machine.input_log``.
         self.inputs: list[tuple[int, str, bytes, int]] = []
         #: The furthest instruction count the run reached.
@@ -87,7 +91,9 @@ class History:
             raise HistoryError("the checkpoint interval must be at least 1000 instructions")
         self.interval = interval or self.interval
         self.budget = budget or self.budget
-        self.checkpoints = [m.snapshot()]
+        self.checkpoints = []
+        self._held = HeldPages()
+        self._add_checkpoint(m.snapshot())
         self.inputs = list(m.inputs.log)
         self.end = m.icount
         self.enabled = True
@@ -110,7 +116,7 @@ class History:
         self.end = icount
         self._take_inputs()
         if icount >= self.checkpoints[-1].icount + self.interval:
-            self.checkpoints.append(m.snapshot())
+            self._add_checkpoint(m.snapshot())
             self._thin()
 
     def check_present(self) -> None:
@@ -121,7 +127,11 @@ class History:
 
     def memory(self) -> int:
         """Bytes of RAM pages the checkpoints hold (each shared page counted once)."""
-        return RamState.held_bytes([state.ram for state in self.checkpoints])
+        return self._held.bytes
+
+    def _add_checkpoint(self, state: MachineState) -> None:
+        self.checkpoints.append(state)
+        self._held.add(state.ram)
 
     def _take_inputs(self) -> None:
         log = self._m.inputs.log
@@ -133,6 +143,9 @@ class History:
         while len(self.checkpoints) > 2 and self.memory() > self.budget:
             older = self.checkpoints[1:len(self.checkpoints) // 2 + 1]
             drop = {id(s) for s in older[::2]} or {id(self.checkpoints[1])}
+            for state in self.checkpoints:
+                if id(state) in drop:
+                    self._held.remove(state.ram)
             self.checkpoints = [s for s in self.checkpoints if id(s) not in drop]
 
     def _require(self) -> None:
@@ -148,8 +161,9 @@ class History:
         self.before_restore()
         if not self.start <= icount <= self.end:
             raise HistoryError(f"instruction {icount} is outside the history ({self.start}-{self.end})")
-        if icount < m.icount:
-            m.restore(self._checkpoint_before(icount))
+        nearest = self._checkpoint_before(icount)
+        if icount < m.icount or nearest.icount > m.icount:
+            m.restore(nearest)  # going forward too: re-execute at most one interval
         self._replay_to(icount)
         return Stop(StopKind.STEP, m.cpu.reg("rip"), m.icount, message=f"at instruction {icount} of {self.end}")
 
@@ -288,6 +302,7 @@ class History:
         m.restore(state)
         writes: list[LastWrite] = []
         counter = m.clock.counter
+        context = context_probe(m)
 
         def hook(uc, _access, where, length, value, _data):
             if where + length <= paddr or where >= paddr + size or counter.count > limit:
@@ -299,7 +314,8 @@ class History:
                 if paddr <= where + k < paddr + size:
                     new[where + k - paddr] = raw[k]
             rip = m.cpu.reg("rip")
-            writes.append(LastWrite(counter.count, rip, m.symbolize(rip), m.source_line(rip), address, old, bytes(new)))
+            writes.append(LastWrite(counter.count, rip, m.symbolize(rip), m.source_line(rip), address, old, bytes(new),
+                                    context()))
 
         handle = m.uc.hook_add(UC_HOOK_MEM_WRITE, hook, None, paddr, paddr + size - 1)
         m.flush_caches()

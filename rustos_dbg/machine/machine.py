@@ -32,6 +32,7 @@ from .context import calibrate
 from .control import RunControl
 from .cpu import Cpu
 from .delivery import Deliverer, LogEntry
+from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
 from .errors import KernelImageError
 from .execution import Runner
@@ -64,10 +65,11 @@ class Machine:
                     f"outside the RAM above 1 MiB of a {ram_mb} MiB machine")
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
-        self.uc = create_engine(image, self.ram_bytes, cmdline)
+        ram = tracked_ram(self.ram_bytes)
+        self.uc = create_engine(image, self.ram_bytes, cmdline, ram)
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
-        self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg)
+        self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
         self.clock = Clock(self.uc, deterministic=mode == "deterministic")
         self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,
                                 on_tx=self._on_tx, memory_bytes=self.ram_bytes)

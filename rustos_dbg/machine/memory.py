@@ -2,7 +2,9 @@
 
 Contract: ``snapshot()`` returns the whole RAM as a frozen :class:`RamState`
 (pages shared with the previous state where unchanged), ``restore()`` writes
-it back. Physical reads and writes outside RAM, and virtual accesses to
+it back. With a :class:`~.dirty.TrackedRam` both cost the pages written since
+the last snapshot or restore (and, for a restore, the pages in which the two
+states differ), not the whole RAM. Physical reads and writes outside RAM, and virtual accesses to
 unmapped (or, for writes, read-only) pages, raise :class:`GuestMemoryError`
 naming the address and the reason. Every translation, the debugger's and
 the CPU's, is the one walker of :mod:`rustos_dbg.x86.paging` over a physical
@@ -15,11 +17,14 @@ or #GP for a non-canonical address).
 from __future__ import annotations
 
 import hashlib
+import operator
+from collections import Counter
 from dataclasses import dataclass
 
 from ..x86.access import Access
 from ..x86.paging import PagingMode, StopReason, walk
 from .delivery import DeliveryFault
+from .dirty import marked
 from .errors import GuestMemoryError
 
 PAGE = 4096
@@ -48,36 +53,70 @@ class RamState:
             h.update(page)
         return h.hexdigest()
 
-    def unique_bytes(self, others: "tuple[RamState, ...]" = ()) -> int:
-        """Bytes this state holds that ``others`` do not share (zero pages are free)."""
-        shared = {id(p) for o in others for p in o.pages} | {id(_ZERO_PAGE)}
-        return sum(len(p) for p in {id(p): p for p in self.pages if id(p) not in shared}.values())
 
-    @staticmethod
-    def held_bytes(states) -> int:
-        """Bytes a set of states holds together: each shared page once, zero pages free."""
-        seen = {id(_ZERO_PAGE)}
-        total = 0
-        for state in states:
-            for page in state.pages:
-                if id(page) not in seen:
-                    seen.add(id(page))
-                    total += len(page)
-        return total
+class HeldPages:
+    """The RAM pages a changing set of :class:`RamState`\\ s holds together: each
+    shared page once, zero pages free. Adding or removing a state costs one pass
+    over its page table at C speed, whatever the number of states."""
+
+    def __init__(self) -> None:
+        """No states yet."""
+        self._refs: Counter = Counter()
+
+    def add(self, state: RamState) -> None:
+        """Counts the pages of ``state``."""
+        self._refs.update(map(id, state.pages))
+
+    def remove(self, state: RamState) -> None:
+        """Stops counting the pages of ``state`` (added before)."""
+        refs = self._refs
+        refs.subtract(map(id, state.pages))
+        for key in set(map(id, state.pages)):
+            if refs[key] <= 0:
+                del refs[key]
+
+    @property
+    def bytes(self) -> int:
+        """Bytes of the distinct non-zero pages held."""
+        return (len(self._refs) - (id(_ZERO_PAGE) in self._refs)) * PAGE
 
 
 _ZERO_PAGE = bytes(PAGE)
 
 
+def _differing(a: tuple, b: tuple) -> list[int]:
+    """Indices at which ``a`` and ``b`` hold different objects (at C speed)."""
+    return marked(bytes(map(operator.is_not, a, b)))
+
+
+def _runs(indices: list[int]):
+    """(first, last) of each run of consecutive numbers in sorted ``indices``."""
+    start = prev = None
+    for i in indices:
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            yield start, prev
+            start = prev = i
+    if start is not None:
+        yield start, prev
+
+
 class GuestMemory:
     """RAM at physical 0..``size`` of a Unicorn engine, and its virtual views."""
 
-    def __init__(self, uc, size: int, reg) -> None:
-        """``reg(name)`` reads a CPU register (for CR0/CR3/CR4/EFER)."""
+    def __init__(self, uc, size: int, reg, tracked=None) -> None:
+        """``reg(name)`` reads a CPU register (for CR0/CR3/CR4/EFER); ``tracked``
+        is the engine's RAM when it is a :class:`~.dirty.TrackedRam`."""
         self.uc = uc
         self.size = size
         self._reg = reg
-        self._base: RamState | None = None  # the last state taken or restored: pages to share
+        self._tracked = tracked
+        # The last state taken or restored; with tracking, RAM equals it but for
+        # the pages written since.
+        self._base: RamState | None = None
 
     def read_physical(self, addr: int, n: int) -> bytes:
         """``n`` bytes at physical ``addr``."""
@@ -93,6 +132,23 @@ class GuestMemory:
 
     def snapshot(self) -> RamState:
         """All of RAM now (pages unchanged since the last snapshot or restore shared with it)."""
+        written = self._tracked.written() if self._tracked is not None else None
+        if written is None or self._base is None:
+            self._base = self._scan()
+            return self._base
+        pages = list(self._base.pages)
+        read = self._tracked.read
+        for i in written:
+            page = read(i * PAGE, PAGE)
+            if page != pages[i]:
+                pages[i] = _ZERO_PAGE if page == _ZERO_PAGE else page
+        self._base = RamState(tuple(pages))
+        return self._base
+
+    def _scan(self) -> RamState:
+        """All of RAM, read and compared page by page (and tracking armed)."""
+        if self._tracked is not None:
+            self._tracked.arm()
         raw = self.uc.mem_read(0, self.size)
         base = self._base.pages if self._base is not None else None
         pages = []
@@ -104,14 +160,23 @@ class GuestMemory:
                 pages.append(_ZERO_PAGE)
             else:
                 pages.append(bytes(page))
-        self._base = RamState(tuple(pages))
-        return self._base
+        return RamState(tuple(pages))
 
     def restore(self, state: RamState) -> None:
         """Puts back the contents of ``state``."""
         if len(state.pages) * PAGE != self.size:
             raise ValueError(f"the RAM state holds {len(state.pages) * PAGE} bytes, this RAM {self.size}")
-        self.uc.mem_write(0, state.data)
+        written = self._tracked.written() if self._tracked is not None else None
+        if written is None or self._base is None:
+            self.uc.mem_write(0, state.data)
+        else:
+            # Through Unicorn, page run by page run, so translated code of a changed page is dropped.
+            changed = set(written)
+            changed.update(_differing(state.pages, self._base.pages))
+            for first, last in _runs(sorted(changed)):
+                self.uc.mem_write(first * PAGE, b"".join(state.pages[first:last + 1]))
+        if self._tracked is not None:
+            self._tracked.arm()
         self._base = state
 
     def _read_table(self, addr: int, n: int) -> bytes:

@@ -92,6 +92,7 @@ def test_last_write_of_the_tick_counter_names_the_timer_path(machine):
     assert machine.icount == now                            # back in the present
     assert write is not None and write.icount <= now and write.address == ticks
     assert write.symbol.startswith("rustos::interrupts::irq::"), write.symbol
+    assert write.context.trap == 32 and "IRQ0 handler" in write.context.describe()   # the timer's vector
     old, new = int.from_bytes(write.old, "little"), int.from_bytes(write.new, "little")
     assert new == old + 1 == int.from_bytes(machine.read_virtual(ticks, 8), "little")
     machine.goto(write.icount - 1)

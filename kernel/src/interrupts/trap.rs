@@ -21,6 +21,7 @@
 use super::frame::TrapFrame;
 use super::{exceptions, irq};
 use core::arch::global_asm;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 extern "C" {
     /// Start of the stub table.
@@ -32,15 +33,24 @@ pub fn stub_address(vector: u8) -> u64 {
     trap_stubs as *const () as u64 + 16 * vector as u64
 }
 
+/// The vector whose handler is running, plus one; 0 when no trap is being
+/// handled. A nested trap saves the outer value and puts it back when it
+/// returns. Read by the debugger to say in which context a write happened
+/// (docs/kernel-structures.md).
+#[no_mangle]
+pub static RUSTOS_TRAP: AtomicU64 = AtomicU64::new(0);
+
 /// Called by `trap_common` for every vector: 0-31 to the exception handlers,
 /// the PIC's vectors to the IRQ handlers.
 #[no_mangle]
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let outer = RUSTOS_TRAP.swap(frame.vector + 1, Ordering::Relaxed);
     match frame.vector as u8 {
         0..=31 => exceptions::handle(frame),
         irq::PIC1_OFFSET..=irq::LAST_VECTOR => irq::handle(frame),
         _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
     }
+    RUSTOS_TRAP.store(outer, Ordering::Relaxed);
 }
 
 global_asm!(

@@ -29,7 +29,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "reboot", args: "", help: "reset the machine", run: reboot },
     Command { name: "halt", args: "", help: "stop the CPU", run: halt },
     Command { name: "panic", args: "", help: "panic the kernel", run: panic_cmd },
-    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple", help: "raise an exception for debugging", run: fault_cmd },
+    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 
 /// Runs one line.
@@ -179,6 +179,10 @@ fn fault_cmd(args: &str) {
         (Some("de"), None) => fault::trigger_divide_error(),
         (Some("df"), None) => fault::trigger_stack_overflow(),
         (Some("triple"), None) => fault::trigger_triple_fault(),
-        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple"),
+        (Some("uaf"), None) => {
+            let (account, balance) = fault::trigger_use_after_free();
+            println!("fault uaf: account 2 at {:#x} has balance {} (expected 500)", account, balance);
+        }
+        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf"),
     }
 }

@@ -266,7 +266,8 @@ def cmd_last(session, args):
         return f"{head} no write in the recorded history ({history.start}-{history.end})"
     lines = [head]
     for w in writes:
-        lines.append(f"  instruction {w.icount}: {w.rip:#x} <{w.symbol}>" + (f" at {w.line}" if w.line else ""))
+        lines.append(f"  instruction {w.icount}: {w.rip:#x} <{w.symbol}>" + (f" at {w.line}" if w.line else "")
+                     + f", in {w.context.describe()}")
         lines.append(f"    old {_bytes(w.old)} -> new {_bytes(w.new)}")
     return "\n".join(lines)
 
