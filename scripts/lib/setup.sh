@@ -70,8 +70,10 @@ ensure_host_cargo() {
     fi
 }
 
-# ensure_venv: the project's virtual environment with the package and its test extras.
+# ensure_venv: the project's virtual environment with the package and its test extras, and
+# the C compiler that builds the emulator's dirty-page helper (rustos_dbg/machine/native/).
 ensure_venv() {
+    ensure_apt gcc libc6-dev
     if [ ! -x "$VENV/bin/python" ]; then
         ensure_apt python3-venv
         python3 -m venv "$VENV" >&2
