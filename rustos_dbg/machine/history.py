@@ -35,7 +35,6 @@ from unicorn import UC_HOOK_MEM_WRITE
 
 from .errors import RustosDbgError
 from .kcontext import KernelContext, context_probe
-from .memory import HeldPages
 from .state import MachineState
 from .stops import Stop, StopKind
 
@@ -73,7 +72,7 @@ class History:
         self.budget = DEFAULT_BUDGET
         #: Checkpoints, earliest first (the first one is the beginning of history).
         self.checkpoints: list[MachineState] = []
-        self._held = HeldPages()
+        self._own: list[int] = []  # bytes of pages each checkpoint does not share with the one before it
         #: Every input of this history as (icount, kind, data, at_ns), as ``Machine.input_log``.
         self.inputs: list[tuple[int, str, bytes, int]] = []
         #: The furthest instruction count the run reached.
@@ -91,8 +90,7 @@ class History:
             raise HistoryError("the checkpoint interval must be at least 1000 instructions")
         self.interval = interval or self.interval
         self.budget = budget or self.budget
-        self.checkpoints = []
-        self._held = HeldPages()
+        self.checkpoints, self._own = [], []
         self._add_checkpoint(m.snapshot())
         self.inputs = list(m.inputs.log)
         self.end = m.icount
@@ -126,12 +124,14 @@ class History:
                                f"input would change history; goto {self.end} first")
 
     def memory(self) -> int:
-        """Bytes of RAM pages the checkpoints hold (each shared page counted once)."""
-        return self._held.bytes
+        """Bytes of RAM pages the checkpoints hold: each page counted once per run of
+        consecutive checkpoints sharing it (zero pages free)."""
+        return sum(self._own)
 
     def _add_checkpoint(self, state: MachineState) -> None:
+        before = self.checkpoints[-1].ram if self.checkpoints else None
         self.checkpoints.append(state)
-        self._held.add(state.ram)
+        self._own.append(state.ram.new_bytes(before))
 
     def _take_inputs(self) -> None:
         log = self._m.inputs.log
@@ -143,10 +143,11 @@ class History:
         while len(self.checkpoints) > 2 and self.memory() > self.budget:
             older = self.checkpoints[1:len(self.checkpoints) // 2 + 1]
             drop = {id(s) for s in older[::2]} or {id(self.checkpoints[1])}
-            for state in self.checkpoints:
-                if id(state) in drop:
-                    self._held.remove(state.ram)
-            self.checkpoints = [s for s in self.checkpoints if id(s) not in drop]
+            kept = [i for i, s in enumerate(self.checkpoints) if id(s) not in drop]
+            states = [self.checkpoints[i] for i in kept]
+            own = [self._own[i] if j == 0 or kept[j - 1] == i - 1 else states[j].ram.new_bytes(states[j - 1].ram)
+                   for j, i in enumerate(kept)]
+            self.checkpoints, self._own = states, own
 
     def _require(self) -> None:
         if not self.enabled:

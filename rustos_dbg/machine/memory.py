@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections import Counter
 from dataclasses import dataclass
 
 from ..x86.access import Access
@@ -46,39 +45,19 @@ class RamState:
         """All of RAM as one bytes value."""
         return b"".join(self.pages)
 
+    def new_bytes(self, before: "RamState | None") -> int:
+        """Bytes of the non-zero pages of this state that are not the very pages
+        ``before`` holds at the same place (all its non-zero pages when None)."""
+        if before is None:
+            return sum(page is not _ZERO_PAGE for page in self.pages) * PAGE
+        return sum(self.pages[i] is not _ZERO_PAGE for i in _differing(self.pages, before.pages)) * PAGE
+
     def digest(self) -> str:
         """SHA-256 of the contents."""
         h = hashlib.sha256()
         for page in self.pages:
             h.update(page)
         return h.hexdigest()
-
-
-class HeldPages:
-    """The RAM pages a changing set of :class:`RamState`\\ s holds together: each
-    shared page once, zero pages free. Adding or removing a state costs one pass
-    over its page table at C speed, whatever the number of states."""
-
-    def __init__(self) -> None:
-        """No states yet."""
-        self._refs: Counter = Counter()
-
-    def add(self, state: RamState) -> None:
-        """Counts the pages of ``state``."""
-        self._refs.update(map(id, state.pages))
-
-    def remove(self, state: RamState) -> None:
-        """Stops counting the pages of ``state`` (added before)."""
-        refs = self._refs
-        refs.subtract(map(id, state.pages))
-        for key in set(map(id, state.pages)):
-            if refs[key] <= 0:
-                del refs[key]
-
-    @property
-    def bytes(self) -> int:
-        """Bytes of the distinct non-zero pages held."""
-        return (len(self._refs) - (id(_ZERO_PAGE) in self._refs)) * PAGE
 
 
 _ZERO_PAGE = bytes(PAGE)

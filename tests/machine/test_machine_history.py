@@ -135,5 +135,9 @@ def test_checkpoints_stay_within_the_budget(machine):
     shell(machine, b"heap\n")
     machine.run(max_instructions=6_000_000, timeout=60)
     assert history.checkpoints[0].icount == 0 and history.memory() <= history.budget
+    points = history.checkpoints
+    assert len(points) < history.end // history.interval                    # some were thinned out
+    assert history.memory() == sum(s.ram.new_bytes(p.ram if p else None)   # the running count is exact
+                                   for p, s in zip([None] + points[:-1], points))
     machine.goto(history.end // 2)
     assert machine.icount == history.end // 2
