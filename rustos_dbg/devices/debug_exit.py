@@ -7,6 +7,10 @@ the low 8 bits a shell would see, and ``exited`` becomes True for the
 machine to check after the instruction.  The first write wins.  Reads return
 0, as in QEMU.  Conventional kernel codes: 0x10 success -> 33, 0x11 failure
 -> 35.
+
+State: ``exited``, ``value`` and ``code`` (``state_fields``), captured by
+the inherited ``snapshot()`` and put back by ``restore()``, so going back in
+time before the exit request forgets it.
 """
 
 from __future__ import annotations

@@ -12,6 +12,11 @@
 * ``FastA20`` (0x92): bit 1 is the A20 gate (``a20``), writing bit 0 = 1
   requests a system reset (counted in ``reset_requests``, ``on_reset``
   called).
+
+State: each device lists its fields in ``state_fields`` (the POST code and
+write count; port B's gate, speaker and refresh bits; the A20 gate and reset
+count), captured by the inherited ``snapshot()`` and put back by
+``restore()``.
 """
 
 from __future__ import annotations
