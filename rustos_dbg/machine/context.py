@@ -1,4 +1,4 @@
-"""Two fields of QEMU's CPU state that Unicorn has no API for, found by calibration.
+"""Fields of QEMU's CPU state that Unicorn has no API for, found by calibration.
 
 Unicorn hands an exception to ``UC_HOOK_INTR`` with its vector only. Two
 fields of the CPU state it keeps are needed: the exception's ``error_code``
@@ -13,6 +13,16 @@ well as in the exception hook. Both live in the saved context blob (``context_sa
 at offsets that depend on the Unicorn build. :func:`calibrate` finds them once
 per process by raising page faults with known error codes in a scratch engine;
 :class:`ContextFields` reads the error code and clears ``old_exception``.
+
+A privilege change needs two more. Unicorn's ``reg_write`` of CS or SS
+stores the selector only, and the CPL lives in QEMU's ``hflags`` (its low two
+bits, set from SS's DPL whenever SS is loaded). The segment caches
+(``segs[6]``: selector, base, limit, flags each) follow ``hflags`` and
+``hflags2``, and the GDTR's cache lies eight caches after ``segs[0]`` (ES,
+CS, SS, DS, FS, GS, LDTR, TR, GDTR): calibration writes a known GDTR and
+finds it. :meth:`ContextFields.load_code_and_stack` then loads CS and SS the
+way QEMU's own interrupt delivery does (``cpu_x86_load_seg_cache``: SS's DPL
+becomes the CPL, a 64-bit CS sets CS32/CS64, SS's B flag sets SS32).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from functools import lru_cache
 
 from unicorn import UC_ARCH_X86, UC_HOOK_INTR, UC_MODE_64, Uc, UcError
 from ..structs.control import IA32_EFER_MSR
-from unicorn.x86_const import UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_MSR
+from unicorn.x86_const import UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_GDTR, UC_X86_REG_MSR
 
 _CODE_AT = 0x5000
 
@@ -72,12 +82,45 @@ def _int32_offsets(blob: bytes, value: int) -> set[int]:
     return {o for o in range(0, len(blob) - 3, 4) if struct.unpack_from("<i", blob, o)[0] == value}
 
 
+_SEGMENT_CACHE = struct.Struct("<I4xQII")   # QEMU's SegmentCache: selector, base, limit, flags
+_CS, _SS = 1, 2                              # indices in segs[]
+_HF_CPL, _HF_CS32, _HF_SS32, _HF_ADDSEG, _HF_LMA, _HF_CS64 = 3, 1 << 4, 1 << 5, 1 << 6, 1 << 14, 1 << 15
+_DESC_B, _DESC_L = 1 << 22, 1 << 21          # in a descriptor's high dword (QEMU's ``flags``)
+_GDT_PROBE = (0x1234_5000, 0x77)             # a GDTR that calibration writes and looks for
+
+
 @dataclass(frozen=True)
 class ContextFields:
-    """Offsets of ``error_code`` and ``old_exception`` in a context blob (None if unknown)."""
+    """Offsets of fields in a context blob (None if unknown)."""
 
     error_code: int | None
     old_exception: int | None
+    hflags: int | None = None     #: ``hflags`` (the CPL in its low two bits)
+    segments: int | None = None   #: ``segs[0]``, six segment caches of ``_SEGMENT_CACHE.size`` bytes
+
+    def load_code_and_stack(self, uc, cpl: int, cs: tuple[int, int, int, int], ss: tuple[int, int, int, int]) -> None:
+        """Loads CS and SS caches (selector, base, limit, flags: the descriptor's high
+        dword) and makes ``cpl`` the privilege level, as the CPU does on a privilege change."""
+        if self.hflags is None or self.segments is None:
+            raise RuntimeError("this Unicorn build's CPU state has no known hflags: privilege changes are impossible")
+        ctx = uc.context_save()
+        base = ctx._context.value
+        for index, cache in ((_CS, cs), (_SS, ss)):
+            ctypes.memmove(base + self.segments + index * _SEGMENT_CACHE.size, _SEGMENT_CACHE.pack(*cache), _SEGMENT_CACHE.size)
+        hflags = struct.unpack("<I", ctypes.string_at(base + self.hflags, 4))[0]
+        hflags = (hflags & ~(_HF_CPL | _HF_SS32 | _HF_ADDSEG)) | cpl
+        if hflags & _HF_LMA and cs[3] & _DESC_L:
+            hflags |= _HF_CS32 | _HF_CS64
+        if ss[3] & _DESC_B:
+            hflags |= _HF_SS32
+        ctypes.memmove(base + self.hflags, struct.pack("<I", hflags), 4)
+        uc.context_restore(ctx)
+
+    def cpl(self, uc) -> int | None:
+        """The current privilege level (QEMU's, not the CS selector's RPL)."""
+        if self.hflags is None:
+            return None
+        return struct.unpack_from("<I", _blob(uc.context_save()), self.hflags)[0] & _HF_CPL
 
     def read_error_code(self, uc) -> int | None:
         """The error code of the exception being reported to the hook."""
@@ -121,4 +164,21 @@ def calibrate() -> ContextFields:
         return ContextFields(None, None)
     old = (pf_offsets or set()) & gp
     error = sorted(error_offsets)[0] if error_offsets and len(error_offsets) == 1 else None
-    return ContextFields(error, sorted(old)[0] if len(old) == 1 else None)
+    return ContextFields(error, sorted(old)[0] if len(old) == 1 else None, *_segment_offsets())
+
+
+def _segment_offsets() -> tuple[int | None, int | None]:
+    """(``hflags``, ``segs[0]``) offsets: found from a known GDTR, checked against
+    the scratch engine's long-mode ring-0 state."""
+    uc = _scratch_engine()
+    uc.reg_write(UC_X86_REG_GDTR, (0, *_GDT_PROBE, 0))
+    blob = _blob(uc.context_save())
+    gdtr = struct.pack("<QI", *_GDT_PROBE)
+    at = blob.find(gdtr)
+    if at < 0 or blob.find(gdtr, at + 1) >= 0:
+        return None, None
+    segments = at - 8 - 8 * _SEGMENT_CACHE.size  # the base is 8 bytes into the GDTR's cache
+    hflags = segments - 8                        # hflags, hflags2, then segs[]
+    if segments < 0 or struct.unpack_from("<I", blob, hflags)[0] & (_HF_LMA | _HF_CPL) != _HF_LMA:
+        return None, None
+    return hflags, segments

@@ -4,10 +4,14 @@ Unicorn reports exceptions to a hook and delivers nothing (docs: platform
 notes). :class:`Deliverer` does what the CPU would (Intel SDM Vol. 3A §6.12
 "Exception and Interrupt Handling", §6.14 "64-bit mode"): bounds-check the
 vector against IDTR, read and check the gate (type, DPL for software
-interrupts, present), pick the stack (the gate's IST slot in the TSS, RSP0 on
-a privilege change, else the current one, aligned to 16), push SS, RSP,
-RFLAGS, CS, RIP and the error code, clear TF/NT/RF (and IF for interrupt
-gates), and jump to the handler.
+interrupts, present) and the code segment it names (in the GDT: a present
+64-bit code segment with DPL <= CPL), pick the stack (the gate's IST slot in
+the TSS, RSPn of the new privilege level on a privilege change, else the
+current one, aligned to 16), push the old SS, RSP, RFLAGS, CS, RIP and the
+error code, clear TF/NT/RF (and IF for interrupt gates), and jump to the
+handler. An interrupt from ring 3 to a DPL-0 code segment enters ring 0: CS
+is loaded from the GDT, SS with the null selector, and the CPL changes (the
+CPU view's ``load_code_and_stack``: Unicorn's ``reg_write`` of CS cannot).
 
 A fault while doing so is handled as the SDM's Table 6-5 says: benign then
 anything is serial; contributory then contributory, or page fault then
@@ -24,7 +28,7 @@ from enum import Enum
 from functools import lru_cache
 
 from ..structs.idt import IDT_GATE_SIZE, IdtGate, gate_offset
-from ..structs.segments import SystemType
+from ..structs.segments import SegmentDescriptor, SystemType, descriptor_base, descriptor_limit_bytes
 from ..structs.tss import TSS64_OFFSETS, TSS64_SIZE, Tss64, tss_ist
 from ..x86.vectors import (DOUBLE_FAULT, GENERAL_PROTECTION, INVALID_TSS, PAGE_FAULT, SEGMENT_NOT_PRESENT,
                            FaultClass, has_error_code, vector_info, vector_name)
@@ -93,7 +97,9 @@ class Deliverer:
 
     ``cpu`` provides ``reg(name)``, ``set_reg(name, value)``,
     ``read_linear(addr, n)`` and ``write_linear(addr, data)`` (both raising
-    :class:`DeliveryFault` with vector 14 for a page fault), and ``icount``.
+    :class:`DeliveryFault` with vector 14 for a page fault), ``icount``, and
+    ``load_code_and_stack(cpl, cs, ss)`` for a privilege change (CS and SS as
+    (selector, base, limit, flags) segment caches).
     """
 
     def __init__(self, cpu, log: list[LogEntry]) -> None:
@@ -127,11 +133,24 @@ class Deliverer:
                     self.log.append(shutdown)
                     raise TripleFault(chain + [shutdown]) from None
                 self.log.append(failed)
+                if source is Source.SOFTWARE:
+                    rip = self._instruction_start(rip, vector)  # the INT faulted: its frame points at it
                 if _double_fault(vector if source is Source.EXCEPTION else None, second):
                     vector, error_code, cr2 = DOUBLE_FAULT, 0, None
                 else:
                     vector, error_code, cr2 = second, fault.error_code, fault.cr2
                 source = Source.EXCEPTION
+
+    def _instruction_start(self, rip: int, vector: int) -> int:
+        """The address of the ``int n`` (CD ib), ``int3`` (CC) or ``into`` (CE)
+        that ends at ``rip`` and raised ``vector``."""
+        try:
+            before = self.cpu.read_linear(rip - 2, 2)
+        except DeliveryFault:
+            return rip
+        if before == bytes((0xCD, vector)):
+            return rip - 2
+        return rip - 1 if before[1] in (0xCC, 0xCE) else rip
 
     def _entry(self, vector, source, error_code, rip, cr2, new_rsp, ist, handler, outcome, reason="") -> LogEntry:
         return LogEntry(self.cpu.icount, vector, source, error_code, rip,
@@ -156,26 +175,44 @@ class Deliverer:
             raise DeliveryFault(SEGMENT_NOT_PRESENT, gate_error, f"IDT entry {vector} is not present")
         if gate.selector & ~3 == 0:
             raise DeliveryFault(GENERAL_PROTECTION, ext, f"IDT entry {vector} has a null code selector")
+        code, flags = self._code_segment(gate.selector, ext, cpl)
         old_rsp, rflags = cpu.reg("rsp"), cpu.reg("rflags")
-        new_cpl = gate.selector & 3
+        new_cpl = cpl if code.dc else code.dpl  # a conforming segment keeps the CPL
         ist = gate.ist
         stack = self._stack(ist, new_cpl) if ist or new_cpl < cpl else old_rsp
         stack &= ~0xF
-        ss = cpu.reg("ss") if new_cpl == cpl else 0
-        frame = [ss, old_rsp, rflags, cs, rip] + ([error_code] if error_code is not None else [])
+        frame = [cpu.reg("ss"), old_rsp, rflags, cs, rip] + ([error_code] if error_code is not None else [])
         stack -= 8 * len(frame)
         cpu.write_linear(stack, struct.pack(f"<{len(frame)}Q", *(v & 0xFFFF_FFFF_FFFF_FFFF for v in reversed(frame))))
         rflags &= ~(_RFLAGS_TF | _RFLAGS_NT | _RFLAGS_RF | _RFLAGS_VM)
         if gate.type_value == SystemType.INTERRUPT_GATE:
             rflags &= ~_RFLAGS_IF
         entry = self._entry(vector, source, error_code, rip, cr2, stack, ist, gate.handler, Outcome.DELIVERED)
+        if new_cpl != cpl:
+            # SDM §6.14.4: SS becomes the null selector with RPL = the new CPL.
+            cpu.load_code_and_stack(new_cpl, ((gate.selector & 0xFFFC) | new_cpl, descriptor_base(code),
+                                              descriptor_limit_bytes(code), flags),
+                                    (new_cpl, 0, 0, new_cpl << 13))
         cpu.set_reg("rsp", stack)
         cpu.set_reg("rflags", rflags)
         cpu.set_reg("rip", gate.handler)
-        if new_cpl != cpl:
-            cpu.set_reg("cs", gate.selector)
-            cpu.set_reg("ss", 0)
         return entry
+
+    def _code_segment(self, selector: int, ext: int, cpl: int):
+        """The gate's target code segment from the GDT (parsed, and its high dword), or
+        the fault the SDM names (§6.12.1.1, §6.14.1: a present 64-bit code segment, DPL <= CPL)."""
+        error = (selector & 0xFFFC) | ext
+        _, gdt_base, gdt_limit, _ = self.cpu.reg("gdtr")
+        if selector & 4 or (selector | 7) > gdt_limit:
+            raise DeliveryFault(GENERAL_PROTECTION, error, f"code selector {selector:#x} is not in the GDT")
+        raw = self.cpu.read_linear(gdt_base + (selector & ~7), 8)
+        code = SegmentDescriptor.parse(raw)
+        if not code.s or not code.executable or not code.l or code.db or code.dpl > cpl:
+            raise DeliveryFault(GENERAL_PROTECTION, error,
+                                f"GDT entry {selector:#x} is not a 64-bit code segment with DPL <= CPL {cpl}")
+        if not code.p:
+            raise DeliveryFault(SEGMENT_NOT_PRESENT, error, f"code segment {selector:#x} is not present")
+        return code, struct.unpack_from("<I", raw, 4)[0]
 
     def _stack(self, ist: int, new_cpl: int) -> int:
         """The stack the TSS names: IST slot ``ist``, else RSPn of the new privilege level."""

@@ -64,11 +64,13 @@ def flush_tlb(uc) -> None:
 class CpuView:
     """Registers and linear memory of a machine, as delivery sees them."""
 
-    def __init__(self, uc, memory, icount) -> None:
-        """``icount()`` gives the current instruction count."""
+    def __init__(self, uc, memory, icount, fields) -> None:
+        """``icount()`` gives the current instruction count; ``fields`` are the
+        calibrated :class:`~.context.ContextFields`."""
         self._uc = uc
         self._memory = memory
         self._icount = icount
+        self._fields = fields
 
     @property
     def icount(self) -> int:
@@ -82,6 +84,10 @@ class CpuView:
     def set_reg(self, name: str, value) -> None:
         """Sets a register."""
         registers.write(self._uc, name, value)
+
+    def load_code_and_stack(self, cpl: int, cs: tuple, ss: tuple) -> None:
+        """Loads the CS and SS caches and changes the privilege level to ``cpl``."""
+        self._fields.load_code_and_stack(self._uc, cpl, cs, ss)
 
     def read_linear(self, addr: int, n: int) -> bytes:
         """A supervisor read of linear memory (page faults as ``DeliveryFault``)."""

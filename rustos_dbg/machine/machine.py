@@ -81,7 +81,7 @@ class Machine:
         # Running the engine.
         self.context_fields = calibrate()
         self.control = RunControl()
-        self.deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount), self.exception_log)
+        self.deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount, self.context_fields), self.exception_log)
         self.hooks = EngineHooks(self)
         self.runner = Runner(self)
         self.devices.debug_exit.on_exit = self.hooks.on_debug_exit
