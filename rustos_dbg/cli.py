@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (exit 124)")
     run.add_argument("--fast", action="store_true", help="faster, NOT deterministic: host-clock time, no instruction count")
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    run.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
+                     "the kernel ELF when it exists; 'none': no disk)")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -78,7 +80,18 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--json", action="store_true", help="inspector output as JSON")
     debug.add_argument("--fast", action="store_true", help="faster, NOT deterministic, no history (no time travel)")
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
+    debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
+                       "the kernel ELF when it exists; 'none': no disk)")
     return top
+
+
+def disk_for(elf: Path, option: str | None) -> Path | None:
+    """The disk image to attach: ``--disk FILE``, none for ``--disk none``, else
+    ``disk.img`` beside the kernel ELF when it exists (``build/disk.img``)."""
+    if option is not None:
+        return None if option == "none" else Path(option)
+    beside = Path(elf).with_name("disk.img")
+    return beside if beside.is_file() else None
 
 
 def cmd_debug(args) -> int:
@@ -88,7 +101,8 @@ def cmd_debug(args) -> int:
 
     elf = Path(args.elf) if args.elf else default_kernel()
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram, mode="fast" if args.fast else "deterministic",
-                           history=not args.fast)  # time travel: the deterministic mode records its history
+                           history=not args.fast,  # time travel: the deterministic mode records its history
+                           disk=disk_for(elf, args.disk))
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:
@@ -260,7 +274,8 @@ def cmd_run(args) -> int:
         raise UsageError("-S needs --gdb")
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
-                           mode="fast" if args.fast else "deterministic", on_serial=on_serial)
+                           mode="fast" if args.fast else "deterministic", on_serial=on_serial,
+                           disk=disk_for(elf, args.disk))
     if args.replay:
         if args.fast:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")

@@ -5,7 +5,8 @@ each device as an attribute and ``bus`` holding them all; its ``snapshot()``
 is the state of every device as one immutable value, ``restore()`` puts it
 back.  Interrupt wiring:
 the PIT (IRQ0), the 8042 (IRQ1 keyboard, IRQ12 mouse), the UART (IRQ4) and
-the RTC (IRQ8) drive lines of ``pic``; the machine asks ``pic.pending()``
+the RTC (IRQ8) and the ATA channel (IRQ14, its master the ``disk`` image
+when one is given) drive lines of ``pic``; the machine asks ``pic.pending()``
 between emulation slices and, when the guest accepts interrupts, takes the
 vector from ``pic.acknowledge()``.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .ata import AtaChannel
 from .bus import PortBus
 from .base import freeze, thaw
 from .cmos import Cmos
@@ -42,6 +44,7 @@ class PcDevices:
     post: PostPort
     port61: SystemControlB
     port92: FastA20
+    ata: AtaChannel
 
     def snapshot(self):
         """Every device's state (and its interrupt lines'), as one immutable value."""
@@ -58,6 +61,7 @@ def build_pc(
     on_tx: Callable[[int], None] | None = None,
     memory_bytes: int = 128 << 20,
     strict: bool = False,
+    disk=None,
 ) -> PcDevices:
     """Create and wire all devices on a new bus."""
     pic = Pic()
@@ -74,8 +78,9 @@ def build_pc(
         post=PostPort(),
         port61=SystemControlB(pit),
         port92=FastA20(),
+        ata=AtaChannel(pic, disk),
     )
     for name in ("pic", "pit", "i8042", "uart", "vga", "cmos", "debug_exit",
-                 "post", "port61", "port92"):
+                 "post", "port61", "port92", "ata"):
         devices.bus.register(getattr(devices, name))
     return devices

@@ -23,3 +23,7 @@ class GuestMemoryError(RustosDbgError):
 
 class SymbolError(RustosDbgError):
     """A symbol name is not in the kernel's symbol table."""
+
+
+class DiskImageError(RustosDbgError):
+    """The disk image is missing, unreadable or not whole sectors."""

@@ -34,7 +34,7 @@ from .cpu import Cpu
 from .delivery import Deliverer, LogEntry
 from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
-from .errors import KernelImageError
+from .errors import DiskImageError, KernelImageError
 from .execution import Runner
 from .history import History, LastWrite
 from .hooks import EngineHooks
@@ -52,7 +52,7 @@ class Machine:
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-                 on_serial=None) -> None:
+                 on_serial=None, disk: str | Path | None = None) -> None:
         """Builds the machine for ``image``; prefer :meth:`boot`."""
         if mode not in ("deterministic", "fast"):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
@@ -71,8 +71,10 @@ class Machine:
         self.cpu = Cpu(self.uc)
         self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
         self.clock = Clock(self.uc, deterministic=mode == "deterministic")
+        #: The disk image file of the ATA master (None: no disk).
+        self.disk = Path(disk) if disk is not None else None
         self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,
-                                on_tx=self._on_tx, memory_bytes=self.ram_bytes)
+                                on_tx=self._on_tx, memory_bytes=self.ram_bytes, disk=_open_disk(self.disk))
         self.inputs = Inputs(self.devices, self.clock)
         #: Every delivery attempt, in order (see :class:`~.delivery.LogEntry`).
         self.exception_log: list[LogEntry] = []
@@ -97,10 +99,11 @@ class Machine:
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-             on_serial=None, history: bool = False) -> "Machine":
+             on_serial=None, history: bool = False, disk: str | Path | None = None) -> "Machine":
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
-        machine; ``history`` records its run from the boot on, for time travel."""
-        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial)
+        machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
+        image file of the ATA master (a :class:`DiskImageError` if it cannot be used)."""
+        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk)
         if history:
             machine.history.enable()
         return machine
@@ -347,3 +350,15 @@ class Machine:
         """Renders the VGA screen to a PNG file."""
         self.devices.vga.render_png(str(path))
         return Path(path)
+
+
+def _open_disk(path: Path | None):
+    """The :class:`~rustos_dbg.devices.disk.DiskImage` at ``path`` (None: no disk)."""
+    if path is None:
+        return None
+    from ..devices.disk import DiskError, DiskImage
+
+    try:
+        return DiskImage(path)
+    except DiskError as e:
+        raise DiskImageError(str(e)) from None

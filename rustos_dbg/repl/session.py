@@ -77,7 +77,7 @@ class Session:
         from ..machine import Machine
 
         old = self.machine
-        new = Machine(image=old.image, cmdline=old.cmdline, ram_mb=old.ram_bytes >> 20, mode=old.mode)
+        new = Machine(image=old.image, cmdline=old.cmdline, ram_mb=old.ram_bytes >> 20, mode=old.mode, disk=old.disk)
         for address in old.breakpoints.addresses():
             new.breakpoints.add(address, condition=old.breakpoints.condition(address))
         for watch in old.watchpoints.watches():

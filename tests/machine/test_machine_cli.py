@@ -93,6 +93,26 @@ def test_zero_ram_is_one_error_line(rustos_elf):
     assert_bad_input(rustos_dbg_run(rustos_elf, "--headless", "--ram", "0", "--timeout", "30"))
 
 
+@pytest.mark.parametrize("size", [None, 1000])
+def test_bad_disk_image_is_one_error_line(rustos_elf, tmp_path, size):
+    disk = tmp_path / "disk.img"
+    if size is not None:
+        disk.write_bytes(b"\0" * size)                      # not whole sectors
+    line = assert_bad_input(rustos_dbg_run(rustos_elf, "--headless", "--disk", disk, "--timeout", "30"))
+    assert "disk image" in line and str(disk) in line
+
+
+def test_a_disk_beside_the_kernel_is_attached_by_default(rustos_elf, tmp_path):
+    from rustos_dbg.cli import disk_for
+
+    elf = tmp_path / "rustos.elf"
+    assert disk_for(elf, None) is None
+    (tmp_path / "disk.img").write_bytes(bytes(4096))
+    assert disk_for(elf, None) == tmp_path / "disk.img" and disk_for(elf, "none") is None
+    m = rustos_dbg.Machine.boot(rustos_elf, disk=tmp_path / "disk.img")
+    assert m.devices.ata.disk.sectors == 8 and m.devices.ata.read(0x1F7, 1) != 0   # a drive answers
+
+
 def test_headless_kernel_tests_exit_0(rustos_elf, tmp_path):
     elf = tmp_path / "rustos.elf"
     shutil.copyfile(rustos_elf, elf)
