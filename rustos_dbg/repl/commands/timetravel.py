@@ -238,16 +238,6 @@ def cmd_when(session, args):
     return (f"instruction {now} of {history.start}-{end}, checkpoint {k} (at instruction {points[k]}); {where}")
 
 
-def _task_names(machine) -> dict[int, str]:
-    """The executor's task names by id, now (empty when they cannot be read)."""
-    from ...inspect.kernel.tasks import read_tasks
-
-    try:
-        return {t.id: t.name for t in read_tasks(machine, dwarf=machine.image).tasks if t.name}
-    except Exception:  # no executor, no DWARF: ids only
-        return {}
-
-
 def _bytes(data: bytes) -> str:
     text = data.hex(" ")
     if len(data) in (1, 2, 4, 8):
@@ -275,11 +265,9 @@ def cmd_last(session, args):
     if not writes:
         return f"{head} no write in the recorded history ({history.start}-{history.end})"
     lines = [head]
-    names = _task_names(machine)
     for w in writes:
-        task = names.get(w.context.task)
         lines.append(f"  instruction {w.icount}: {w.rip:#x} <{w.symbol}>" + (f" at {w.line}" if w.line else "")
-                     + f", in {w.context.describe()}" + (f" ({task})" if task else ""))
+                     + f", in {w.context.describe()}")
         lines.append(f"    old {_bytes(w.old)} -> new {_bytes(w.new)}")
     return "\n".join(lines)
 
