@@ -9,6 +9,13 @@ since, by the emulated CPU or by anyone else in the process, and re-arms.
 The cost is one host page fault per page on its first write after arming:
 nothing per instruction.
 
+Code pages (:meth:`TrackedRam.watch_code`) are write-protected whether or
+not the RAM is armed: a write to one sets :meth:`TrackedRam.code_written`
+and stores 0 in the registered stop word (:meth:`TrackedRam.stop_on_code_write`),
+so the engine stops and the machine drops the translated code of the page
+before it runs (Unicorn itself notices only writes through the virtual
+address the code ran at).
+
 The native part (a SIGSEGV handler that marks the page and makes it writable
 again) is compiled once per source version into the user's cache directory
 (``$XDG_CACHE_HOME/rustos-dbg``) with the system's ``cc``.
@@ -65,8 +72,10 @@ def _build() -> ctypes.CDLL | None:
             return None
     lib = ctypes.CDLL(str(target))
     lib.dp_alloc.argtypes = [ctypes.c_size_t, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
-    for name in ("dp_release", "dp_arm", "dp_disarm", "dp_overflow"):
+    for name in ("dp_release", "dp_arm", "dp_disarm", "dp_overflow", "dp_take_code_written"):
         getattr(lib, name).argtypes = [ctypes.c_int]
+    lib.dp_code_map.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    lib.dp_watch_code.argtypes = [ctypes.c_int, ctypes.c_size_t]
     return lib
 
 
@@ -93,6 +102,8 @@ class TrackedRam:
         #: The host address of guest physical 0.
         self.address = base.value
         self.armed = False
+        self._code = (ctypes.c_uint8 * self.pages)()
+        lib.dp_code_map(self._slot, ctypes.addressof(self._code), None)
         self._finalizer = weakref.finalize(self, lib.dp_release, self._slot)
 
     def keep_alive_with(self, owner) -> None:
@@ -102,6 +113,21 @@ class TrackedRam:
     def read(self, addr: int, n: int) -> bytes:
         """``n`` bytes at physical ``addr``, straight from host memory."""
         return ctypes.string_at(self.address + addr, n)
+
+    def stop_on_code_write(self, word_address: int | None) -> None:
+        """Stores 0 at the 8-byte word at ``word_address`` (the instruction counter's
+        limit) whenever a code page is written (None: nothing is stored)."""
+        self._lib.dp_code_map(self._slot, ctypes.addressof(self._code), word_address)
+
+    def watch_code(self, page: int) -> None:
+        """Marks physical page ``page`` as holding translated code: its next write is reported."""
+        if 0 <= page < self.pages and not self._code[page]:
+            if self._lib.dp_watch_code(self._slot, page) != 0:
+                raise OSError(ctypes.get_errno(), "could not write-protect a code page")
+
+    def code_written(self) -> bool:
+        """Whether a code page was written since the last call."""
+        return bool(self._lib.dp_take_code_written(self._slot))
 
     def arm(self) -> None:
         """Forgets the pages written so far and tracks writes from now on."""

@@ -69,3 +69,19 @@ def test_snapshots_and_restores_in_any_order_equal_whole_copies_of_ram(rustos_el
         assert _raw(m) == state.ram.data
         m.run(max_instructions=300_000, timeout=60)          # and running on from each
         assert m.snapshot().ram.data == _raw(m)
+
+
+def test_a_write_to_a_code_page_is_reported_and_stores_the_stop_word(ram):
+    stop = ctypes.c_uint64(12345)
+    ram.stop_on_code_write(ctypes.addressof(stop))
+    ram.watch_code(3)                                        # watched also while not armed
+    ctypes.memmove(ram.address + 5 * dirty.PAGE, b"data", 4)
+    assert not ram.code_written() and stop.value == 12345    # another page: nothing
+    ctypes.memmove(ram.address + 3 * dirty.PAGE + 100, b"\x90\x90", 2)
+    assert stop.value == 0 and ram.code_written()            # the engine would stop at its next count
+    assert not ram.code_written()                            # reported once
+    assert ram.read(3 * dirty.PAGE + 100, 2) == b"\x90\x90"  # and the write happened
+    stop.value = 7
+    ctypes.memmove(ram.address + 3 * dirty.PAGE, b"x", 1)
+    assert stop.value == 7 and not ram.code_written()        # no longer watched until watched again
+    ram.stop_on_code_write(None)

@@ -12,6 +12,15 @@
  * limit on mappings), the whole region is made writable and `overflow` set:
  * the caller must then treat every page as written.
  *
+ * Code pages: dp_watch_code() marks a page as holding translated code and
+ * write-protects it even when the region is not armed. The first write to
+ * it also sets `code_written` and stores 0 at the registered stop word (the
+ * instruction counter's limit), so the engine stops at its next count and
+ * the caller drops the translated code before it can run stale. (Unicorn
+ * notices writes to code only through the virtual address the code ran at;
+ * a kernel loading a program through another mapping of the same frame is
+ * not seen.)
+ *
  * The handler only reads the region table and calls mprotect(), which is
  * async-signal-safe. The table is changed only by dp_alloc/dp_release, from
  * one thread at a time (Python's GIL).
@@ -31,6 +40,9 @@ struct region {
     size_t size;
     volatile uint8_t *map;   /* one byte per page: 1 = written since the map was cleared */
     volatile int overflow;   /* 1 = the whole region was made writable */
+    volatile uint8_t *code;  /* one byte per page: 1 = holds translated code (or NULL) */
+    volatile uint64_t *stop; /* stored 0 when a code page is written (or NULL) */
+    volatile int code_written;
 };
 
 static struct region regions[MAX_REGIONS];
@@ -44,6 +56,12 @@ static void on_segv(int sig, siginfo_t *info, void *context) {
             continue;
         size_t page = (at - r->base) >> PAGE_SHIFT;
         r->map[page] = 1;
+        if (r->code != NULL && r->code[page]) {
+            r->code[page] = 0;
+            r->code_written = 1;
+            if (r->stop != NULL)
+                *r->stop = 0;
+        }
         if (mprotect((void *)(r->base + (page << PAGE_SHIFT)), PAGE_SIZE, PROT_READ | PROT_WRITE) != 0) {
             r->overflow = 1;
             mprotect((void *)r->base, r->size, PROT_READ | PROT_WRITE);
@@ -88,6 +106,9 @@ int dp_alloc(size_t size, uint8_t *map, void **base) {
         regions[i].size = size;
         regions[i].map = map;
         regions[i].overflow = 0;
+        regions[i].code = NULL;
+        regions[i].stop = NULL;
+        regions[i].code_written = 0;
         __atomic_store_n(&regions[i].base, (uintptr_t)p, __ATOMIC_SEQ_CST);
         *base = p;
         return i;
@@ -122,4 +143,24 @@ int dp_disarm(int slot) {
 /* 1 when the region had to be made writable as a whole since dp_arm(). */
 int dp_overflow(int slot) {
     return regions[slot].overflow;
+}
+
+/* Registers the code-page map (one byte per page) and the stop word of `slot`. */
+void dp_code_map(int slot, uint8_t *code, uint64_t *stop) {
+    regions[slot].stop = stop;
+    regions[slot].code = code;
+}
+
+/* Marks `page` as holding translated code and write-protects it; 0 or -1. */
+int dp_watch_code(int slot, size_t page) {
+    struct region *r = &regions[slot];
+    if (r->code == NULL || (page << PAGE_SHIFT) >= r->size || dp_install() != 0)
+        return -1;
+    r->code[page] = 1;
+    return mprotect((void *)(r->base + (page << PAGE_SHIFT)), PAGE_SIZE, PROT_READ);
+}
+
+/* 1 when a code page was written since the last call (and clears it). */
+int dp_take_code_written(int slot) {
+    return __atomic_exchange_n(&regions[slot].code_written, 0, __ATOMIC_SEQ_CST);
 }
