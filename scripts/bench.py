@@ -30,6 +30,9 @@ from unicorn import UC_ARCH_X86, UC_MODE_64, Uc
 from rustos_dbg import Machine
 from rustos_dbg.machine.counter import InstructionCounter
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_long  # noqa: E402  (scripts/bench_long.py: the long-session figures)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -173,6 +176,7 @@ def main() -> int:
                     help="workload rounds of the long time-travel run (default 110: about 1e9 instructions; 0: skip)")
     ap.add_argument("--boots", type=int, default=5, help="boots to time for each of QEMU and rustos-dbg")
     ap.add_argument("--elf", default=os.environ.get("RUSTOS_ELF", str(ROOT / "build" / "rustos.elf")))
+    bench_long.add_options(ap)
     args = ap.parse_args()
     elf = Path(args.elf)
 
@@ -207,6 +211,7 @@ def main() -> int:
     print(f"Whole-machine snapshot at the prompt ({ram >> 20} MiB RAM, median of 5):")
     print(f"  Machine.snapshot(): {snap * 1e3:.1f} ms  ratio {snap / read:.2f} of reading RAM out of Unicorn ({read * 1e3:.1f} ms)")
     print(f"  Machine.restore():  {restore * 1e3:.1f} ms  ratio {restore / write:.2f} of writing RAM into Unicorn ({write * 1e3:.1f} ms)")
+    bench_long.print_long_figures(elf, args)
     return 0
 
 

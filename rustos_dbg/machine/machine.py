@@ -31,11 +31,12 @@ from .clock import Clock
 from .context import calibrate
 from .control import RunControl
 from .cpu import Cpu
-from .delivery import Deliverer, LogEntry
+from .delivery import Deliverer
 from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
 from .errors import DiskImageError, KernelImageError
 from .execution import Runner
+from .exlog import ExceptionLog
 from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
@@ -76,8 +77,9 @@ class Machine:
         self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,
                                 on_tx=self._on_tx, memory_bytes=self.ram_bytes, disk=_open_disk(self.disk))
         self.inputs = Inputs(self.devices, self.clock)
-        #: Every delivery attempt, in order (see :class:`~.delivery.LogEntry`).
-        self.exception_log: list[LogEntry] = []
+        #: Every delivery attempt, in order (see :class:`~.delivery.LogEntry`); recent
+        #: ones in full, older ones as per-vector counts (:mod:`.exlog`).
+        self.exception_log = ExceptionLog()
         self._serial = bytearray()
         self._on_serial = on_serial
         # Running the engine.
@@ -113,7 +115,7 @@ class Machine:
     def snapshot(self) -> MachineState:
         """The whole machine now, as one immutable value (between runs)."""
         return MachineState(self.cpu.snapshot(), self.memory.snapshot(), self.devices.snapshot(),
-                            self.clock.snapshot(), self.inputs.snapshot(), tuple(self.exception_log),
+                            self.clock.snapshot(), self.inputs.snapshot(), self.exception_log.snapshot(),
                             bytes(self._serial))
 
     def restore(self, state: MachineState) -> None:
@@ -127,7 +129,7 @@ class Machine:
         self.devices.restore(state.devices)
         self.clock.restore(state.clock)
         self.inputs.restore(state.inputs)
-        self.exception_log[:] = state.exception_log
+        self.exception_log.restore(state.exception_log)
         self._serial[:] = state.serial
         self.control.take()
         self.control.watch_due = False

@@ -17,6 +17,7 @@ from typing import Any
 from ..devices.base import digest
 from .clock import ClockState
 from .cpu import CpuState
+from .exlog import ExceptionLogState
 from .inputs import InputState
 from .memory import RamState
 
@@ -30,7 +31,7 @@ class MachineState:
     devices: Any              #: the devices' frozen state (``PcDevices.snapshot()``)
     clock: ClockState
     inputs: InputState
-    exception_log: tuple      #: the deliveries logged so far
+    exception_log: ExceptionLogState  #: the deliveries logged so far (recent in full)
     serial: bytes             #: everything the guest had written to COM1
 
     @property

@@ -62,6 +62,8 @@ class FaultLog:
 
     records: tuple[FaultRecord, ...]
     total: int
+    #: Older entries no longer held in full: sorted (vector, count) pairs.
+    folded: tuple[tuple[int, int], ...] = ()
 
 
 def _name(value) -> str:
@@ -108,7 +110,10 @@ def decode_faults(entries: Sequence, symbolize: Optional[Symbolize] = None,
     ``include_external``, keep only the ``last`` rows."""
     wanted = set(vectors) if vectors is not None else None
     rows = []
-    for i, e in enumerate(entries):
+    # A bounded log (rustos_dbg.machine.exlog) holds its recent entries from
+    # position ``first`` on and counts the older ones per vector.
+    folded = tuple(sorted(getattr(entries, "folded", {}).items()))
+    for i, e in enumerate(entries, start=getattr(entries, "first", 0)):
         if wanted is not None and e.vector not in wanted:
             continue
         if not include_external and _name(e.source) == "external":
@@ -116,7 +121,7 @@ def decode_faults(entries: Sequence, symbolize: Optional[Symbolize] = None,
         rows.append((i, e))
     if last is not None:
         rows = rows[-last:] if last > 0 else []
-    return FaultLog(tuple(decode_entry(e, i, symbolize) for i, e in rows), len(entries))
+    return FaultLog(tuple(decode_entry(e, i, symbolize) for i, e in rows), len(entries), folded)
 
 
 def format_record(r: FaultRecord) -> list[str]:
@@ -154,7 +159,7 @@ def format_deliveries(entries: Sequence, log: Sequence = (), symbolize: Optional
 
 def _position(log: Sequence, entry, window: int = 256) -> Optional[int]:
     """Position of ``entry`` in ``log``, searched from the end (a stop's deliveries are recent)."""
-    for i in range(len(log) - 1, max(len(log) - window, 0) - 1, -1):
+    for i in range(len(log) - 1, max(len(log) - window, getattr(log, "first", 0)) - 1, -1):
         if log[i] is entry:
             return i
     return None
@@ -163,6 +168,9 @@ def _position(log: Sequence, entry, window: int = 256) -> Optional[int]:
 def format_faults(log: FaultLog) -> str:
     """Two or three lines per row: what, where, how it was delivered."""
     lines = [f"{len(log.records)} of {log.total} log entries"]
+    if log.folded:
+        counts = ", ".join(f"{vector_name(v)} x{n}" for v, n in log.folded)
+        lines.append(f"older entries, counted only: {counts}")
     for r in log.records:
         lines.extend(format_record(r))
     return "\n".join(lines)
