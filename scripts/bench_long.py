@@ -55,8 +55,43 @@ def soak(elf: Path, seconds: float, baseline: float = 60.0) -> tuple[int, int, i
         proc.wait()
 
 
+#: Run in a fresh process: boot to the prompt, then time each first inspector.
+_FIRST_INSPECTORS = r"""
+import json, resource, sys, time
+from rustos_dbg import Machine
+from rustos_dbg.repl.session import Session
+m = Machine.boot(sys.argv[1])
+assert m.run_until_serial("rustos> ", timeout=120) is None
+session, out = Session(m), {}
+rss = lambda: int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
+out["boot_rss"] = rss()
+for command in ("heap", "tasks", "bt"):
+    start = time.perf_counter()
+    session.execute(command)
+    out[command] = time.perf_counter() - start
+out["rss"] = rss()
+print(json.dumps(out))
+"""
+
+
+def first_inspectors(elf: Path) -> dict:
+    """Seconds of the first ``heap``, ``tasks`` and ``bt`` after boot in a fresh process
+    (DWARF from the on-disk cache when warm), and RSS before and after (KiB)."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", _FIRST_INSPECTORS, str(elf)], capture_output=True, text=True,
+                          timeout=600, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def print_long_figures(elf: Path, args) -> None:
     """The long-session figures (see the module's docstring)."""
+    print("First kernel inspectors after boot (fresh process; goal < 1.0 s, RSS < 100 MB):")
+    for label in ("cold or warm cache", "warm cache"):
+        f = first_inspectors(elf)
+        times = ", ".join(f"{c} {f[c]:.2f} s" for c in ("heap", "tasks", "bt"))
+        print(f"  {label:18}: {times}; RSS {f['boot_rss'] / 1024:.0f} MiB at the prompt, "
+              f"{f['rss'] / 1024:.0f} MiB after")
     if args.soak:
         first, last, peak, ran = soak(elf, args.soak)
         print(f"Idle soak: rustos-dbg run --headless at the prompt for {ran:.0f} s")

@@ -9,6 +9,9 @@ Contract:
   read in one pass (:mod:`.index`) from the image's one parse of the ELF, the
   first time they are needed, and the result is kept on the image: one parse
   per machine (and per unchanged kernel file), a rebuilt kernel is re-read.
+  The built lookup is also cached on disk, keyed by the ELF's hash
+  (:mod:`.cache`): a later process on the same kernel loads it instead of
+  reading the DIEs.
 * ``info.variable("RUSTOS_HEAP")`` -> :class:`Variable` (qualified name,
   address, :class:`Type`); ``info.type("rustos::heap::KernelHeap")`` ->
   :class:`Type` (see :mod:`.types` for names, kinds, members, variants);
@@ -23,6 +26,7 @@ Unknown names raise :class:`DwarfError` (a ``RustosDbgError``: one line); guest 
 
 from __future__ import annotations
 
+from .cache import cached
 from .index import build_index
 from .debuginfo import DebugInfo, Variable
 from .source import kernel_image
@@ -33,8 +37,16 @@ __all__ = ["load", "DebugInfo", "DwarfError", "Member", "Type", "Variable", "Var
            "Value", "normalize", "split_path"]
 
 
+def _indexed(image) -> DebugInfo:
+    info = DebugInfo(build_index(image.elf, image.symbols), image.path)
+    info.detach_symbols()  # the image has them; only what the DWARF says is cached
+    return info
+
+
 def _build(image) -> DebugInfo:
-    return DebugInfo(build_index(image.elf, image.symbols), image.path)
+    info = cached(image, "debuginfo", _indexed)
+    info.attach_symbols(image.symbols, image.path)
+    return info
 
 
 def load(elf) -> DebugInfo:

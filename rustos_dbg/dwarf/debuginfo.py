@@ -54,6 +54,14 @@ class DebugInfo:
             if var.address:
                 self._by_address.setdefault(var.address, []).append(var)
 
+    def detach_symbols(self) -> None:
+        """Drops the ELF symbol table and path (before caching this lookup on disk)."""
+        self._index.elf_symbols, self.path = None, None
+
+    def attach_symbols(self, symbols, path) -> None:
+        """Gives a lookup read from the cache its ELF's symbol table and path."""
+        self._index.elf_symbols, self.path = symbols, path
+
     @property
     def symbols(self):
         """The ELF symbol table (``rustos_dbg.machine.symbols.SymbolTable``)."""

@@ -3,7 +3,8 @@
 Contract: :func:`line_table` (``elf``: a ``KernelImage`` such as
 ``machine.image``, or a kernel ELF path; see :mod:`.source`) builds, once per
 image and from the image's one parse of the ELF, a sorted table of the
-statement rows of every compilation unit, kept on the image;
+statement rows of every compilation unit, kept on the image and cached on
+disk by the ELF's hash (:mod:`.cache`);
 ``LineTable.lookup(address)`` gives the ``(file, line)`` of the row that
 covers ``address``, or None outside any sequence.
 """
@@ -11,8 +12,10 @@ covers ``address``, or None outside any sequence.
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass
 
+from .cache import cached
 from .source import kernel_image
 
 
@@ -33,19 +36,31 @@ class LineTable:
     def __init__(self, rows: list[tuple[int, int, Location | None]]) -> None:
         """``rows``: (start, end, location) with disjoint, sorted ranges."""
         rows.sort(key=lambda r: r[0])
-        self._starts = [r[0] for r in rows]
-        self._rows = rows
+        places: dict = {None: 0}
+        self._starts = array("Q", (r[0] for r in rows))
+        self._ends = array("Q", (r[1] for r in rows))
+        self._where = array("I", (places.setdefault(r[2], len(places)) for r in rows))
+        self._places: list = list(places)
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._starts)
+
+    def __reduce__(self):
+        # Arrays and one list of distinct locations: cheap to cache on disk and to load.
+        return _from_columns, (self._starts, self._ends, self._where, self._places)
 
     def lookup(self, address: int) -> Location | None:
         """The location of the instruction at ``address``."""
         i = bisect.bisect_right(self._starts, address) - 1
         if i < 0:
             return None
-        start, end, loc = self._rows[i]
-        return loc if start <= address < end else None
+        return self._places[self._where[i]] if address < self._ends[i] else None
+
+
+def _from_columns(starts, ends, where, places) -> LineTable:
+    table = LineTable.__new__(LineTable)
+    table._starts, table._ends, table._where, table._places = starts, ends, where, places
+    return table
 
 
 def _file_name(lineprog, index: int) -> str:
@@ -95,4 +110,4 @@ def build_line_table(elf) -> LineTable:
 
 def line_table(elf) -> LineTable:
     """The line table of ``elf`` (a ``KernelImage`` or a kernel ELF path), built once per image."""
-    return kernel_image(elf).derived("lines", lambda image: build_line_table(image.elf))
+    return kernel_image(elf).derived("lines", lambda image: cached(image, "lines", lambda i: build_line_table(i.elf)))

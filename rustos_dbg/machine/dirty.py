@@ -34,6 +34,8 @@ import tempfile
 import weakref
 from pathlib import Path
 
+from ..cachedir import cache_dir
+
 PAGE = 4096
 _SOURCE = Path(__file__).with_name("native") / "dirtypages.c"
 
@@ -43,8 +45,7 @@ _lib = None
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "rustos-dbg"
+    return cache_dir()
 
 
 def _build() -> ctypes.CDLL | None:
