@@ -14,9 +14,8 @@ attribute flip-flop.  Nothing here is timed.
 Views: ``cells()`` (2000 ``(code, attr)`` pairs, row-major), ``screen_text()``
 (25 lines decoded from code page 437, trailing spaces stripped),
 ``cursor`` (row, col, visible), ``render_image()`` / ``render_png(path)``
-(720x400, 9x16 cells, the 16 standard VGA colours, DejaVu Sans Mono glyphs
-when the system has the font, else Pillow's built-in bitmap font) and
-``render_ansi()`` (terminal SGR escapes).
+(720x400 as QEMU's ``screendump`` draws it: the VGA ROM's 8x16 font in 9x16
+cells, see :mod:`.vgatext`) and ``render_ansi()`` (terminal SGR escapes).
 """
 
 from __future__ import annotations
@@ -25,18 +24,17 @@ from enum import IntEnum
 from typing import Callable, NamedTuple
 
 from .base import Device
+from .vgatext import palette16
 
 TEXT_BASE = 0xB8000
 COLS, ROWS = 80, 25
 CELL_W, CELL_H = 9, 16
 
-#: The 16 standard VGA text colours (RGB), by attribute colour index.
-PALETTE = (
-    (0x00, 0x00, 0x00), (0x00, 0x00, 0xAA), (0x00, 0xAA, 0x00), (0x00, 0xAA, 0xAA),
-    (0xAA, 0x00, 0x00), (0xAA, 0x00, 0xAA), (0xAA, 0x55, 0x00), (0xAA, 0xAA, 0xAA),
-    (0x55, 0x55, 0x55), (0x55, 0x55, 0xFF), (0x55, 0xFF, 0x55), (0x55, 0xFF, 0xFF),
-    (0xFF, 0x55, 0x55), (0xFF, 0x55, 0xFF), (0xFF, 0xFF, 0x55), (0xFF, 0xFF, 0xFF),
-)
+#: Attribute controller registers of BIOS mode 3 (palette 0-15, mode control, ...).
+_MODE3_ATTR = (0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39,
+               0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x0C, 0x00, 0x0F, 0x08, 0x00)
+#: The 16 standard VGA text colours (RGB), by attribute colour index, as QEMU shows them.
+PALETTE = palette16(_MODE3_ATTR)
 COLOUR_NAMES = (
     "black", "blue", "green", "cyan", "red", "magenta", "brown", "light grey",
     "dark grey", "light blue", "light green", "light cyan", "light red",
@@ -119,16 +117,13 @@ class VgaText(Device):
         self.base = base
         self.crtc = list(_MODE3_CRTC)
         self.crtc_index = 0
-        self.attr = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39,
-                     0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x0C, 0x00, 0x0F, 0x08, 0x00]
+        self.attr = list(_MODE3_ATTR)
         self.attr_index, self.attr_flip = 0, False
         self.seq, self.seq_index = [0x03, 0x00, 0x03, 0x00, 0x02], 0
         self.gc, self.gc_index = [0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0E, 0x00, 0xFF], 0
         self.misc = 0x67
         self.status_toggle = False
         self.dac_index = 0
-        self._glyphs: dict[int, object] = {}
-        self._font = None
 
     # -- guest accesses -------------------------------------------------------
 
@@ -249,58 +244,12 @@ class VgaText(Device):
             out.append("".join(line) + "\x1b[0m")
         return "\n".join(out)
 
-    def _glyph(self, code: int):
-        """A 9x16 'L' mask of one character, rendered once.
-
-        With DejaVu Sans Mono the glyph's advance box (full ascent to
-        descent) is drawn at 4x and scaled to the cell, so box-drawing and
-        block characters join their neighbours; otherwise Pillow's built-in
-        bitmap font is drawn inside the cell.
-        """
-        if code not in self._glyphs:
-            from PIL import Image, ImageDraw, ImageFont
-
-            if self._font is None:
-                try:
-                    self._font = ImageFont.truetype("DejaVuSansMono.ttf", 4 * CELL_H)
-                except OSError:
-                    self._font = ImageFont.load_default_imagefont()
-            font, char = self._font, CP437[code]
-            if isinstance(font, ImageFont.FreeTypeFont):
-                ascent, descent = font.getmetrics()
-                width = round(font.getlength("M"))
-                mask = Image.new("L", (width, ascent + descent), 0)
-                ImageDraw.Draw(mask).text((0, 0), char, fill=255, font=font, anchor="la")
-                mask = mask.resize((CELL_W, CELL_H), Image.Resampling.BOX)
-            else:
-                mask = Image.new("L", (CELL_W, CELL_H), 0)
-                ImageDraw.Draw(mask).text((1, 2), char, fill=255, font=font)
-            self._glyphs[code] = mask
-        return self._glyphs[code]
-
     def render_image(self):
-        """The screen as a 720x400 RGB Pillow image."""
-        from PIL import Image, ImageDraw
+        """The screen as a 720x400 RGB Pillow image, as QEMU's ``screendump`` draws it
+        (:mod:`.vgatext`: the VGA ROM's font, 9x16 cells, QEMU's colours and cursor)."""
+        from .vgatext import TextCursor, render_text  # Pillow only when drawing
 
-        image = Image.new("RGB", (COLS * CELL_W, ROWS * CELL_H))
-        draw = ImageDraw.Draw(image)
-        for i, (code, attr) in enumerate(self.cells()):
-            x, y = (i % COLS) * CELL_W, (i // COLS) * CELL_H
-            fg, bg = self.colours(attr)
-            if bg:
-                draw.rectangle((x, y, x + CELL_W - 1, y + CELL_H - 1), fill=PALETTE[bg])
-            if code not in (0x00, 0x20, 0xFF):
-                image.paste(PALETTE[fg], (x, y, x + CELL_W, y + CELL_H), self._glyph(code))
-        cur = self.cursor
-        if cur.visible:
-            top = self.crtc[CrtcReg.CURSOR_START] & 0x1F
-            bottom = min(self.crtc[CrtcReg.CURSOR_END] & 0x1F, CELL_H - 1)
-            if top <= bottom:
-                attr = self.cells()[cur.row * COLS + cur.col][1]
-                x, y = cur.col * CELL_W, cur.row * CELL_H
-                draw.rectangle((x, y + top, x + CELL_W - 1, y + bottom),
-                               fill=PALETTE[self.colours(attr)[0]])
-        return image
+        return render_text(self.cells(), self.attr, self.crtc, TextCursor(*self.cursor))
 
     def render_png(self, path) -> None:
         """Write the screen as a 720x400 PNG to ``path``."""

@@ -86,6 +86,6 @@ ensure_venv() {
     fi
 }
 
-ensure_qemu() { ensure_apt qemu-system-x86; }
+ensure_qemu() { ensure_apt qemu-system-x86 seabios; }  # seabios: the VGA ROM font of screenshots
 ensure_gdb() { ensure_apt gdb; }
 ensure_tmux() { ensure_apt tmux; }  # the terminal tests drive rustos-dbg run in tmux
