@@ -15,6 +15,9 @@ Contract:
   lacks is not advertised in ``qSupported`` (e.g. ``bs``/``bc`` get the
   empty reply unless the target is a ``SupportsReverse``).
 * The stub models one process with one thread, id 1.
+* QEMU's extension packets (:mod:`gdbstub.qemu`) are answered only for a
+  target with the matching capability; ``Qqemu.PhyMemMode:1`` makes this
+  connection's ``m``/``M``/``X`` use the target's physical-memory methods.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Callable, Optional
 
 from . import execution as ex
 from . import packets as pk
+from . import qemu as qm
 from . import queries as qu
 from .errors import Errno, PacketError, TargetError
 from .framing import DEFAULT_MAX_PACKET_SIZE
@@ -122,7 +126,12 @@ class Dispatcher:
             qu.ThreadInfoFirst: lambda p: _reply(b"m%x" % THREAD_ID),
             qu.ThreadInfoNext: lambda p: _reply(b"l"),
             qu.StartNoAckMode: lambda p: Response((_OK,), start_no_ack=True),
+            qm.SstepBits: self._sstep_bits,
+            qm.Sstep: self._sstep,
+            qm.PhyMemMode: self._phy_mem_mode,
         }
+        #: QEMU's ``Qqemu.PhyMemMode:1``: ``m``/``M``/``X`` address physical memory.
+        self.physical = False
 
     # -- entry points -------------------------------------------------------
 
@@ -191,7 +200,8 @@ class Dispatcher:
         length = min(p.length, (self.packet_size - 1) // 2, (1 << 64) - p.address)
         if length <= 0:
             return _error(Errno.EINVAL)
-        data = bytes(self.target.read_memory(p.address, length))[:length]
+        read = self.target.read_physical if self.physical else self.target.read_memory
+        data = bytes(read(p.address, length))[:length]
         if not data:
             return _error(Errno.EFAULT)
         return _reply(data.hex().encode())
@@ -200,7 +210,7 @@ class Dispatcher:
         if p.data:  # a zero-length write is GDB probing for 'X' support
             if p.address + len(p.data) > 1 << 64:
                 return _error(Errno.EFAULT)
-            self.target.write_memory(p.address, p.data)
+            (self.target.write_physical if self.physical else self.target.write_memory)(p.address, p.data)
         return _reply(_OK)
 
     def _breakpoint(self, p: pk.InsertBreakpoint | pk.RemoveBreakpoint) -> Response:
@@ -260,6 +270,24 @@ class Dispatcher:
         chunk = data[p.offset : p.offset + length]
         more = p.offset + len(chunk) < len(data) and length > 0
         return _reply((b"m" if more else b"l") + chunk)
+
+    def _sstep_bits(self, p: qm.SstepBits) -> Response:
+        return _reply(qm.SSTEP_BITS if self.caps.sstep_flags else _EMPTY)
+
+    def _sstep(self, p: qm.Sstep) -> Response:
+        if not self.caps.sstep_flags:
+            return _reply(_EMPTY)
+        if p.flags is None:
+            return _reply(b"0x%x" % self.target.sstep_flags())
+        return _reply(_OK) if self.target.set_sstep_flags(p.flags) is not False else _error(Errno.EINVAL)
+
+    def _phy_mem_mode(self, p: qm.PhyMemMode) -> Response:
+        if not self.caps.physical_memory:
+            return _reply(_EMPTY)
+        if p.enable is None:
+            return _reply(b"1" if self.physical else b"0")
+        self.physical = p.enable
+        return _reply(_OK)
 
     def _monitor(self, p: qu.MonitorCommand) -> Response:
         if not self.caps.monitor_command:

@@ -7,7 +7,7 @@ stub does not implement (answered with the empty reply), or raises
 implement.  It raises nothing else, whatever the input.
 
 Single-letter packets are routed by their first byte; ``q``, ``Q`` and
-``v`` packets by their name, which ends at the first ``:``, ``,`` or ``;``
+``v`` packets by their name, which ends at the first ``:``, ``,``, ``;`` or ``=``
 (so ``qCRC:...`` is not mistaken for ``qC``).
 """
 
@@ -18,6 +18,7 @@ from typing import Callable, Optional, Union
 
 from . import execution as ex
 from . import packets as pk
+from . import qemu as qm
 from . import queries as qu
 from .errors import PacketError
 
@@ -50,6 +51,9 @@ Packet = Union[
     qu.ThreadInfoFirst,
     qu.ThreadInfoNext,
     qu.StartNoAckMode,
+    qm.SstepBits,
+    qm.Sstep,
+    qm.PhyMemMode,
 ]
 
 _Parser = Callable[[bytes], Optional[Packet]]
@@ -88,13 +92,20 @@ _BY_NAME: dict[bytes, _Parser] = {
     b"vCont": ex.parse_vcont,
     b"vCont?": ex.parse_vcont,
     b"vKill": ex.parse_kill,
+    b"qqemu.sstepbits": qm.parse_sstepbits,
+    b"Qqemu.sstepbits": qm.parse_sstepbits,
+    b"qqemu.sstep": qm.parse_sstep,
+    b"Qqemu.sstep": qm.parse_sstep,
+    b"qqemu.PhyMemMode": qm.parse_phymemmode,
+    b"Qqemu.PhyMemMode": qm.parse_phymemmode,
 }
 
-_NAME_END = re.compile(rb"[:,;]")
+_NAME_END = re.compile(rb"[:,;=]")
 
 
 def packet_name(data: bytes) -> bytes:
-    """The name of a ``q``/``Q``/``v`` packet: up to the first ``: , ;``."""
+    """The name of a ``q``/``Q``/``v`` packet: up to the first ``: , ; =`` (``=``: QEMU's
+    ``Qqemu.sstep=N``)."""
     match = _NAME_END.search(data)
     return data[: match.start()] if match else data
 

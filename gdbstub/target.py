@@ -41,6 +41,8 @@ __all__ = [
     "SupportsDetach",
     "SupportsKill",
     "SupportsReverse",
+    "SupportsSingleStepFlags",
+    "SupportsPhysicalMemory",
     "Capabilities",
     "capabilities",
 ]
@@ -209,6 +211,34 @@ class SupportsReverse(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsSingleStepFlags(Protocol):
+    """QEMU's single-step flags (``qqemu.sstepbits``, ``qqemu.sstep``, ``Qqemu.sstep=N``;
+    bits in :mod:`gdbstub.qemu`): clients such as gef recognise a QEMU system target by them."""
+
+    def sstep_flags(self) -> int:
+        """The current flags."""
+        ...
+
+    def set_sstep_flags(self, flags: int) -> bool:
+        """Sets the flags; return ``False`` to refuse."""
+        ...
+
+
+@runtime_checkable
+class SupportsPhysicalMemory(Protocol):
+    """Physical memory access for QEMU's ``Qqemu.PhyMemMode:1`` (then ``m``/``M``/``X``
+    address physical memory); same failure rules as the virtual methods of :class:`Target`."""
+
+    def read_physical(self, address: int, length: int) -> bytes:
+        """Read up to ``length`` bytes of physical memory at ``address``."""
+        ...
+
+    def write_physical(self, address: int, data: bytes) -> None:
+        """Write ``data`` to physical memory at ``address``."""
+        ...
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """Which optional capabilities a target has (see :func:`capabilities`)."""
@@ -220,6 +250,8 @@ class Capabilities:
     detach: bool
     kill: bool
     reverse: bool = False
+    sstep_flags: bool = False
+    physical_memory: bool = False
 
 
 def capabilities(target: object) -> Capabilities:
@@ -232,4 +264,6 @@ def capabilities(target: object) -> Capabilities:
         detach=isinstance(target, SupportsDetach),
         kill=isinstance(target, SupportsKill),
         reverse=isinstance(target, SupportsReverse),
+        sstep_flags=isinstance(target, SupportsSingleStepFlags),
+        physical_memory=isinstance(target, SupportsPhysicalMemory),
     )
