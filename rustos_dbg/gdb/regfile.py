@@ -164,6 +164,8 @@ class RegisterFile:
             if value == self.value(reg.name):
                 return
             self._set(reg.name, value)
+            if reg.name == "rip":
+                self.machine.cpu.halted = False  # a written $pc leaves HLT (as on QEMU)
         except UcError as e:
             raise TargetError(f"cannot set {reg.name} to {value:#x}: {e}") from None
         if reg.name in _TLB_NAMES:

@@ -20,6 +20,9 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   continuing in slices, Ctrl-C, the stop mapping).
 * ``bs``/``bc`` (reverse execution) are :class:`.reverse.Reversing`'s,
   bound only when the machine records its history as the target is made.
+* QEMU's extension packets (``qqemu.sstep*``, ``qemu.PhyMemMode``, physical
+  ``m``/``M``/``X``) are :class:`.qemu.QemuExtensions`'. A written ``$pc``
+  takes the CPU out of HLT.
 * ``monitor CMD`` exists only when the target is given a ``monitor``
   callable (text -> output text; a bad command raises an exception whose
   text is one line): only then has it a ``monitor_command`` method, so
@@ -44,6 +47,7 @@ from gdbstub import Errno, TargetError, WatchKind
 from ..machine import GuestMemoryError, Stop
 from ..machine.engine import drop_cached_code
 from ..machine.watchpoints import WatchKind as MachineWatchKind
+from .qemu import QemuExtensions
 from .regfile import RegisterFile
 from .reverse import Reversing
 from .running import Execution
@@ -53,7 +57,7 @@ _MASK = (1 << 64) - 1
 _PAGE = 4096
 
 
-class MachineTarget(Execution, Reversing):
+class MachineTarget(Execution, Reversing, QemuExtensions):
     """A gdbstub target serving ``machine``.
 
     :param machine: the machine to debug.

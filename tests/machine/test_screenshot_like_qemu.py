@@ -1,13 +1,9 @@
 """The emulator's VGA screenshot equals QEMU's ``screendump`` of the same text screen, pixel for pixel."""
 
-import socket
-import subprocess
-import threading
-import time
-
 import pytest
-from PIL import Image, ImageChops
-from qemu import qemu_command
+from PIL import ImageChops
+from PIL import Image
+from qemu_monitor import QemuWithMonitor
 
 from rustos_dbg import Machine
 from rustos_dbg.devices.vgatext import TextCursor, render_text
@@ -18,68 +14,13 @@ pytestmark = pytest.mark.emulator
 COMMANDS = ("clear\n", "echo hello world \xb3 0123456789 ABCxyz\n")
 
 
-class _Qemu:
-    """QEMU with serial on stdio and its monitor on a Unix socket."""
-
-    def __init__(self, elf, monitor):
-        self.proc = subprocess.Popen(qemu_command(elf) + ["-monitor", f"unix:{monitor},server=on,wait=on"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.monitor = socket.socket(socket.AF_UNIX)
-                self.monitor.connect(str(monitor))
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.out = bytearray()
-        threading.Thread(target=self._read, daemon=True).start()
-        self._until_monitor_prompt(b"")
-
-    def _read(self):
-        for chunk in iter(lambda: self.proc.stdout.read1(4096), b""):
-            self.out += chunk
-
-    def serial_until(self, text: bytes, since: int, timeout=60):
-        deadline = time.monotonic() + timeout
-        while text not in self.out[since:]:
-            assert time.monotonic() < deadline, f"QEMU never printed {text!r}: {bytes(self.out[-300:])!r}"
-            time.sleep(0.05)
-
-    def send(self, line: str):
-        since = len(self.out)
-        self.proc.stdin.write(line.encode("latin-1"))
-        self.proc.stdin.flush()
-        self.serial_until(PROMPT.encode(), since)
-
-    def _until_monitor_prompt(self, sent: bytes):
-        seen = b""
-        self.monitor.sendall(sent)
-        while not seen.rstrip().endswith(b"(qemu)") or (sent and sent.strip() not in seen):
-            chunk = self.monitor.recv(65536)
-            assert chunk, seen
-            seen += chunk
-        return seen
-
-    def screendump(self, path):
-        self._until_monitor_prompt(f"screendump {path}\n".encode())
-        return Image.open(path).convert("RGB")
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.monitor.close()
-
-
 def test_screenshot_equals_qemu_screendump_of_the_same_screen(rustos_elf, tmp_path):
-    qemu = _Qemu(rustos_elf, tmp_path / "monitor.sock")
+    qemu = QemuWithMonitor(rustos_elf, tmp_path / "monitor.sock")
     try:
         qemu.serial_until(PROMPT.encode(), 0)
         for line in COMMANDS:
             qemu.send(line)
-        theirs = qemu.screendump(tmp_path / "qemu.ppm")
+        theirs = Image.open(qemu.screendump(tmp_path / "qemu.ppm")).convert("RGB")
     finally:
         qemu.close()
 

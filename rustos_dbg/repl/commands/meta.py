@@ -61,8 +61,9 @@ def _watch_lines(m) -> list[str]:
     return lines
 
 
-@command("info", usage="info breakpoints|watchpoints|catch|checkpoints|limit",
-         help="list breakpoints, watchpoints (pending ones marked), caught vectors or checkpoints; the run limits")
+@command("info", usage="info breakpoints|watchpoints|catch|checkpoints|limit|registers|version",
+         help="list breakpoints, watchpoints (pending ones marked), caught vectors or checkpoints; the run limits; "
+              "registers and version as QEMU's monitor prints them")
 def cmd_info(session, args):
     m = session.machine
     what = args.split()[0] if args else ""
@@ -78,7 +79,15 @@ def cmd_info(session, args):
         return "catching: " + (", ".join(str(v) for v in sorted(m.catch)) or "nothing")
     if what.startswith("l"):
         return f"limit per command: {session.limits.describe()}"
-    raise CommandError("usage: info breakpoints|watchpoints|catch|checkpoints|limit")
+    if what.startswith("r"):
+        from .qemu import info_registers
+
+        return info_registers(session)
+    if what.startswith("v"):
+        from .qemu import info_version
+
+        return info_version(session)
+    raise CommandError("usage: info breakpoints|watchpoints|catch|checkpoints|limit|registers|version")
 
 
 @command("json", usage="json on|off", help="inspector output as JSON (on) or text (off)")
