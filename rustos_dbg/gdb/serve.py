@@ -10,8 +10,9 @@ Contract:
   target when each GDB connection ends (:meth:`MachineTarget.session_ended`).
 * :class:`Handoff` passes the machine between the free-running loop (the
   CLI's main thread) and GDB: GDB's first packet stops the machine and
-  owns it until GDB detaches or hangs up, after which it runs on, as with
-  QEMU's gdbstub. ``frozen`` starts with GDB owning it (``-S``): the CPU
+  owns it until GDB detaches, after which it runs on; a GDB that hangs up
+  (connection lost, gdb killed) leaves it stopped until the next GDB takes
+  it, as with QEMU's gdbstub. ``frozen`` starts with GDB owning it (``-S``): the CPU
   waits at the kernel entry until GDB resumes it or detaches.
 * :func:`serve_gdb` prints ``rustos-dbg: gdb server on HOST:PORT`` on
   stderr, runs until the kernel exits (returning that stop), ``timeout``
@@ -37,7 +38,7 @@ import threading
 import time
 from typing import Callable
 
-from gdbstub import GdbServer
+from gdbstub import GdbServer, SessionEnd
 
 from ..inputpump import InputPump
 from ..inspect.hw.faults import format_deliveries
@@ -70,12 +71,13 @@ def parse_address(text: str | None) -> tuple[str, int]:
 
 
 class MachineServer(GdbServer):
-    """A GDB server that calls ``target.session_ended()`` after each connection."""
+    """A GDB server that calls ``target.session_ended()`` after each connection
+    (``hung_up`` when it ended without a detach or kill)."""
 
     def serve_one(self):
         end = super().serve_one()
         if end is not None:
-            self.target.session_ended()
+            self.target.session_ended(hung_up=end is SessionEnd.DISCONNECTED)
         return end
 
 

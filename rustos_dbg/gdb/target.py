@@ -34,7 +34,9 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
 * ``gate`` (optional) shares the machine with another thread (the CLI's
   free-running loop): the first call of a GDB session ``gate.acquire()``s
   the machine (stopping it), the session's end (:meth:`session_ended`)
-  ``gate.release()``s it, or calls ``gate.kill()`` after a :meth:`kill`.
+  ``gate.release()``s it, or calls ``gate.kill()`` after a :meth:`kill`; a
+  client that hangs up without detaching leaves the machine stopped (owned)
+  for the next one, as QEMU does.
 """
 
 from __future__ import annotations
@@ -124,13 +126,15 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
             self.machine.remove_watchpoint(*key)
         self._watch.clear()
 
-    def session_ended(self) -> None:
+    def session_ended(self, hung_up: bool = False) -> None:
         """The GDB connection ended (any way, its last reply sent): clean up and hand
-        the machine back, or end the gate's loop after a kill."""
+        the machine back, or end the gate's loop after a kill. ``hung_up`` (the
+        client vanished without detaching): the machine stays stopped, still owned,
+        until the next client takes it (QEMU's behaviour)."""
         self._forget()
         if self._attached:
             self._attached = False
-            if self.gate is not None:
+            if self.gate is not None and not hung_up:
                 self.gate.release()
         if self.killed and self.gate is not None:
             self.gate.kill()
