@@ -27,7 +27,9 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   callable (text -> output text; a bad command raises an exception whose
   text is one line): only then has it a ``monitor_command`` method, so
   gdbstub answers ``qRcmd`` (gdb's ``monitor``) with "not supported"
-  otherwise. Errors come back as ``error: ...`` text, never as exceptions.
+  otherwise. Errors come back as ``error: ...`` text, never as exceptions;
+  output beyond :data:`MONITOR_OUTPUT_CAP` (1 MiB) is cut at a line end with
+  a note ("output truncated ...: use the REPL or --json").
   Whoever builds the target chooses what ``monitor`` runs (the CLI and the
   REPL's ``gdbserver``: the REPL's inspection commands); this package never
   imports the REPL.
@@ -56,6 +58,8 @@ from .running import Execution
 from .xml import OFFSETS, REGISTERS, TARGET_XML
 
 _MASK = (1 << 64) - 1
+#: Longest ``monitor`` output sent to gdb (it is hex-encoded into ``O`` packets).
+MONITOR_OUTPUT_CAP = 1 << 20
 _PAGE = 4096
 
 
@@ -272,4 +276,8 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
             out = f"error: {str(e) or type(e).__name__}"
         finally:
             self._invalidate()  # cheap to refill; a command may have changed what they hold
+        if len(out) > MONITOR_OUTPUT_CAP:
+            cut = out.rfind("\n", 0, MONITOR_OUTPUT_CAP) + 1 or MONITOR_OUTPUT_CAP
+            out = out[:cut] + (f"output truncated at {MONITOR_OUTPUT_CAP >> 20} MiB "
+                               f"({len(out)} characters): use the REPL or --json\n")
         return out if not out or out.endswith("\n") else out + "\n"

@@ -230,3 +230,16 @@ def test_a_step_of_the_halted_cpu_enters_the_next_interrupt_handler(machine):
     entry = machine.exception_log[-1]
     assert entry.vector >= 32 and entry.rip == rip  # an IRQ, returning after the HLT
     assert machine.symbols.containing(machine.reg("rip")).name == f"trap_stub_{entry.vector}"
+
+
+def test_monitor_output_is_capped_with_a_note(machine):
+    from rustos_dbg.gdb.target import MONITOR_OUTPUT_CAP
+
+    line = "x" * 99 + "\n"
+    target = MachineTarget(machine, monitor=lambda command: line * (3 * MONITOR_OUTPUT_CAP // len(line)))
+    out = target.monitor_command("anything")
+    body, note = out[:-1].rsplit("\n", 1)
+    assert len(body) < MONITOR_OUTPUT_CAP and set(body.split("\n")) == {"x" * 99}
+    assert note.startswith("output truncated at 1 MiB") and note.endswith("use the REPL or --json")
+    short = MachineTarget(machine, monitor=lambda command: line * 3).monitor_command("anything")
+    assert short == line * 3
