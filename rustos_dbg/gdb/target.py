@@ -133,13 +133,13 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
     def session_ended(self, hung_up: bool = False) -> None:
         """The GDB connection ended (any way, its last reply sent): clean up and hand
         the machine back, or end the gate's loop after a kill. ``hung_up`` (the
-        client vanished without detaching): the machine stays stopped, still owned,
-        until the next client takes it (QEMU's behaviour)."""
+        client vanished without detaching) while the kernel still runs: the machine
+        stays stopped, still owned, until the next client takes it (QEMU's behaviour)."""
         self._forget()
         if self._attached:
             self._attached = False
-            if self.gate is not None and not hung_up:
-                self.gate.release()
+            if self.gate is not None and not (hung_up and self.exited is None):
+                self.gate.release()  # (after the kernel exited, the loop ends)
         if self.killed and self.gate is not None:
             self.gate.kill()
 
