@@ -1,8 +1,7 @@
 """The emulator's VGA screenshot equals QEMU's ``screendump`` of the same text screen, pixel for pixel."""
 
 import pytest
-from PIL import ImageChops
-from PIL import Image
+from PIL import Image, ImageChops
 from qemu_monitor import QemuWithMonitor
 
 from rustos_dbg import Machine
