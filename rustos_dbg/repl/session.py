@@ -40,6 +40,11 @@ class Session:
         self.budget = Budget(self.limits, machine)
         #: Explicit checkpoints (``checkpoint``) by number.
         self.checkpoints: dict = {}
+        #: ``check on``: the invariants run at every stop; ``check every N``: every N instructions.
+        self.check_at_stops = False
+        self.check_every: int | None = None
+        #: True while gdb's ``monitor`` runs a command (the machine is gdb's).
+        self.under_gdb = False
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""

@@ -29,19 +29,35 @@ def run_machine(session, **kwargs):
     """Runs the machine within the command's budget (Ctrl-C stops it: see
     ``Session.execute``); the stop is remembered."""
     budget = session.budget
-    limits = budget.run_kwargs(kwargs.pop("max_instructions", None), kwargs.pop("timeout", None))
-    stop = budget.limit_stop(session.machine.run(**kwargs, **limits))
+    max_instructions, timeout = kwargs.pop("max_instructions", None), kwargs.pop("timeout", None)
+    if session.check_every and session.machine.counter is not None:
+        from .invariants import run_checked
+
+        m, start = session.machine, session.machine.icount
+        done = lambda: budget.spent() or (max_instructions is not None and m.icount - start >= max_instructions)
+
+        def chunk(n):
+            if max_instructions is not None:
+                n = min(n, max_instructions - (m.icount - start))
+            return m.run(**kwargs, **budget.run_kwargs(n, timeout))
+
+        stop = budget.limit_stop(run_checked(session, chunk, done))
+    else:
+        limits = budget.run_kwargs(max_instructions, timeout)
+        stop = budget.limit_stop(session.machine.run(**kwargs, **limits))
     session.last_stop = stop
     return stop
 
 
 def report(session, stop) -> str:
     """The stop report, with the error of a condition that could not be evaluated."""
+    from .invariants import stop_checks
+
     text = describe_stop(session.machine, stop)
     condition = _condition_of(session, stop)
     if condition is not None and condition.error:
         text += f"\n  (stopped because the condition '{condition.text}' could not be evaluated: {condition.error})"
-    return text
+    return text + stop_checks(session)
 
 
 def _condition_of(session, stop):
