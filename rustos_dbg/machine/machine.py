@@ -37,6 +37,7 @@ from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
 from .errors import DiskImageError, KernelImageError
 from .execution import Runner
+from .hang import HangWatch
 from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
@@ -97,6 +98,8 @@ class Machine:
         self.catch: set[int] = set()
         #: The recorded history of the run (time travel), off until enabled.
         self.history = History(self)
+        #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
+        self.hang = HangWatch(self)
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",

@@ -220,11 +220,28 @@ def _seconds(word: str) -> float:
         raise CommandError(f"malformed number of seconds '{word}'") from None
 
 
-@command("set", usage="set limit [instructions N|none] [seconds S|none]",
-         help="how far one command may run the guest (batch runs start at 100000000 instructions, 60 s)",
+def _hang_timeout(session, words) -> str:
+    if len(words) != 1:
+        raise CommandError("usage: set hang-timeout MS|off")
+    hang = session.machine.hang
+    if words[0] == "off":
+        hang.timeout_ns = None
+        return "hang detection: off"
+    ms = parse_int(words[0])
+    if ms < 1:
+        raise CommandError(f"the hang timeout must be at least 1 ms, not {words[0]}")
+    hang.timeout_ns = ms * 1_000_000
+    return f"hang detection: a stop after {ms} virtual ms without progress"
+
+
+@command("set", usage="set limit [instructions N|none] [seconds S|none] | set hang-timeout MS|off",
+         help="how far one command may run the guest (batch runs start at 100000000 instructions, 60 s); "
+              "the hang detection's timeout (100 virtual ms)",
          group="control", moves=False)
 def cmd_set(session, args):
     words = session.split(args)
+    if words and words[0] == "hang-timeout":
+        return _hang_timeout(session, words[1:])
     if not words or words[0] != "limit" or len(words) % 2 == 0:
         raise CommandError("usage: set limit [instructions N|none] [seconds S|none]")
     limits = session.limits
