@@ -10,7 +10,9 @@ run (one call in the run loop: :mod:`.execution`) and requests a
   a general register then points into a kernel static (a lock word), it is a
   *deadlock*: the report names that static, the spinning code, the IRQ in
   service (the PIC's ISR: "in IRQ n") and, with a recorded history, the
-  holder (the last write of the lock word: instruction, symbol, line);
+  holder: the last write that took the lock word (0 -> nonzero) with its
+  instruction, symbol, line, task or handler, whether interrupts were on,
+  and how long ago in instructions and virtual ms;
 * an IRQ stayed in service (its bit set in the PIC's ISR): no EOI.
 
 Sampling is at slice boundaries (at most every 200000 instructions and at
@@ -97,7 +99,7 @@ class HangWatch:
         """The kernel static the spin loop at rip reads (a memory operand of the
         loop that branches back over rip), else one a general register points into."""
         m = self._m
-        for address in (*_loop_operands(m), *(m.cpu.reg(name) for name in _GPRS)):
+        for address in (*spin_loop_operands(m), *(m.cpu.reg(name) for name in _GPRS)):
             symbol = m.symbols.containing(address)
             if symbol is not None and symbol.kind == "object":
                 return address
@@ -107,24 +109,40 @@ class HangWatch:
         m = self._m
         if not m.history.enabled:
             return "; the holder: unknown (no recorded history)"
-        quiet = m.control.quiet
         try:
-            # The taking write: 0 -> nonzero (a failed `lock cmpxchg` writes the same value back).
-            w = next((w for w in m.history.last_writes(lock, 1, limit=10) if not w.old[0] and w.new[0]), None)
+            taken = lock_holder(m, lock)
         except Exception as e:  # an unmapped word: say so, the hang stays reported
             return f"; the holder: unknown ({e})"
-        finally:
-            m.control.quiet = quiet
-        if w is None:
+        if taken is None:
             return "; the holder: unknown (not taken in the last 10 writes of the recorded history)"
+        w, interrupts = taken
         ago = m.icount - w.icount
         where = f" at {w.line}" if w.line else ""
         again = f", then again in IRQ {_lowest(isr)}" if isr else ""
-        return (f"; held since instruction {w.icount} ({ago} instructions, {_ms(ago)} ago) by "
-                f"{w.symbol}{where}{again}")
+        return (f"; taken at instruction {w.icount} ({ago} instructions, {_ms(ago)} ago) by "
+                f"{w.symbol}{where} in {w.context.describe()} with interrupts {'on' if interrupts else 'off'}{again}")
 
 
-def _loop_operands(m, reach: int = 64) -> list[int]:
+def lock_holder(m, word: int):
+    """The write that took the lock ``word`` (the latest of its last 10 writes that
+    changed it from 0 to nonzero: a failed ``lock cmpxchg`` writes the same value
+    back) and whether interrupts were on just before it, or None; needs the
+    recorded history; the machine comes back to where it was."""
+    quiet = m.control.quiet
+    try:
+        w = next((w for w in m.history.last_writes(word, 1, limit=10) if not w.old[0] and w.new[0]), None)
+        if w is None:
+            return None
+        now = m.icount
+        m.history.goto(w.icount - 1)  # just before the taking instruction
+        interrupts = bool(m.cpu.reg("rflags") & _IF)
+        m.history.goto(now)
+    finally:
+        m.control.quiet = quiet
+    return w, interrupts
+
+
+def spin_loop_operands(m, reach: int = 64) -> list[int]:
     """The memory operands of the loop rip is in: from the target of the first
     backward branch at or after rip (within ``reach`` bytes) up to that branch."""
     md = Cs(CS_ARCH_X86, CS_MODE_64)

@@ -25,7 +25,8 @@ def test_deadlock_names_the_lock_the_spinner_and_the_holder(kernel_elf):
     assert re.search(r"deadlock: rustos::interrupts::irq::handle\+0x[0-9a-f]+ spins on "
                      r"rustos::interrupts::irq::DEADLOCK_DEMO \(0x[0-9a-f]+\) in IRQ 0, interrupts off for "
                      r"1\d\.\d ms", stop.message), stop.message
-    held = re.search(r"held since instruction (\d+) .* by rustos::fault::trigger_deadlock\+0x[0-9a-f]+ .*"
+    held = re.search(r"taken at instruction (\d+) \(\d+ instructions, [\d.]+ ms ago\) by "
+                     r"rustos::fault::trigger_deadlock\+0x[0-9a-f]+ .* in task \d+ with interrupts on, "
                      r"then again in IRQ 0$", stop.message)
     assert held, stop.message
     assert m.icount == stop.icount  # the holder was found in the past, and the machine came back

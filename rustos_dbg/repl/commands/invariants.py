@@ -1,4 +1,4 @@
-"""Kernel invariants in the REPL: ``check`` and ``bisect``.
+"""Kernel invariants in the REPL: ``check``, ``bisect`` and ``locks``.
 
 Contract: ``check [NAME...]`` runs the invariants now (all by default) and
 prints one line each (``NAME: ok`` or ``NAME: FAILED: what, where, why``);
@@ -8,7 +8,10 @@ stop report); ``check every N|off`` runs them every N instructions of a run
 failure. ``bisect NAME`` finds the first instruction of the recorded history
 at which NAME fails and leaves the machine there; under gdb's ``monitor``
 it reports the instruction without moving the machine (the remote protocol
-cannot refresh gdb's view after a monitor command).
+cannot refresh gdb's view after a monitor command). ``locks`` lists the
+kernel's locks (:mod:`rustos_dbg.inspect.kernel.locks`) with, for a held one,
+its holder (from the recorded history: the write that took it) and the CPU
+when it spins on it; the machine stays where it is.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...inspect import invariants
+from ...inspect.kernel import locks as locks_view
+from ...machine.hang import lock_holder, spin_loop_operands
 from ...machine.stops import StopKind
 from ..expr import parse_int
 from ..registry import CommandError, command
@@ -91,3 +96,34 @@ def cmd_bisect(session, args):
     if under_gdb:
         text += f"\n  (gdb's machine was not moved: it is still at instruction {session.machine.icount})"
     return text
+
+
+def _with_holders(machine, model):
+    spun = set(spin_loop_operands(machine))
+    isr = machine.devices.pic.isr
+    where = f"in IRQ {(isr & -isr).bit_length() - 1}" if isr else "in thread context"
+    result = []
+    for k in model.locks:
+        holder, spinners = None, ()
+        if k.held and machine.history.enabled:
+            taken = lock_holder(machine, k.word)
+            if taken is not None:
+                w, interrupts = taken
+                ago = machine.icount - w.icount
+                holder = locks_view.Holder(w.icount, w.rip, w.symbol, w.line, w.context.describe(), interrupts,
+                                           ago, ago / 1e6)
+        if k.word in spun:
+            rip = machine.reg("rip")
+            spinners = (f"the CPU at {rip:#x} <{machine.symbolize(rip)}> {where}",)
+        result.append(replace(k, holder=holder, spinners=spinners))
+    return replace(model, locks=tuple(result))
+
+
+@command("locks", usage="locks", help="the kernel's locks: state, holder (from the history) and who spins on them",
+         group="inspect")
+def cmd_locks(session, args):
+    if args:
+        raise CommandError("usage: locks")
+    m = session.machine
+    model = _with_holders(m, locks_view.read_locks(m, m.image))
+    return locks_view.to_json(model) if session.json else locks_view.locks_view(model)
