@@ -32,6 +32,15 @@ def test_deadlock_names_the_lock_the_spinner_and_the_holder(kernel_elf):
     assert m.icount == stop.icount  # the holder was found in the past, and the machine came back
     lock = m.resolve("rustos::interrupts::irq::DEADLOCK_DEMO")
     assert m.last_write(lock, 1).icount >= int(held.group(1))
+    # `locks` says the same from the lock's side, and leaves the machine where it is.
+    text = Session(m).execute("locks")
+    first = text.splitlines()[:3]
+    assert re.match(r"HELD   rustos::interrupts::irq::DEADLOCK_DEMO \(spin::Mutex, word 0x[0-9a-f]+\)$", first[0])
+    assert re.match(rf"\s+taken at icount {held.group(1)} by 0x[0-9a-f]+ <rustos::fault::trigger_deadlock\+0x[0-9a-f]+>"
+                    r".* in task \d+, interrupts on, \d+ instructions \([\d.]+ ms\) ago$", first[1]), first
+    assert re.match(r"\s+spinning: the CPU at 0x[0-9a-f]+ <rustos::interrupts::irq::handle\+0x[0-9a-f]+> in IRQ 0$",
+                    first[2]), first
+    assert m.icount == stop.icount
 
 
 def test_missing_eoi_is_a_hang_naming_the_irq(kernel_elf):
