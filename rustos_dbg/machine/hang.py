@@ -18,8 +18,8 @@ run (one call in the run loop: :mod:`.execution`) and requests a
 Sampling is at slice boundaries (at most every 200000 instructions and at
 every device event), so a state must hold at every sample of the timeout to
 count. HLT with interrupts disabled is the ``HALTED`` stop, as before. It
-watches nothing while time travel re-executes the past (``control.quiet``),
-nor when ``enabled`` is False (``timeout_ns`` None).
+watches nothing while the machine re-executes its recorded past (behind
+``history.end``, or ``control.quiet``), nor when ``timeout_ns`` is None.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class HangWatch:
         m = self._m
         if self.timeout_ns is None or m.control.quiet or m.control.pending is not None:
             return
+        if m.history.enabled and m.icount < m.history.end:
+            return  # re-executing the recorded past (reverse-continue scans it with plain runs)
         now = m.clock.now_ns()
         if now < self._last_ns:
             self.reset()
