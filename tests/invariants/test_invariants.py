@@ -135,3 +135,19 @@ def test_repl_check_lines_check_every_and_bisect(kernel_elf):
         s.execute("check nosuch")
     with pytest.raises(CommandError, match="^tss passes here"):
         s.execute("bisect tss")
+
+
+def test_paging_fails_on_a_table_frame_the_allocator_marks_free(restoring):
+    from rustos_dbg.inspect.kernel import read_frames
+
+    m = restoring
+    frames = read_frames(m, m.image)
+    assert frames.bitmap and frames.used_bits
+    pml4 = m.reg("cr3") & ~0xFFF
+    frame = pml4 // frames.frame_size
+    word_at = frames.bitmap + frame // 64 * 8
+    word = int.from_bytes(m.read_virtual(word_at, 8), "little")
+    assert word >> (frame % 64) & 1, "the PML4's frame is in use"
+    m.write_virtual(word_at, (word & ~(1 << (frame % 64))).to_bytes(8, "little"))
+    assert failing(m, "paging").problems == (
+        f"the PML4 table at physical {pml4:#x} is in frame {frame}, which the frame allocator marks free",)

@@ -31,7 +31,7 @@ INVARIANTS = {
     "executor": (check_executor, "task ids, states and the ready queue agree"),
     "idt": (check_idt, "gates 0-47 present, handlers executable, IST slots nonzero and mapped"),
     "tss": (check_tss, "RSP0 and the IST stacks mapped, their guard pages unmapped"),
-    "paging": (check_paging, "no page both writable and executable"),
+    "paging": (check_paging, "no page both writable and executable, every table frame used in the allocator"),
 }
 
 
