@@ -53,6 +53,7 @@ def test_heap_fails_after_an_overrun_naming_the_block_and_its_link(overrun):
     assert f"free block {victim:#x} header overwritten: its link {PATTERN:#x}" in heap.problems[0]
     assert heap.culprit == (victim, 8)
     assert all(r.ok for r in m.check(["executor", "idt", "tss", "paging"]))
+    assert m.check("heap") == (heap,)
 
 
 @pytest.fixture

@@ -40,7 +40,9 @@ class UnknownCheck(RustosDbgError):
 
 
 def names_of(names) -> tuple[str, ...]:
-    """``names`` validated (all of them for None or empty)."""
+    """``names`` (a name or several) validated (all of them for None or empty)."""
+    if isinstance(names, str):
+        names = [names]
     if not names:
         return tuple(INVARIANTS)
     unknown = [n for n in names if n not in INVARIANTS]
