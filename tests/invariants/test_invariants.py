@@ -117,7 +117,9 @@ def test_repl_check_lines_check_every_and_bisect(kernel_elf):
     m = Machine.boot(kernel_elf, history=True)
     s = Session(m)
     s.execute("until rustos::shell::start")
-    assert s.execute("check").splitlines() == [f"{name}: ok" for name in INVARIANTS]
+    lines = s.execute("check").splitlines()
+    assert lines[:-1] == [f"{name}: ok" for name in INVARIANTS if name != "stubs"]
+    assert lines[-1] == "stubs: ok (no IRQ returned yet)"  # the PIC is unmasked later
     s.execute('serial "fault overrun\\n"')
     start = m.icount
     assert s.execute("check every 100000") == "checks every 100000 instructions"
@@ -152,3 +154,28 @@ def test_paging_fails_on_a_table_frame_the_allocator_marks_free(restoring):
     m.write_virtual(word_at, (word & ~(1 << (frame % 64))).to_bytes(8, "little"))
     assert failing(m, "paging").problems == (
         f"the PML4 table at physical {pml4:#x} is in frame {frame}, which the frame allocator marks free",)
+
+
+def test_stubs_fail_when_trap_common_pops_two_registers_swapped(kernel_elf):
+    # The planted bug: `pop %rdi; pop %rsi` at the end of trap_common swapped, so every
+    # interrupt returns with rsi and rdi exchanged (they differ in the idle loop).
+    m = Machine.boot(kernel_elf)
+    assert m.run_until_serial(PROMPT) is None
+    m.history.enable(interval=1_000_000)
+    m.run(max_instructions=1_000_000)
+    assert m.check("stubs")[0].ok and m.check("stubs")[0].note.startswith("IRQ0 timer (PIT) at icount ")
+    m = Machine.boot(kernel_elf)
+    assert m.run_until_serial(PROMPT) is None
+    stub = m.resolve("trap_common")
+    at = m.read_virtual(stub, 128).index(bytes.fromhex("5d5f5e5a59"))  # pop rbp, rdi, rsi, rdx, rcx
+    m.write_virtual(stub + at + 1, bytes.fromhex("5e5f"), force=True)
+    m.flush_caches()
+    m.history.enable(interval=1_000_000)
+    m.run(max_instructions=1_000_000)
+    now = m.icount
+    (result,) = m.check("stubs")
+    assert m.icount == now
+    found = re.match(r"IRQ0 timer \(PIT\) delivered at icount (\d+) to (\S+), returned at icount (\d+): "
+                     r"rsi (0x[0-9a-f]+) -> (0x[0-9a-f]+), rdi (0x[0-9a-f]+) -> (0x[0-9a-f]+)$", result.problems[0])
+    assert found, result.problems
+    assert found.group(4) == found.group(7) and found.group(5) == found.group(6)  # exchanged

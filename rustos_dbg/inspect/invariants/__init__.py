@@ -1,11 +1,12 @@
 """Kernel invariants: checks of the kernel's and the CPU's structures at a stop.
 
 Contract: :data:`INVARIANTS` names each check (``heap``, ``executor``,
-``idt``, ``tss``, ``paging``) with a one-line description; :func:`run_checks`
+``idt``, ``tss``, ``paging``, ``stubs``) with a one-line description; :func:`run_checks`
 (machine, names=None) runs the named ones (all by default, in that order)
 and returns a tuple of :class:`~.model.CheckResult`. A check never raises on
 bad guest data: it reports it (an unreadable root structure is a problem
-too). Views: :func:`~.model.format_results` (one line each: ``NAME: ok`` or
+too). :data:`EVERY_STOP` names the ones cheap enough for every stop (all but
+``stubs``, which re-executes the history). Views: :func:`~.model.format_results` (one line each: ``NAME: ok`` or
 ``NAME: FAILED: what, where, why``) and :func:`~.model.to_json`.
 :mod:`.bisect` finds the first instruction of the recorded history at which
 a check fails.
@@ -20,10 +21,11 @@ from ...machine.errors import RustosDbgError
 from .kernel import check_executor, check_heap
 from .model import CheckResult, format_result, format_results, to_json
 from .paging import check_paging
+from .stubs import check_stubs
 from .tables import check_idt, check_tss
 
 __all__ = ["INVARIANTS", "CheckResult", "run_checks", "run_check", "format_result", "format_results", "to_json",
-           "UnknownCheck", "bisect", "BisectReport", "format_bisect"]
+           "UnknownCheck", "EVERY_STOP", "bisect", "BisectReport", "format_bisect"]
 
 #: name -> (check function, what it checks)
 INVARIANTS = {
@@ -32,7 +34,12 @@ INVARIANTS = {
     "idt": (check_idt, "gates 0-47 present, handlers executable, IST slots nonzero and mapped"),
     "tss": (check_tss, "RSP0 and the IST stacks mapped, their guard pages unmapped"),
     "paging": (check_paging, "no page both writable and executable, every table frame used in the allocator"),
+    "stubs": (check_stubs, "the latest IRQ returned with every register as it found it (re-executes the history)"),
 }
+
+
+#: The checks ``check on`` and ``check every N`` run: all but ``stubs``, which re-executes the history.
+EVERY_STOP = ("heap", "executor", "idt", "tss", "paging")
 
 
 class UnknownCheck(RustosDbgError):

@@ -3,7 +3,8 @@
 Contract: ``check [NAME...]`` runs the invariants now (all by default) and
 prints one line each (``NAME: ok`` or ``NAME: FAILED: what, where, why``);
 ``check on|off`` runs them at every stop (their failures are added to the
-stop report); ``check every N|off`` runs them every N instructions of a run
+stop report; all but ``stubs``, which re-executes the history: see
+``EVERY_STOP``); ``check every N|off`` runs those every N instructions of a run
 (the run goes in chunks of N, so it is the same run), stopping at the first
 failure. ``bisect NAME`` finds the first instruction of the recorded history
 at which NAME fails and leaves the machine there; under gdb's ``monitor``
@@ -27,8 +28,9 @@ from ..registry import CommandError, command
 
 
 def failures(machine) -> list[str]:
-    """The lines of the invariants that fail now (empty when all pass)."""
-    return [invariants.format_result(r) for r in machine.check() if not r.ok]
+    """The lines of the invariants of :data:`~rustos_dbg.inspect.invariants.EVERY_STOP`
+    that fail now (empty when all pass)."""
+    return [invariants.format_result(r) for r in machine.check(invariants.EVERY_STOP) if not r.ok]
 
 
 def stop_checks(session) -> str:
@@ -36,7 +38,7 @@ def stop_checks(session) -> str:
     if not getattr(session, "check_at_stops", False):
         return ""
     bad = failures(session.machine)
-    return "\n" + ("\n".join(f"check {line}" for line in bad) if bad else f"check: all {len(invariants.INVARIANTS)} ok")
+    return "\n" + ("\n".join(f"check {line}" for line in bad) if bad else f"check: all {len(invariants.EVERY_STOP)} ok")
 
 
 def run_checked(session, run, done):
@@ -55,7 +57,7 @@ def run_checked(session, run, done):
 
 
 @command("check", usage="check [NAME...] | check on|off | check every N|off",
-         help="kernel invariants (heap, executor, idt, tss, paging): now, at every stop, or every N instructions",
+         help="kernel invariants (heap, executor, idt, tss, paging, stubs): now, at every stop, or every N instructions",
          group="inspect")
 def cmd_check(session, args):
     words = session.split(args)
