@@ -61,3 +61,15 @@ def test_a_healthy_shell_does_not_hang_and_the_timeout_is_settable(kernel_elf):
     assert s.execute("set hang-timeout off") == "hang detection: off"
     with pytest.raises(CommandError, match="^the hang timeout must be at least 1 ms"):
         s.execute("set hang-timeout 0")
+
+
+def test_rustos_dbg_run_reports_a_hang_and_exits_4(kernel_elf):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "rustos_dbg", "run", str(kernel_elf), "--headless", "--timeout", "120"],
+                          input="fault noeoi\n", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 4, (done.returncode, done.stderr)
+    assert "fault noeoi: the next timer IRQ ends without EOI" in done.stdout
+    assert re.search(r"^rustos-dbg: hang at 0x[0-9a-f]+ after \d+ instructions: IRQ 0 in service without EOI for "
+                     r"10\d\.\d ms", done.stderr, re.M), done.stderr
