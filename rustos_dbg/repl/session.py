@@ -7,7 +7,7 @@ JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
 ``monitor`` all go through :meth:`execute`. Each command that runs the guest
 stays within :attr:`Session.limits` (:mod:`.runcontrol`; none unless set,
 batch mode sets its defaults). :meth:`restart` reboots the same kernel and
-keeps the debugger's settings; a recorded history starts again at the boot.
+keeps the debugger's settings (the hang timeout too); a recorded history starts again at the boot.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class Session:
         for watch in old.watchpoints.watches():
             new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
         new.catch |= old.catch
+        new.hang.timeout_ns = old.hang.timeout_ns
         if old.history.enabled:
             new.history.enable(old.history.interval, old.history.budget)
         self.machine = new
