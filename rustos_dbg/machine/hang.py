@@ -19,7 +19,9 @@ Sampling is at slice boundaries (at most every 200000 instructions and at
 every device event), so a state must hold at every sample of the timeout to
 count. HLT with interrupts disabled is the ``HALTED`` stop, as before. It
 watches nothing while the machine re-executes its recorded past (behind
-``history.end``, or ``control.quiet``), nor when ``timeout_ns`` is None.
+``history.end``, or ``control.quiet``), nor when ``timeout_ns`` is None, nor
+in the fast mode (its clock is the host's, which runs on while the host is
+busy: a loaded host would look like a hang).
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class HangWatch:
     def on_slice(self) -> None:
         """Samples the CPU and the PIC; requests a HANG stop on a hang."""
         m = self._m
-        if self.timeout_ns is None or m.control.quiet or m.control.pending is not None:
-            return
+        if self.timeout_ns is None or m.clock.counter is None or m.control.quiet or m.control.pending is not None:
+            return  # off, the fast mode (its host clock runs on while the host is busy), replaying, or a stop due
         if m.history.enabled and m.icount < m.history.end:
             return  # re-executing the recorded past (reverse-continue scans it with plain runs)
         now = m.clock.now_ns()
