@@ -4,5 +4,6 @@
 """
 
 from .machine import GuestMemoryError, KernelImageError, Machine, RustosDbgError, Stop, StopKind, SymbolError
+from .inspect import invariants as _invariants  # noqa: F401 (installs Machine.check / Machine.bisect)
 
 __all__ = ["Machine", "Stop", "StopKind", "RustosDbgError", "KernelImageError", "GuestMemoryError", "SymbolError"]

@@ -212,6 +212,8 @@ def main() -> int:
     print(f"  Machine.snapshot(): {snap * 1e3:.1f} ms  ratio {snap / read:.2f} of reading RAM out of Unicorn ({read * 1e3:.1f} ms)")
     print(f"  Machine.restore():  {restore * 1e3:.1f} ms  ratio {restore / write:.2f} of writing RAM into Unicorn ({write * 1e3:.1f} ms)")
     bench_long.print_long_figures(elf, args)
+    from bench_invariants import print_invariant_costs  # noqa: E402 (scripts/ is on sys.path)
+    print_invariant_costs(machine_at_workload, elf, args.rounds)
     return 0
 
 

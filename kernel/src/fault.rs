@@ -1,8 +1,9 @@
 //! Fault triggers: the faults that the shell's `fault` command and the kernel
 //! tests make (`trigger_*`), run under `recovery::catch` by their callers.
 
-use crate::interrupts::{exceptions, idt, trap};
+use crate::interrupts::{exceptions, idt, irq, trap};
 use alloc::boxed::Box;
+use core::alloc::Layout;
 
 /// Executes `int3`.
 pub fn trigger_breakpoint() {
@@ -115,4 +116,68 @@ fn late_update(stale: *mut Account) {
     // SAFETY: NOT sound when `stale` is freed, which is the point of the
     // trigger; the block is still mapped heap memory, so nothing faults.
     unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!((*stale).balance), 0) }
+}
+
+/// Takes [`irq::DEADLOCK_DEMO`] here with interrupts enabled, arms the timer
+/// IRQ to take it too, and waits for the next tick while holding it: the
+/// handler spins on the lock with interrupts off and this code never runs
+/// again (a deadlock on one CPU; never returns).
+pub fn trigger_deadlock() -> ! {
+    let _guard = irq::DEADLOCK_DEMO.lock();
+    irq::arm_deadlock();
+    loop {
+        x86_64::instructions::hlt();
+    }
+}
+
+/// What [`OVERRUN_PATTERN`] says: "OVERRUN!" (not a canonical address).
+pub const OVERRUN_PATTERN: u64 = u64::from_le_bytes(*b"OVERRUN!");
+/// Block size of the overrun demonstration.
+const OVERRUN_BLOCK: usize = 64;
+/// Blocks allocated to find two adjacent ones.
+const OVERRUN_TRIES: usize = 16;
+
+/// A heap overrun: finds two adjacent 64-byte blocks among a few fresh ones
+/// and frees the others, frees the second of the pair (its first word
+/// becomes its free-list link), then fills the first with one word too many
+/// (a `0..=len` loop), overwriting that link with [`OVERRUN_PATTERN`], and
+/// frees it. The 64-byte list now reads: first block, second block,
+/// "OVERRUN!": the third allocation of 64 bytes after this one faults in the
+/// allocator. Returns (the overrun block, the block whose header was hit),
+/// or None when no two adjacent blocks were found (nothing written).
+pub fn trigger_heap_overrun() -> Option<(u64, u64)> {
+    let layout = Layout::from_size_align(OVERRUN_BLOCK, OVERRUN_BLOCK).unwrap();
+    let mut blocks = [core::ptr::null_mut::<u8>(); OVERRUN_TRIES];
+    for block in blocks.iter_mut() {
+        // SAFETY: `layout` has a non-zero size.
+        *block = unsafe { alloc::alloc::alloc(layout) };
+    }
+    let pair = (0..OVERRUN_TRIES).find_map(|i| {
+        let next = blocks[i].wrapping_add(OVERRUN_BLOCK);
+        (!blocks[i].is_null()).then(|| blocks.iter().position(|b| *b == next)).flatten().map(|j| (i, j))
+    });
+    let (keep, hit) = pair.unwrap_or((OVERRUN_TRIES, OVERRUN_TRIES));
+    for (k, block) in blocks.iter().enumerate() {
+        if !block.is_null() && k != keep && k != hit {
+            // SAFETY: allocated above with `layout`, not freed since.
+            unsafe { alloc::alloc::dealloc(*block, layout) };
+        }
+    }
+    let (i, j) = pair?;
+    // SAFETY: allocated above with `layout`, not freed since.
+    unsafe { alloc::alloc::dealloc(blocks[j], layout) };
+    let words = blocks[i] as *mut u64;
+    for k in 0..=OVERRUN_BLOCK / 8 {
+        // SAFETY: deliberately wrong: the last word lies past the block, in
+        // the header of the free block after it (the point is to corrupt).
+        unsafe { words.add(k).write_volatile(OVERRUN_PATTERN) };
+    }
+    // SAFETY: allocated above with `layout`, not freed since.
+    unsafe { alloc::alloc::dealloc(blocks[i], layout) };
+    Some((blocks[i] as u64, blocks[j] as u64))
+}
+
+/// Leaves the next timer IRQ without EOI (see [`irq::skip_next_eoi`]).
+pub fn trigger_missing_eoi() {
+    irq::skip_next_eoi();
 }

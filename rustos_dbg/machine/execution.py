@@ -81,6 +81,7 @@ class Runner:
         try:
             while True:
                 m.history.on_slice()
+                m.hang.on_slice()
                 next_input = m.inputs.deliver_due() if m.inputs.scheduled else None
                 if m.control.pending is None:
                     self._service_interrupts(deliver=interrupts)

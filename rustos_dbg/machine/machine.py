@@ -26,6 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..devices.pc import build_pc
+from . import checking
 from .breakpoints import Breakpoints
 from .clock import Clock
 from .context import calibrate
@@ -37,6 +38,7 @@ from .engine import CpuView, create_engine, flush_tlb
 from .errors import DiskImageError, KernelImageError
 from .execution import Runner
 from .exlog import ExceptionLog
+from .hang import HangWatch
 from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
@@ -98,6 +100,8 @@ class Machine:
         self.catch: set[int] = set()
         #: The recorded history of the run (time travel), off until enabled.
         self.history = History(self)
+        #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
+        self.hang = HangWatch(self)
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -154,6 +158,19 @@ class Machine:
     def last_write(self, address: int, size: int = 1) -> LastWrite | None:
         """The latest write to ``size`` bytes at ``address`` before now, or None."""
         return self.history.last_write(address, size)
+
+    # --- invariants --------------------------------------------------------------
+
+    def check(self, names=None) -> tuple:
+        """Runs the kernel invariants ``names`` (all by default) here: a tuple of
+        ``CheckResult`` (``rustos_dbg.inspect.invariants``), each ``ok`` or with its problems."""
+        return checking.provider().run_checks(self, names)
+
+    def bisect(self, name: str, move: bool = True):
+        """The first instruction of the recorded history at which invariant ``name``
+        fails (it must fail now and pass at the beginning): a ``BisectReport``; the
+        machine is left there (``move=False``: comes back to now)."""
+        return checking.provider().bisect(self, name, move)
 
     def source_line(self, address: int) -> str | None:
         """``file:line`` of the code at ``address``, when the DWARF knows it."""

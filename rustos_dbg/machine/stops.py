@@ -27,6 +27,7 @@ class StopKind(Enum):
     STEP = "step"                        # a single step completed
     ERROR = "error"                      # the emulator could not go on
     HISTORY_START = "history-start"      # going back reached the beginning of the recorded history
+    HANG = "hang"                        # no progress: a deadlock, an IRQ without EOI, interrupts off too long
 
 
 @dataclass(frozen=True)

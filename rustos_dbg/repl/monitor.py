@@ -56,9 +56,12 @@ class GdbMonitor:
         cmd = self.session.registry.find(word)
         if cmd is not None and cmd.moves:
             raise CommandError(refusal(word, cmd))
+        self.session.under_gdb = True
         try:
             return self.session.execute(line)
         except CommandError:
             raise
         except Exception as e:
             raise CommandError(f"{word}: {type(e).__name__}: {e}") from None
+        finally:
+            self.session.under_gdb = False

@@ -7,7 +7,7 @@ JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
 ``monitor`` all go through :meth:`execute`. Each command that runs the guest
 stays within :attr:`Session.limits` (:mod:`.runcontrol`; none unless set,
 batch mode sets its defaults). :meth:`restart` reboots the same kernel and
-keeps the debugger's settings; a recorded history starts again at the boot.
+keeps the debugger's settings (the hang timeout too); a recorded history starts again at the boot.
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ class Session:
         self.budget = Budget(self.limits, machine)
         #: Explicit checkpoints (``checkpoint``) by number.
         self.checkpoints: dict = {}
+        #: ``check on``: the invariants run at every stop; ``check every N``: every N instructions.
+        self.check_at_stops = False
+        self.check_every: int | None = None
+        #: True while gdb's ``monitor`` runs a command (the machine is gdb's).
+        self.under_gdb = False
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""
@@ -83,6 +88,7 @@ class Session:
         for watch in old.watchpoints.watches():
             new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
         new.catch |= old.catch
+        new.hang.timeout_ns = old.hang.timeout_ns
         if old.history.enabled:
             new.history.enable(old.history.interval, old.history.budget)
         self.machine = new

@@ -1,4 +1,5 @@
-"""Every leaf mapping reachable from CR3, optionally coalesced into ranges.
+"""Every leaf mapping reachable from CR3, optionally coalesced into ranges;
+every paging-structure table reachable from it.
 
 Contract: pure, over a ``read_phys`` callable as :mod:`.paging`; entries
 with reserved bits set are skipped (any access through them faults);
@@ -15,7 +16,7 @@ from typing import Iterator, Optional
 from ..structs.paging import ENTRIES_PER_TABLE, PageLevel, TableEntry, entry_address, entry_layout, level_shift
 from .paging import _CR3_ADDRESS, _MASK64, _P, _RW, _US, _XD, PagingMode, Permissions, ReadPhys, reserved_bits
 
-__all__ = ["Mapping", "iter_mappings"]
+__all__ = ["Mapping", "iter_mappings", "iter_tables"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +89,24 @@ def iter_mappings(read_phys: ReadPhys, cr3: int, mode: Optional[PagingMode] = No
         run = leaf
     if run is not None:
         yield run
+
+
+def iter_tables(read_phys: ReadPhys, cr3: int, mode: Optional[PagingMode] = None) -> Iterator[tuple[int, PageLevel]]:
+    """The physical address and level of every paging-structure table reachable
+    from ``cr3`` (the top one first, then depth-first; each once), following the
+    same entries as :func:`iter_mappings`."""
+    mode = mode or PagingMode()
+    seen: set[int] = set()
+    stack = [(cr3 & _CR3_ADDRESS, mode.top_level)]
+    while stack:
+        table, level = stack.pop()
+        if table in seen:
+            continue
+        seen.add(table)
+        yield table, level
+        for raw in struct.unpack("<512Q", read_phys(table, 8 * ENTRIES_PER_TABLE)):
+            if not raw & _P:
+                continue
+            layout = entry_layout(level, raw)
+            if layout is TableEntry and not reserved_bits(level, layout, raw, mode):
+                stack.append((entry_address(layout, raw), PageLevel(level - 1)))

@@ -1,10 +1,13 @@
 //! Hardware interrupts: the 8259 PIC pair remapped to vectors 32-47.
 //!
 //! IRQ0 (PIT) ticks the clock, IRQ1 (PS/2 keyboard) queues a scancode, IRQ4
-//! (COM1) queues received bytes. Every handler ends with an EOI.
+//! (COM1) queues received bytes. Every handler ends with an EOI, except when
+//! a debugging trigger of the shell's `fault` command asks otherwise
+//! ([`arm_deadlock`], [`skip_next_eoi`]).
 
 use super::frame::TrapFrame;
 use pic8259::ChainedPics;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 use x86_64::instructions::port::Port;
 
@@ -24,6 +27,25 @@ pub static PICS: Mutex<ChainedPics> = Mutex::new(unsafe { ChainedPics::new(PIC1_
 pub const IRQ_TIMER: u8 = 0;
 pub const IRQ_KEYBOARD: u8 = 1;
 pub const IRQ_COM1: u8 = 4;
+
+/// A lock for the deadlock demonstration (`fault deadlock`): once
+/// [`arm_deadlock`] was called, every timer IRQ takes it. A holder that leaves
+/// interrupts enabled is then interrupted by a handler spinning on it forever.
+pub static DEADLOCK_DEMO: Mutex<u64> = Mutex::new(0);
+static DEADLOCK_ARMED: AtomicBool = AtomicBool::new(false);
+static SKIP_EOI: AtomicBool = AtomicBool::new(false);
+
+/// Makes every later timer IRQ take [`DEADLOCK_DEMO`] (counting the ticks in it).
+pub fn arm_deadlock() {
+    DEADLOCK_ARMED.store(true, Ordering::Relaxed);
+}
+
+/// Makes the next timer IRQ return without its EOI: IRQ 0 stays in service in
+/// the master PIC, which then holds back IRQ 0 and every lower-priority IRQ
+/// (keyboard, COM1, the slave): a silent hang.
+pub fn skip_next_eoi() {
+    SKIP_EOI.store(true, Ordering::Relaxed);
+}
 
 /// Remaps the PICs, unmasks the timer, keyboard, cascade and COM1, and starts the PIT.
 pub fn init() {
@@ -64,7 +86,15 @@ pub fn handle(frame: &mut TrapFrame) {
         return;
     }
     match irq {
-        IRQ_TIMER => crate::time::on_tick(),
+        IRQ_TIMER => {
+            crate::time::on_tick();
+            if DEADLOCK_ARMED.load(Ordering::Relaxed) {
+                *DEADLOCK_DEMO.lock() += 1;
+            }
+            if SKIP_EOI.swap(false, Ordering::Relaxed) {
+                return;
+            }
+        }
         IRQ_KEYBOARD => crate::keyboard::on_keyboard_irq(),
         IRQ_COM1 => crate::keyboard::on_serial_irq(),
         _ => {}

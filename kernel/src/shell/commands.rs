@@ -29,7 +29,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "reboot", args: "", help: "reset the machine", run: reboot },
     Command { name: "halt", args: "", help: "stop the CPU", run: halt },
     Command { name: "panic", args: "", help: "panic the kernel", run: panic_cmd },
-    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
+    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 
 /// Runs one line.
@@ -183,6 +183,18 @@ fn fault_cmd(args: &str) {
             let (account, balance) = fault::trigger_use_after_free();
             println!("fault uaf: account 2 at {:#x} has balance {} (expected 500)", account, balance);
         }
-        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf"),
+        (Some("deadlock"), None) => {
+            println!("fault deadlock: DEADLOCK_DEMO taken with interrupts on; the timer IRQ takes it next");
+            fault::trigger_deadlock();
+        }
+        (Some("overrun"), None) => match fault::trigger_heap_overrun() {
+            Some((block, hit)) => println!("fault overrun: wrote 8 bytes past the block at {:#x}, into the free block at {:#x}", block, hit),
+            None => println!("fault overrun: no two adjacent blocks, nothing written"),
+        },
+        (Some("noeoi"), None) => {
+            fault::trigger_missing_eoi();
+            println!("fault noeoi: the next timer IRQ ends without EOI");
+        }
+        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi"),
     }
 }

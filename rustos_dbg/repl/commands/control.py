@@ -29,19 +29,35 @@ def run_machine(session, **kwargs):
     """Runs the machine within the command's budget (Ctrl-C stops it: see
     ``Session.execute``); the stop is remembered."""
     budget = session.budget
-    limits = budget.run_kwargs(kwargs.pop("max_instructions", None), kwargs.pop("timeout", None))
-    stop = budget.limit_stop(session.machine.run(**kwargs, **limits))
+    max_instructions, timeout = kwargs.pop("max_instructions", None), kwargs.pop("timeout", None)
+    if session.check_every and session.machine.counter is not None:
+        from .invariants import run_checked
+
+        m, start = session.machine, session.machine.icount
+        done = lambda: budget.spent() or (max_instructions is not None and m.icount - start >= max_instructions)
+
+        def chunk(n):
+            if max_instructions is not None:
+                n = min(n, max_instructions - (m.icount - start))
+            return m.run(**kwargs, **budget.run_kwargs(n, timeout))
+
+        stop = budget.limit_stop(run_checked(session, chunk, done))
+    else:
+        limits = budget.run_kwargs(max_instructions, timeout)
+        stop = budget.limit_stop(session.machine.run(**kwargs, **limits))
     session.last_stop = stop
     return stop
 
 
 def report(session, stop) -> str:
     """The stop report, with the error of a condition that could not be evaluated."""
+    from .invariants import stop_checks
+
     text = describe_stop(session.machine, stop)
     condition = _condition_of(session, stop)
     if condition is not None and condition.error:
         text += f"\n  (stopped because the condition '{condition.text}' could not be evaluated: {condition.error})"
-    return text
+    return text + stop_checks(session)
 
 
 def _condition_of(session, stop):
@@ -204,11 +220,28 @@ def _seconds(word: str) -> float:
         raise CommandError(f"malformed number of seconds '{word}'") from None
 
 
-@command("set", usage="set limit [instructions N|none] [seconds S|none]",
-         help="how far one command may run the guest (batch runs start at 100000000 instructions, 60 s)",
+def _hang_timeout(session, words) -> str:
+    if len(words) != 1:
+        raise CommandError("usage: set hang-timeout MS|off")
+    hang = session.machine.hang
+    if words[0] == "off":
+        hang.timeout_ns = None
+        return "hang detection: off"
+    ms = parse_int(words[0])
+    if ms < 1:
+        raise CommandError(f"the hang timeout must be at least 1 ms, not {words[0]}")
+    hang.timeout_ns = ms * 1_000_000
+    return f"hang detection: a stop after {ms} virtual ms without progress"
+
+
+@command("set", usage="set limit [instructions N|none] [seconds S|none] | set hang-timeout MS|off",
+         help="how far one command may run the guest (batch runs start at 100000000 instructions, 60 s); "
+              "the hang detection's timeout (100 virtual ms)",
          group="control", moves=False)
 def cmd_set(session, args):
     words = session.split(args)
+    if words and words[0] == "hang-timeout":
+        return _hang_timeout(session, words[1:])
     if not words or words[0] != "limit" or len(words) % 2 == 0:
         raise CommandError("usage: set limit [instructions N|none] [seconds S|none]")
     limits = session.limits
