@@ -41,13 +41,22 @@ pub fn stub_address(vector: u8) -> u64 {
 pub static RUSTOS_TRAP: AtomicU64 = AtomicU64::new(0);
 
 /// Called by `trap_common` for every vector: 0-31 to the exception handlers,
-/// the PIC's vectors to the IRQ handlers.
+/// the PIC's vectors to the IRQ handlers (the timer's then to the scheduler),
+/// `thread::YIELD_VECTOR` to the scheduler. A thread switch replaces the
+/// frame's contents with the next thread's saved context.
 #[no_mangle]
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let outer = RUSTOS_TRAP.swap(frame.vector + 1, Ordering::Relaxed);
     match frame.vector as u8 {
         0..=31 => exceptions::handle(frame),
-        irq::PIC1_OFFSET..=irq::LAST_VECTOR => irq::handle(frame),
+        irq::PIC1_OFFSET..=irq::LAST_VECTOR => {
+            irq::handle(frame);
+            // Preempt only what a trap did not interrupt (never a handler).
+            if frame.vector as u8 == irq::PIC1_OFFSET + irq::IRQ_TIMER && outer == 0 {
+                crate::thread::on_tick(frame);
+            }
+        }
+        crate::thread::YIELD_VECTOR => crate::thread::on_yield(frame),
         _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
     }
     RUSTOS_TRAP.store(outer, Ordering::Relaxed);

@@ -7,6 +7,7 @@
 //! everything passed, 0x11 otherwise.
 
 mod tests;
+mod threads;
 
 use crate::exit::{exit, ExitCode};
 use crate::fault;

@@ -1,5 +1,6 @@
 //! The kernel tests, in the order they run.
 
+use super::threads::*;
 use crate::fault;
 use crate::recovery::{self, FaultRecord};
 use crate::interrupts::exceptions;
@@ -40,7 +41,8 @@ test_list!(
     frame_allocator, map_unmap_translate, kernel_permissions, guard_pages_unmapped,
     keyboard_decoder, ring_queue, executor_wakeups, timer_ticks, sleep_future,
     breakpoint_continues, page_fault_reports, write_to_rodata_faults, general_protection,
-    invalid_opcode, divide_error, stack_overflow_double_fault;
+    invalid_opcode, divide_error, stack_overflow_double_fault,
+    threads_preempt, thread_sleep, thread_yield, thread_fault_ends_thread, thread_stack_guard;
     panics: should_panic
 );
 

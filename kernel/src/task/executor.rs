@@ -4,7 +4,8 @@
 //! The run loop pops ids from the ready queue (a `RingQueue`) and polls their
 //! futures; a waker pushes its task's id back when it fires, from task or
 //! interrupt context. With nothing ready, the CPU sleeps with `sti; hlt` until
-//! the next interrupt. [`RUSTOS_EXECUTOR`] is `#[repr(C)]`
+//! the next interrupt, or gives the CPU to another thread when one is ready.
+//! [`RUSTOS_EXECUTOR`] is `#[repr(C)]`
 //! (docs/kernel-structures.md): the debugger reads the table and the queue.
 
 use crate::sync::IrqMutex;
@@ -226,6 +227,7 @@ pub fn run_until(mut done: impl FnMut() -> bool) {
         let next = RUSTOS_EXECUTOR.lock().ready.pop();
         match next {
             Some(id) => poll_task(id),
+            None if crate::thread::others_ready() => crate::thread::yield_now(),
             None => {
                 x86_64::instructions::interrupts::disable();
                 if RUSTOS_EXECUTOR.lock().ready.is_empty() && !done() {
