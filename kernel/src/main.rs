@@ -29,6 +29,7 @@ mod ktest;
 mod layout;
 mod memory;
 mod panic;
+mod process;
 mod recovery;
 mod serial;
 mod shell;

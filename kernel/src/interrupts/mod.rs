@@ -18,7 +18,8 @@ use idt::{Gate, GateKind};
 /// Fills every gate with its stub and loads the IDT.
 pub fn init_idt() {
     for vector in 0..=255u8 {
-        let dpl = if vector == exceptions::BREAKPOINT { 3 } else { 0 };
+        // Ring 3 may raise #BP and make system calls; any other `int n` from ring 3 is a #GP.
+        let dpl = if vector == exceptions::BREAKPOINT || vector == crate::process::syscall::SYSCALL_VECTOR { 3 } else { 0 };
         let ist = exceptions::ist_for(vector);
         idt::set_gate(vector, Gate::new(trap::stub_address(vector), GateKind::Interrupt, ist, dpl));
     }

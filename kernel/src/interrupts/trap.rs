@@ -42,7 +42,7 @@ pub static RUSTOS_TRAP: AtomicU64 = AtomicU64::new(0);
 
 /// Called by `trap_common` for every vector: 0-31 to the exception handlers,
 /// the PIC's vectors to the IRQ handlers (the timer's then to the scheduler),
-/// `thread::YIELD_VECTOR` to the scheduler. A thread switch replaces the
+/// `thread::YIELD_VECTOR` to the scheduler, `int 0x80` to the system calls. A thread switch replaces the
 /// frame's contents with the next thread's saved context.
 #[no_mangle]
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
@@ -57,6 +57,7 @@ pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             }
         }
         crate::thread::YIELD_VECTOR => crate::thread::on_yield(frame),
+        crate::process::syscall::SYSCALL_VECTOR => crate::process::syscall::dispatch(frame),
         _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
     }
     RUSTOS_TRAP.store(outer, Ordering::Relaxed);

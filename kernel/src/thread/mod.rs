@@ -38,8 +38,23 @@ pub fn init() {
 pub enum SpawnError {
     /// Every slot holds a live thread.
     TableFull,
-    /// No memory for the kernel stack.
+    /// No memory for the kernel stack or the address space.
     OutOfMemory,
+    /// No program by that name.
+    NoSuchProgram,
+    /// The program file was refused (why).
+    BadProgram(&'static str),
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        match self {
+            SpawnError::TableFull => write!(f, "the thread table is full"),
+            SpawnError::OutOfMemory => write!(f, "out of memory"),
+            SpawnError::NoSuchProgram => write!(f, "no such program"),
+            SpawnError::BadProgram(why) => write!(f, "{}", why),
+        }
+    }
 }
 
 /// Reserves a free (or finished) slot, maps its kernel stack, and fills its
@@ -49,6 +64,11 @@ pub fn start(name: &str, setup: impl FnOnce(&mut Thread, u64) -> Result<(), Spaw
     let slot = {
         let mut table = RUSTOS_THREADS.lock();
         let slot = (1..table.threads.len()).find(|&i| !table.threads[i].alive()).ok_or(SpawnError::TableFull)?;
+        let old = table.threads[slot];
+        if old.state == ThreadState::Exited as u32 && old.ring == 3 && old.cr3 != table.threads[0].cr3 {
+            // A finished process: its address space is no longer in use.
+            crate::memory::paging::free_address_space(old.cr3);
+        }
         // Reserved (not ready): no other spawn takes it, the scheduler skips it.
         table.threads[slot] = Thread::FREE;
         table.threads[slot].state = ThreadState::Sleeping as u32;

@@ -87,6 +87,20 @@ pub fn on_yield(frame: &mut TrapFrame, now: u64) {
     switch_to(&mut table, frame, next);
 }
 
+/// Puts the running thread to sleep until tick `deadline` and runs the next
+/// one (the boot thread, which never sleeps, just yields).
+pub fn sleep_current(frame: &mut TrapFrame, deadline: u64, now: u64) {
+    {
+        let mut table = RUSTOS_THREADS.lock();
+        let current = table.current as usize;
+        if current != 0 {
+            table.threads[current].state = ThreadState::Sleeping as u32;
+            table.threads[current].wake_at = deadline;
+        }
+    }
+    on_yield(frame, now);
+}
+
 /// Ends the running thread (a fault in a thread other than the boot thread)
 /// with `code` and switches away; returns false for the boot thread, which
 /// cannot be ended.
