@@ -2,7 +2,7 @@
 //!
 //! Boot order (see [`init`]): serial and screen first, so everything after can
 //! report; the boot information; GDT and TSS; the IDT; memory (frames, page
-//! tables, heap); the thread table (the boot thread); the interrupt controller and timer; then the mode asked for on
+//! tables, heap); the thread table (the boot thread) and the system calls; the interrupt controller and timer; then the mode asked for on
 //! the command line: the shell (default), `test` or `test=NAME`, or
 //! `bench[=ROUNDS]`.
 #![no_std]
@@ -53,6 +53,7 @@ fn init(start_info: u64) {
     memory::init();
     heap::init();
     thread::init();
+    process::init();
     interrupts::init_hardware();
     x86_64::instructions::interrupts::enable();
     keyboard::drain_pending();

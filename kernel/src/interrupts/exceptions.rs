@@ -1,7 +1,7 @@
 //! The CPU exception handlers (vectors 0-31).
 //!
-//! #BP logs and continues. A fault in a thread or user process other than the
-//! boot thread ends that thread with a one-line report. Otherwise #PF reports
+//! #BP logs and continues. A fault the installed fault hook takes (a thread
+//! or user process other than the boot thread: `thread`) ends there. Otherwise #PF reports
 //! CR2 and the decoded error code, and every other exception its frame. A fault that a recovery point armed by
 //! `recovery::catch` expects returns there; otherwise the CPU halts for good.
 
@@ -50,7 +50,8 @@ pub fn describe_pf_error(code: u64, out: &mut impl core::fmt::Write) -> core::fm
     Ok(())
 }
 
-struct PfError(u64);
+/// A page-fault error code, displayed decoded (see [`describe_pf_error`]).
+pub struct PfError(pub u64);
 
 impl core::fmt::Display for PfError {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
@@ -102,28 +103,6 @@ fn resume(frame: &mut TrapFrame, cr2: u64) -> bool {
     true
 }
 
-/// A fault in a thread or process other than the boot thread ends it (never
-/// the kernel): one report line names it, the vector, the error code (with the
-/// U bit decoded for #PF), CR2 and rip, then the next thread runs.
-fn end_thread(frame: &mut TrapFrame, cr2: u64) -> bool {
-    let (table, current) = crate::thread::snapshot();
-    if current == 0 {
-        return false;
-    }
-    let t = &table[current];
-    let vector = frame.vector as u8;
-    let kind = if t.ring == 3 { "process" } else { "thread" };
-    print!(
-        "{} {} ({}) killed by {}: vector {}, error code {:#x}",
-        kind, t.tid, t.name(), name(vector), vector, frame.error_code
-    );
-    if vector == PAGE_FAULT {
-        print!(" ({})", PfError(frame.error_code));
-    }
-    println!(", CR2 {:#x}, rip {:#x}, ring {}", cr2, frame.rip, frame.cs & 3);
-    crate::thread::sched::end_current(frame, -(vector as i64) - 1, crate::time::ticks())
-}
-
 /// Handles exception `frame.vector`.
 pub fn handle(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
@@ -139,7 +118,7 @@ pub fn handle(frame: &mut TrapFrame) {
         crate::serial::force_unlock();
         crate::vga::force_unlock();
     }
-    if end_thread(frame, cr2) {
+    if super::hooks::fault(frame, cr2) {
         return;
     }
     if !recovery::quiet() {

@@ -19,7 +19,7 @@
 //! RIP is the interrupted instruction, not a return address).
 
 use super::frame::TrapFrame;
-use super::{exceptions, irq};
+use super::{exceptions, hooks, irq};
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -41,8 +41,8 @@ pub fn stub_address(vector: u8) -> u64 {
 pub static RUSTOS_TRAP: AtomicU64 = AtomicU64::new(0);
 
 /// Called by `trap_common` for every vector: 0-31 to the exception handlers,
-/// the PIC's vectors to the IRQ handlers (the timer's then to the scheduler),
-/// `thread::YIELD_VECTOR` to the scheduler, `int 0x80` to the system calls. A thread switch replaces the
+/// the PIC's vectors to the IRQ handlers (the timer's then to the scheduler
+/// hook), `int 0x81` and `int 0x80` to the handlers installed in `hooks`. A thread switch replaces the
 /// frame's contents with the next thread's saved context.
 #[no_mangle]
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
@@ -53,11 +53,10 @@ pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             irq::handle(frame);
             // Preempt only what a trap did not interrupt (never a handler).
             if frame.vector as u8 == irq::PIC1_OFFSET + irq::IRQ_TIMER && outer == 0 {
-                crate::thread::on_tick(frame);
+                hooks::tick(frame);
             }
         }
-        crate::thread::YIELD_VECTOR => crate::thread::on_yield(frame),
-        crate::process::syscall::SYSCALL_VECTOR => crate::process::syscall::dispatch(frame),
+        hooks::YIELD_VECTOR | hooks::SYSCALL_VECTOR if hooks::software(frame) => {}
         _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
     }
     RUSTOS_TRAP.store(outer, Ordering::Relaxed);

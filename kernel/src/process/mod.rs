@@ -19,6 +19,11 @@ use crate::memory::{frames, paging};
 use crate::thread::{self, SpawnError};
 use x86_64::structures::paging::PageTableFlags as Flags;
 
+/// Installs the system-call handler for `int 0x80`.
+pub fn init() {
+    crate::interrupts::hooks::install_syscall(syscall::dispatch);
+}
+
 /// Top of a process's stack (its initial RSP).
 pub const USER_STACK_TOP: u64 = 0x0000_7fff_ffff_0000;
 /// Bytes of a process's stack.

@@ -9,9 +9,6 @@ use crate::interrupts::frame::TrapFrame;
 use crate::thread::{self, sched};
 use crate::time;
 
-/// The vector of the system-call gate.
-pub const SYSCALL_VECTOR: u8 = 0x80;
-
 /// `exit(code)`.
 pub const SYS_EXIT: u64 = 0;
 /// `write(fd, ptr, len)`: to the console (fd 1 or 2); returns the bytes written.
@@ -50,7 +47,7 @@ fn sys_write(fd: u64, ptr: u64, len: u64) -> i64 {
     len as i64
 }
 
-/// Runs the system call in `frame` (from `trap_dispatch`).
+/// Runs the system call in `frame` (the `int 0x80` hook, installed by `process::init`).
 pub fn dispatch(frame: &mut TrapFrame) {
     let (number, a, b, c) = (frame.rax, frame.rdi, frame.rsi, frame.rdx);
     let now = time::ticks();

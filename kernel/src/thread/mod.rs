@@ -5,7 +5,7 @@
 //! (`stack`). Slot 0 is the boot thread: the executor with the shell and its
 //! tasks, on the main stack; it never sleeps or exits. A switch happens in trap
 //! context only (`sched`): on the timer tick when the time slice is over, or on
-//! `int 0x81` ([`YIELD_VECTOR`]), which [`yield_now`], [`sleep_ms`] and
+//! `int 0x81` (`hooks::YIELD_VECTOR`), which [`yield_now`], [`sleep_ms`] and
 //! [`exit`] raise. User processes (`crate::process`) are threads whose saved
 //! context is in ring 3.
 
@@ -14,13 +14,15 @@ pub mod stack;
 pub mod table;
 
 use crate::interrupts::frame::TrapFrame;
+use crate::interrupts::hooks;
 use table::{Thread, ThreadState, RUSTOS_THREADS};
 
-/// The software interrupt a thread raises to give up the CPU (gate DPL 0).
-pub const YIELD_VECTOR: u8 = 0x81;
-
-/// Registers the boot thread (slot 0) as the running thread.
+/// Registers the boot thread (slot 0) as the running thread and installs the
+/// scheduler's tick, yield, fault and executor-idle hooks.
 pub fn init() {
+    hooks::install_scheduler(tick_hook, yield_hook);
+    hooks::install_fault(fault_hook);
+    crate::task::executor::set_idle_hook(idle_hook);
     let mut table = RUSTOS_THREADS.lock();
     let tid = table.next_tid;
     table.next_tid += 1;
@@ -224,12 +226,40 @@ pub fn snapshot() -> ([Thread; table::MAX_THREADS], usize) {
     (table.threads, table.current as usize)
 }
 
-/// Trap-context entry for the timer tick (after the tick is counted).
-pub fn on_tick(frame: &mut TrapFrame) {
+fn tick_hook(frame: &mut TrapFrame) {
     sched::on_tick(frame, crate::time::ticks());
 }
 
-/// Trap-context entry for [`YIELD_VECTOR`].
-pub fn on_yield(frame: &mut TrapFrame) {
+fn yield_hook(frame: &mut TrapFrame) {
     sched::on_yield(frame, crate::time::ticks());
+}
+
+/// The executor's idle hook: gives the CPU to a ready thread, if any.
+fn idle_hook() -> bool {
+    if others_ready() {
+        yield_now();
+        return true;
+    }
+    false
+}
+
+/// The fault hook: a fault in a thread or process other than the boot thread
+/// ends it (never the kernel), with one report line naming it, the vector,
+/// the error code (decoded for #PF, with the U bit), CR2 and rip; then the
+/// next thread runs. The boot thread's faults go to the kernel's handler.
+fn fault_hook(frame: &mut TrapFrame, cr2: u64) -> bool {
+    use crate::interrupts::exceptions::{name, PfError, PAGE_FAULT};
+    let (table, current) = snapshot();
+    if current == 0 {
+        return false;
+    }
+    let t = &table[current];
+    let vector = frame.vector as u8;
+    let kind = if t.ring == 3 { "process" } else { "thread" };
+    print!("{} {} ({}) killed by {}: vector {}, error code {:#x}", kind, t.tid, t.name(), name(vector), vector, frame.error_code);
+    if vector == PAGE_FAULT {
+        print!(" ({})", PfError(frame.error_code));
+    }
+    println!(", CR2 {:#x}, rip {:#x}, ring {}", cr2, frame.rip, frame.cs & 3);
+    sched::end_current(frame, -(vector as i64) - 1, crate::time::ticks())
 }
