@@ -3,6 +3,7 @@
 //! "System calls"), the `_start` glue and the panic handler.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 /// System call numbers (the kernel's `process::syscall` table).
 pub mod nr {

@@ -2,6 +2,7 @@
 //! pid; exits with 0 when that level is 3, else 1.
 #![no_std]
 #![no_main]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use rustos_user::{fmt_u64, getpid, ring, write};
 

@@ -1,6 +1,7 @@
 //! `nullderef`: reads address 0 in ring 3; the kernel kills it with a page-fault report.
 #![no_std]
 #![no_main]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 fn main() -> i64 {
     rustos_user::write("nullderef: reading address 0\n");

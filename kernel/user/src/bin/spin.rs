@@ -1,6 +1,7 @@
 //! `spin`: loops forever without a system call; only preemption takes the CPU back.
 #![no_std]
 #![no_main]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 fn main() -> i64 {
     let mut n: u64 = 0;
