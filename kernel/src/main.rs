@@ -18,6 +18,7 @@ mod bench;
 mod boot;
 mod bootinfo;
 mod cpu;
+mod disk;
 mod exit;
 mod fault;
 mod gdb;

@@ -34,6 +34,8 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "spawn", args: "PROG", help: "start a user program in the background", run: procs::spawn },
     Command { name: "ps", args: "", help: "threads and processes", run: procs::ps },
     Command { name: "kill", args: "PID", help: "end a thread or process", run: procs::kill },
+    Command { name: "ls", args: "", help: "list the disk's root directory", run: procs::ls },
+    Command { name: "cat", args: "FILE", help: "print a file from the disk", run: procs::cat },
     Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 

@@ -1,4 +1,4 @@
-//! The shell's process commands: `run`, `spawn`, `ps`, `kill`.
+//! The shell's process and file commands: `run`, `spawn`, `ps`, `kill`, `ls`, `cat`.
 
 use crate::process::{self, programs};
 use crate::thread::{self, table::ThreadState};
@@ -68,5 +68,36 @@ pub fn kill(args: &str) {
         println!("[{}] killed", pid);
     } else {
         println!("error: no process {} that can be killed", pid);
+    }
+}
+
+/// `ls`: the disk's root directory, one entry a line (size, name, `/` for a directory).
+pub fn ls(_: &str) {
+    let listed = crate::disk::list(|e| {
+        let slash = if e.is_dir() { "/" } else { "" };
+        println!("{:>10} {}{}", e.size, e.name(), slash);
+    });
+    if let Err(e) = listed {
+        println!("error: ls: {}", crate::disk::describe(e));
+    }
+}
+
+/// `cat FILE`: prints a text file from the disk (`note.txt` is `/note.txt`).
+pub fn cat(args: &str) {
+    let Some(path) = args.split_whitespace().next() else {
+        println!("error: usage: cat FILE");
+        return;
+    };
+    let mut ends_in_newline = true;
+    let read = crate::disk::read(path, |bytes| {
+        for &b in bytes {
+            print!("{}", if b == b'\n' || (0x20..0x7F).contains(&b) { b as char } else { '.' });
+        }
+        ends_in_newline = bytes.last() == Some(&b'\n');
+    });
+    match read {
+        Ok(()) if !ends_in_newline => println!(),
+        Ok(()) => {}
+        Err(e) => println!("error: cat: {}: {}", path, crate::disk::describe(e)),
     }
 }
