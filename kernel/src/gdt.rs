@@ -4,7 +4,8 @@
 //! code, 0x28 the TSS (a 16-byte system descriptor). The TSS names an IST
 //! stack, each with a guard page below it (see `stacks`), for each of the exceptions
 //! that must run on a known-good stack: #DF (IST1), #PF (IST2), NMI (IST3) and
-//! #MC (IST4). RSP0 is the main kernel stack.
+//! #MC (IST4). RSP0 is the running thread's kernel stack (the main stack for
+//! the boot thread), switched by the scheduler (`set_kernel_stack`).
 
 use core::ptr::{addr_of, addr_of_mut};
 use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
@@ -38,6 +39,13 @@ pub static mut RUSTOS_TSS: TaskStateSegment = TaskStateSegment::new();
 /// The global descriptor table.
 #[no_mangle]
 pub static mut RUSTOS_GDT: GlobalDescriptorTable = GlobalDescriptorTable::new();
+
+/// Points TSS.RSP0 (the stack an interrupt from ring 3 switches to) at `top`.
+pub fn set_kernel_stack(top: u64) {
+    // SAFETY: one CPU; called with interrupts off (by the scheduler), and the
+    // CPU reads RSP0 only when an interrupt arrives from ring 3.
+    unsafe { (*addr_of_mut!(RUSTOS_TSS)).privilege_stack_table[0] = VirtAddr::new(top) };
+}
 
 /// Fills the TSS, builds the GDT, loads both and reloads the segment registers.
 pub fn init() {

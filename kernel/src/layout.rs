@@ -7,6 +7,8 @@
 //!   `KERNEL_BASE + physical address`, mapped per section with real
 //!   permissions, guard pages left unmapped.
 //! - `heap::HEAP_START` (0x4444_4444_0000): the kernel heap.
+//! - `THREAD_STACKS` (0xffff_ff00_0000_0000): the threads' kernel stacks, one
+//!   `THREAD_STACK_SLOT` per thread slot, each a guard page then the stack.
 //!
 //! The lowest layer of the kernel: it uses no other kernel module.
 
@@ -16,6 +18,10 @@ use core::ptr::addr_of;
 pub const PHYS_OFFSET: u64 = 0xFFFF_8000_0000_0000;
 /// Virtual address the kernel is linked at, for physical 0.
 pub const KERNEL_BASE: u64 = 0xFFFF_FFFF_8000_0000;
+/// Virtual base of the threads' kernel stacks (PML4 slot 510, kernel half).
+pub const THREAD_STACKS: u64 = 0xFFFF_FF00_0000_0000;
+/// Virtual space reserved per thread slot for its stack and guard page.
+pub const THREAD_STACK_SLOT: u64 = 0x10_0000;
 /// Size of a page and a frame.
 pub const PAGE_SIZE: u64 = 4096;
 

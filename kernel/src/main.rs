@@ -2,7 +2,7 @@
 //!
 //! Boot order (see [`init`]): serial and screen first, so everything after can
 //! report; the boot information; GDT and TSS; the IDT; memory (frames, page
-//! tables, heap); the interrupt controller and timer; then the mode asked for on
+//! tables, heap); the thread table (the boot thread) and the system calls; the interrupt controller and timer; then the mode asked for on
 //! the command line: the shell (default), `test` or `test=NAME`, or
 //! `bench[=ROUNDS]`.
 #![no_std]
@@ -18,6 +18,7 @@ mod bench;
 mod boot;
 mod bootinfo;
 mod cpu;
+mod disk;
 mod exit;
 mod fault;
 mod gdb;
@@ -29,12 +30,14 @@ mod ktest;
 mod layout;
 mod memory;
 mod panic;
+mod process;
 mod recovery;
 mod serial;
 mod shell;
 mod sync;
 mod stacks;
 mod task;
+mod thread;
 mod time;
 mod vga;
 
@@ -50,6 +53,8 @@ fn init(start_info: u64) {
     interrupts::init_idt();
     memory::init();
     heap::init();
+    thread::init();
+    process::init();
     interrupts::init_hardware();
     x86_64::instructions::interrupts::enable();
     keyboard::drain_pending();

@@ -8,6 +8,7 @@
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod bitmap;
+pub mod fat32;
 pub mod blocks;
 pub mod keymap;
 pub mod ring;

@@ -1,7 +1,8 @@
 //! The CPU exception handlers (vectors 0-31).
 //!
-//! #BP logs and continues. #PF reports CR2 and the decoded error code. Every
-//! other exception reports its frame. A fault that a recovery point armed by
+//! #BP logs and continues. A fault the installed fault hook takes (a thread
+//! or user process other than the boot thread: `thread`) ends there. Otherwise #PF reports
+//! CR2 and the decoded error code, and every other exception its frame. A fault that a recovery point armed by
 //! `recovery::catch` expects returns there; otherwise the CPU halts for good.
 
 use super::frame::TrapFrame;
@@ -49,7 +50,8 @@ pub fn describe_pf_error(code: u64, out: &mut impl core::fmt::Write) -> core::fm
     Ok(())
 }
 
-struct PfError(u64);
+/// A page-fault error code, displayed decoded (see [`describe_pf_error`]).
+pub struct PfError(pub u64);
 
 impl core::fmt::Display for PfError {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
@@ -115,6 +117,9 @@ pub fn handle(frame: &mut TrapFrame) {
     unsafe {
         crate::serial::force_unlock();
         crate::vga::force_unlock();
+    }
+    if super::hooks::fault(frame, cr2) {
+        return;
     }
     if !recovery::quiet() {
         report(frame, cr2);

@@ -4,11 +4,13 @@
 //! [`frame::TrapFrame`] and calls `trap::trap_dispatch`: vectors 0-31 go to
 //! the exception handlers, 32-47 to the PIC's IRQ handlers.
 //!
-//! Layers, lowest first: `frame`; `idt`; `exceptions` and `irq` (the
+//! Layers, lowest first: `frame`; `hooks` (handlers installed by `thread`
+//! and `process`); `idt`; `exceptions` and `irq` (the
 //! handlers); `trap` (stubs and dispatch); this file (set-up).
 
 pub mod exceptions;
 pub mod frame;
+pub mod hooks;
 pub mod idt;
 pub mod irq;
 pub mod trap;
@@ -18,7 +20,8 @@ use idt::{Gate, GateKind};
 /// Fills every gate with its stub and loads the IDT.
 pub fn init_idt() {
     for vector in 0..=255u8 {
-        let dpl = if vector == exceptions::BREAKPOINT { 3 } else { 0 };
+        // Ring 3 may raise #BP and make system calls; any other `int n` from ring 3 is a #GP.
+        let dpl = if vector == exceptions::BREAKPOINT || vector == hooks::SYSCALL_VECTOR { 3 } else { 0 };
         let ist = exceptions::ist_for(vector);
         idt::set_gate(vector, Gate::new(trap::stub_address(vector), GateKind::Interrupt, ist, dpl));
     }

@@ -19,7 +19,7 @@
 //! RIP is the interrupted instruction, not a return address).
 
 use super::frame::TrapFrame;
-use super::{exceptions, irq};
+use super::{exceptions, hooks, irq};
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -41,13 +41,22 @@ pub fn stub_address(vector: u8) -> u64 {
 pub static RUSTOS_TRAP: AtomicU64 = AtomicU64::new(0);
 
 /// Called by `trap_common` for every vector: 0-31 to the exception handlers,
-/// the PIC's vectors to the IRQ handlers.
+/// the PIC's vectors to the IRQ handlers (the timer's then to the scheduler
+/// hook), `int 0x81` and `int 0x80` to the handlers installed in `hooks`. A thread switch replaces the
+/// frame's contents with the next thread's saved context.
 #[no_mangle]
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let outer = RUSTOS_TRAP.swap(frame.vector + 1, Ordering::Relaxed);
     match frame.vector as u8 {
         0..=31 => exceptions::handle(frame),
-        irq::PIC1_OFFSET..=irq::LAST_VECTOR => irq::handle(frame),
+        irq::PIC1_OFFSET..=irq::LAST_VECTOR => {
+            irq::handle(frame);
+            // Preempt only what a trap did not interrupt (never a handler).
+            if frame.vector as u8 == irq::PIC1_OFFSET + irq::IRQ_TIMER && outer == 0 {
+                hooks::tick(frame);
+            }
+        }
+        hooks::YIELD_VECTOR | hooks::SYSCALL_VECTOR if hooks::software(frame) => {}
         _ => log!(Warn, "unexpected interrupt vector {}", frame.vector),
     }
     RUSTOS_TRAP.store(outer, Ordering::Relaxed);

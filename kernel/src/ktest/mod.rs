@@ -1,4 +1,6 @@
 //! The in-kernel test runner (`test` or `test=NAME` on the command line).
+//! The tests that enter ring 3 run only when the command line also has
+//! `ktest=user` (or when one is named).
 //!
 //! Each test runs under `recovery::catch`, so a failed assertion (a panic) or an
 //! unexpected exception ends that test only. One line per test goes to serial
@@ -7,6 +9,8 @@
 //! everything passed, 0x11 otherwise.
 
 mod tests;
+mod threads;
+mod user;
 
 use crate::exit::{exit, ExitCode};
 use crate::fault;
@@ -28,9 +32,14 @@ pub fn on_panic() {
 /// Runs every test, or the one named; never returns.
 pub fn run(only: Option<&str>) -> ! {
     RUNNING.store(true, Ordering::Relaxed);
-    let selected = tests::ALL.iter().filter(|t| only.map_or(true, |name| t.name == name));
+    let with_user = crate::bootinfo::cmdline().split_whitespace().any(|w| w == "ktest=user");
+    let chosen = |t: &&tests::Test| match only {
+        Some(name) => t.name == name,
+        None => with_user || !t.user,
+    };
+    let selected = tests::ALL.iter().filter(chosen);
     let (mut passed, mut failed) = (0u32, 0u32);
-    println!("running {} kernel tests", tests::ALL.iter().filter(|t| only.map_or(true, |name| t.name == name)).count());
+    println!("running {} kernel tests", tests::ALL.iter().filter(chosen).count());
     for test in selected {
         let outcome = recovery::catch(test.run);
         // A fault or panic may have left interrupts off and a fault path armed.

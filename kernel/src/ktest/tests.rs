@@ -1,5 +1,7 @@
 //! The kernel tests, in the order they run.
 
+use super::threads::*;
+use super::user::*;
 use crate::fault;
 use crate::recovery::{self, FaultRecord};
 use crate::interrupts::exceptions;
@@ -22,14 +24,17 @@ pub struct Test {
     pub run: fn(),
     /// Whether the test passes by panicking.
     pub should_panic: bool,
+    /// Whether the test enters ring 3 (run only with `ktest=user` or by name).
+    pub user: bool,
 }
 
 macro_rules! test_list {
-    ($($name:ident),* $(,)?; panics: $($pname:ident),* $(,)?) => {
+    ($($name:ident),* $(,)?; panics: $($pname:ident),* $(,)?; user: $($uname:ident),* $(,)?) => {
         /// Every kernel test.
         pub const ALL: &[Test] = &[
-            $(Test { name: stringify!($name), run: $name, should_panic: false },)*
-            $(Test { name: stringify!($pname), run: $pname, should_panic: true },)*
+            $(Test { name: stringify!($name), run: $name, should_panic: false, user: false },)*
+            $(Test { name: stringify!($pname), run: $pname, should_panic: true, user: false },)*
+            $(Test { name: stringify!($uname), run: $uname, should_panic: false, user: true },)*
         ];
     };
 }
@@ -40,8 +45,11 @@ test_list!(
     frame_allocator, map_unmap_translate, kernel_permissions, guard_pages_unmapped,
     keyboard_decoder, ring_queue, executor_wakeups, timer_ticks, sleep_future,
     breakpoint_continues, page_fault_reports, write_to_rodata_faults, general_protection,
-    invalid_opcode, divide_error, stack_overflow_double_fault;
-    panics: should_panic
+    invalid_opcode, divide_error, stack_overflow_double_fault,
+    threads_preempt, thread_sleep, thread_yield, thread_fault_ends_thread, thread_stack_guard;
+    panics: should_panic;
+    user: user_hello_ring3, user_nullderef_killed, user_spin_preempted, user_address_space,
+    user_pointer_checks, user_bad_images_refused
 );
 
 fn expect_fault(f: impl FnOnce()) -> FaultRecord {

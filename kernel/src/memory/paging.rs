@@ -1,4 +1,5 @@
-//! The 4-level page tables: map, unmap, translate, invlpg, and the kernel's remap.
+//! The 4-level page tables: map, unmap, translate, invlpg, the kernel's remap,
+//! and user address spaces (a PML4 sharing the kernel's entries).
 //!
 //! Page tables are reached through the physical-memory window at
 //! `PHYS_OFFSET`, with the `x86_64` crate's `OffsetPageTable`. At boot,
@@ -55,7 +56,8 @@ unsafe fn mapper_for(pml4_phys: u64) -> OffsetPageTable<'static> {
     unsafe { OffsetPageTable::new(table_at(pml4_phys), VirtAddr::new(PHYS_OFFSET)) }
 }
 
-fn active_pml4() -> u64 {
+/// Physical address of the active PML4 (CR3).
+pub fn active_pml4() -> u64 {
     Cr3::read().0.start_address().as_u64()
 }
 
@@ -97,13 +99,7 @@ pub fn invlpg(virt: u64) {
 
 /// The physical address `virt` translates to, with the leaf entry's flags.
 pub fn translate(virt: u64) -> Option<(u64, Flags)> {
-    let addr = VirtAddr::try_new(virt).ok()?;
-    // SAFETY: read-only walk of the active tables.
-    let mapper = unsafe { mapper_for(active_pml4()) };
-    match mapper.translate(addr) {
-        TranslateResult::Mapped { frame, offset, flags } => Some((frame.start_address().as_u64() + offset, flags)),
-        _ => None,
-    }
+    translate_in(active_pml4(), virt)
 }
 
 /// One level of a page walk, for the shell's `page` command.
@@ -138,6 +134,86 @@ pub fn walk(virt: u64) -> ([WalkStep; 4], usize) {
         table = entry & 0x000F_FFFF_FFFF_F000;
     }
     (steps, 4)
+}
+
+/// A new PML4 for a user address space: the kernel's entries (its half, the
+/// heap) copied from the PML4 at `kernel_pml4`, so the kernel stays mapped
+/// while the process runs; the rest is empty. Returns its physical address.
+pub fn new_address_space(kernel_pml4: u64) -> Option<u64> {
+    let pml4 = frames::allocate()?;
+    let _guard = MAPPER_LOCK.lock();
+    // SAFETY: `pml4` is a fresh frame, `kernel_pml4` a live PML4; both are in
+    // the physical window, and the lock keeps other mappers away.
+    unsafe {
+        let (new, kernel) = (table_at(pml4), table_at(kernel_pml4));
+        new.zero();
+        for i in 0..512 {
+            new[i] = kernel[i].clone();
+        }
+    }
+    Some(pml4)
+}
+
+/// Maps the page at `virt` to the frame at `phys` in the address space whose
+/// PML4 is at `pml4`, user accessible (the tables on the way too).
+pub fn map_user(pml4: u64, virt: u64, phys: u64, flags: Flags) -> Result<(), MapError> {
+    let _guard = MAPPER_LOCK.lock();
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
+    let frame = PhysFrame::containing_address(PhysAddr::new(phys));
+    let parents = Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE;
+    // SAFETY: the caller owns the frame; the lock serialises table changes; a
+    // stale TLB entry cannot exist for a page that was not mapped.
+    unsafe {
+        mapper_for(pml4)
+            .map_to_with_table_flags(page, frame, flags | Flags::PRESENT | Flags::USER_ACCESSIBLE, parents, &mut GlobalFrames)
+            .map_err(map_error)?
+            .ignore();
+    }
+    Ok(())
+}
+
+/// Frees a user address space: every frame that its user-accessible PML4
+/// entries reach (pages and tables), then the PML4. It must not be active.
+pub fn free_address_space(pml4: u64) {
+    let _guard = MAPPER_LOCK.lock();
+    // SAFETY: the address space is not in use (not in CR3, its thread is
+    // finished); user-accessible entries lead only to frames the process owns.
+    unsafe { free_user_tables(pml4, 4) };
+    frames::free(pml4);
+}
+
+/// Frees the frames below the user-accessible entries of the table at `table`
+/// (level 4 = PML4 ... 1 = PT); leaves the table itself.
+///
+/// # Safety
+/// As for [`table_at`]; nothing else uses the frames reached.
+unsafe fn free_user_tables(table: u64, level: u8) {
+    for i in 0..512 {
+        // SAFETY: the caller's guarantee.
+        let entry = unsafe { table_at(table)[i].clone() };
+        let flags = entry.flags();
+        if !flags.contains(Flags::PRESENT | Flags::USER_ACCESSIBLE) {
+            continue;
+        }
+        let next = entry.addr().as_u64();
+        if level > 1 && !flags.contains(Flags::HUGE_PAGE) {
+            // SAFETY: a user table, owned by this address space.
+            unsafe { free_user_tables(next, level - 1) };
+        }
+        frames::free(next);
+    }
+}
+
+/// The physical address `virt` translates to in the address space whose PML4
+/// is at `pml4`, with the leaf entry's flags.
+pub fn translate_in(pml4: u64, virt: u64) -> Option<(u64, Flags)> {
+    let addr = VirtAddr::try_new(virt).ok()?;
+    // SAFETY: read-only walk.
+    let mapper = unsafe { mapper_for(pml4) };
+    match mapper.translate(addr) {
+        TranslateResult::Mapped { frame, offset, flags } => Some((frame.start_address().as_u64() + offset, flags)),
+        _ => None,
+    }
 }
 
 /// Builds the kernel's own page tables and switches to them.

@@ -4,7 +4,9 @@
 //! The run loop pops ids from the ready queue (a `RingQueue`) and polls their
 //! futures; a waker pushes its task's id back when it fires, from task or
 //! interrupt context. With nothing ready, the CPU sleeps with `sti; hlt` until
-//! the next interrupt. [`RUSTOS_EXECUTOR`] is `#[repr(C)]`
+//! the next interrupt, unless the idle hook (installed by `thread`) gives the
+//! CPU to another thread.
+//! [`RUSTOS_EXECUTOR`] is `#[repr(C)]`
 //! (docs/kernel-structures.md): the debugger reads the table and the queue.
 
 use crate::sync::IrqMutex;
@@ -220,12 +222,27 @@ fn poll_task(id: u64) {
     OWNED.lock().futures[i] = Some(future);
 }
 
+static IDLE_HOOK: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Installs the hook the run loop calls when no task is ready, before it
+/// halts: it returns true when it gave the CPU away (to another thread).
+pub fn set_idle_hook(hook: fn() -> bool) {
+    IDLE_HOOK.store(hook as usize, core::sync::atomic::Ordering::Release);
+}
+
+fn idle() -> bool {
+    let f = IDLE_HOOK.load(core::sync::atomic::Ordering::Acquire);
+    // SAFETY: only `set_idle_hook` stores into IDLE_HOOK, and it stores `fn() -> bool`s.
+    f != 0 && unsafe { core::mem::transmute::<usize, fn() -> bool>(f) }()
+}
+
 /// Runs ready tasks until `done()` is true, sleeping with `sti; hlt` when none is ready.
 pub fn run_until(mut done: impl FnMut() -> bool) {
     while !done() {
         let next = RUSTOS_EXECUTOR.lock().ready.pop();
         match next {
             Some(id) => poll_task(id),
+            None if idle() => {}
             None => {
                 x86_64::instructions::interrupts::disable();
                 if RUSTOS_EXECUTOR.lock().ready.is_empty() && !done() {
