@@ -16,6 +16,7 @@ def test_monitor_when_and_last_follow_gdb_going_back(kernel_elf, gdb_factory):
     with served_machine(kernel_elf, history=1_000_000) as (machine, target, server):
         machine.run(max_instructions=2_000_000, timeout=60)  # a few timer ticks
         gdb = gdb_factory()
+        gdb.console("set remotetimeout 60")  # `last` re-executes the past (and may build the line table first)
         gdb.connect(server.address[1])
         now = machine.icount
         assert gdb.console("monitor when").startswith(f"instruction {now} of ")
