@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .counter import InstructionCounter
+from .blocks import BlockCounter
 
 NS_PER_INSTRUCTION = 1
 
@@ -31,10 +31,11 @@ class ClockState:
 class Clock:
     """Virtual time of one engine."""
 
-    def __init__(self, uc, deterministic: bool) -> None:
-        """Counts ``uc``'s instructions when ``deterministic``."""
+    def __init__(self, uc, deterministic: bool, read_code=None) -> None:
+        """Counts ``uc``'s instructions when ``deterministic`` (``read_code(address,
+        size)`` reads code at a virtual address, see :class:`~.blocks.BlockCounter`)."""
         #: The native instruction counter (None in the fast mode).
-        self.counter = InstructionCounter(uc) if deterministic else None
+        self.counter = BlockCounter(uc, read_code) if deterministic else None
         self._idle_ns = 0
         self._fast_ns = 0
         self._fast_started: int | None = None

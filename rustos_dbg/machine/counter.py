@@ -22,7 +22,7 @@ import ctypes
 import mmap
 import platform
 
-from unicorn.unicorn_py3.unicorn import uclib as _lib
+from unicorn.unicorn_py3.unicorn import uclib as lib
 from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
 
 #: callback(uc=rdi, address=rsi, size=edx, user_data=rcx) with user_data ->
@@ -44,7 +44,7 @@ _CODE = bytes.fromhex(
 _HOOK_ADD = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), ctypes.c_int,
     ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64,
-)(("uc_hook_add", _lib))
+)(("uc_hook_add", lib))
 
 
 class _State(ctypes.Structure):
@@ -52,19 +52,31 @@ class _State(ctypes.Structure):
                 ("stopped", ctypes.c_uint64)]
 
 
-_page: mmap.mmap | None = None
+_pages: dict[str, mmap.mmap] = {}
 
 
-def _callback_address() -> int:
-    """Address of the machine-code callback, mapped once per process."""
-    global _page
-    if _page is None:
+def callback_address(name: str, code: bytes) -> int:
+    """Address of the machine-code callback ``code`` (named ``name``), mapped once
+    per process into an executable page."""
+    page = _pages.get(name)
+    if page is None:
         if platform.machine() not in ("x86_64", "AMD64"):
             raise RuntimeError("the native instruction counter needs an x86-64 host")
         page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
-        page.write(_CODE)
-        _page = page
-    return ctypes.addressof(ctypes.c_char.from_buffer(_page))
+        page.write(code)
+        _pages[name] = page
+    return ctypes.addressof(ctypes.c_char.from_buffer(page))
+
+
+def hook_add(uc, kind: int, callback: int, user_data, begin: int, end: int) -> int:
+    """Adds a hook of ``kind`` on [begin, end] of ``uc`` whose callback is the native
+    code at address ``callback``; returns its handle."""
+    handle = ctypes.c_size_t()
+    err = _HOOK_ADD(uc._uch, ctypes.byref(handle), kind, ctypes.c_void_p(callback), user_data,
+                    ctypes.c_uint64(begin), ctypes.c_uint64(end))
+    if err != 0:
+        raise RuntimeError(f"uc_hook_add for a native counter failed ({err})")
+    return handle.value
 
 
 class InstructionCounter:
@@ -77,17 +89,9 @@ class InstructionCounter:
 
     def __init__(self, uc, blocks: bool = False) -> None:
         """Install the hook on every address of ``uc``."""
-        lib = _lib
         self._state = _State(0, 2**64 - 1, ctypes.cast(lib.uc_emu_stop, ctypes.c_void_p).value, 0)
-        handle = ctypes.c_size_t()
-        err = _HOOK_ADD(
-            uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK if blocks else UC_HOOK_CODE,
-            ctypes.c_void_p(_callback_address()), ctypes.cast(ctypes.pointer(self._state), ctypes.c_void_p),
-            ctypes.c_uint64(1), ctypes.c_uint64(0),
-        )
-        if err != 0:
-            raise RuntimeError(f"uc_hook_add for the instruction counter failed ({err})")
-        self._handle = handle.value
+        self._handle = hook_add(uc, UC_HOOK_BLOCK if blocks else UC_HOOK_CODE, callback_address("count", _CODE),
+                                ctypes.cast(ctypes.pointer(self._state), ctypes.c_void_p), 1, 0)
         self._uc = uc
 
     @property
@@ -124,4 +128,4 @@ class InstructionCounter:
 
     def remove(self) -> None:
         """Remove the hook."""
-        _lib.uc_hook_del(self._uc._uch, ctypes.c_size_t(self._handle))
+        lib.uc_hook_del(self._uc._uch, ctypes.c_size_t(self._handle))

@@ -52,7 +52,10 @@ class Runner:
     def need_stopper(self, needed: bool) -> None:
         """Fast mode: installs (or removes) the instruction counter watchpoints stop with."""
         m = self._m
-        if m.clock.counter is not None or needed == (self.stopper is not None):
+        if m.clock.counter is not None:
+            m.clock.counter.per_instruction(needed)  # watchpoints stop right after an access
+            return
+        if needed == (self.stopper is not None):
             return
         if needed:
             self.stopper = InstructionCounter(m.uc)
@@ -107,10 +110,12 @@ class Runner:
                     if stop is not None:
                         return stop
                     continue
-                budget = self._slice(left)
+                budget, soft = self._slice(left)
                 if next_input is not None:
-                    budget = max(1, min(budget, (next_input - m.clock.now_ns()) // NS_PER_INSTRUCTION))
-                self._emulate(budget, exact=max_instructions if not deterministic else None)
+                    to_input = max(1, (next_input - m.clock.now_ns()) // NS_PER_INSTRUCTION)
+                    soft = soft and to_input > budget
+                    budget = min(budget, to_input)
+                self._emulate(budget, exact=max_instructions if not deterministic else None, soft=soft)
                 steps += 1
         finally:
             if target is not None:
@@ -136,9 +141,10 @@ class Runner:
         except Exception:
             return False
 
-    def _emulate(self, budget: int, exact: int | None = None) -> None:
-        """Runs up to ``budget`` instructions (deterministic) or a block budget
-        (fast; ``exact`` instructions when given)."""
+    def _emulate(self, budget: int, exact: int | None = None, soft: bool = False) -> None:
+        """Runs up to ``budget`` instructions (deterministic; exactly that many
+        unless ``soft``: the slice may then end at a block start before) or a
+        block budget (fast; ``exact`` instructions when given)."""
         m = self._m
         if m.watchpoints.pending:
             m.watchpoints.refresh()  # a pending watchpoint's walk may have changed with CR3
@@ -153,8 +159,11 @@ class Runner:
         else:
             limiter, temporary = self._fast_limiter(exact)
         try:
-            with m.clock.running():
-                m.uc.emu_start(rip, _UNTIL)
+            if temporary or m.clock.counter is None:
+                with m.clock.running():
+                    m.uc.emu_start(rip, _UNTIL)
+            else:
+                limiter.run(rip, _UNTIL, soft_limit=limiter.limit if soft else None)
         except UcError as e:
             self._error(e)
         finally:
@@ -199,13 +208,18 @@ class Runner:
             return Stop(StopKind.INTERRUPTED, m.cpu.reg("rip"), m.icount)
         return None
 
-    def _slice(self, left: int | None) -> int:
+    def _slice(self, left: int | None) -> tuple[int, bool]:
+        """The slice's instruction budget, and whether it is soft (only the slice
+        length, no device event or instruction limit: it may end earlier)."""
         m = self._m
         now = m.clock.now_ns()
         event = m.devices.bus.next_event(now)
         budget = MAX_SLICE if event is None else max(1, (event - now) // NS_PER_INSTRUCTION)
+        soft = event is None or budget > MAX_SLICE
         budget = min(budget, MAX_SLICE)
-        return budget if left is None else min(budget, left)
+        if left is not None and left <= budget:
+            return left, False
+        return budget, soft
 
     def _idle(self, next_input: int | None = None) -> Stop | None:
         """The CPU is halted: skip to the next device event (or scheduled input),

@@ -56,7 +56,7 @@ class EngineHooks:
             return
         counter = self._m.clock.counter
         if counter is not None:
-            counter.count -= 1  # counted, but stopped before it ran
+            counter.before(address)  # stopped before it runs
         self.request(StopKind.BREAKPOINT, address=address)
 
     def on_watch(self) -> None:
@@ -93,6 +93,8 @@ class EngineHooks:
 
     def _on_intr(self, uc, vector: int, _data) -> None:
         m = self._m
+        if m.clock.counter is not None:
+            m.clock.counter.settle()  # the block is left here: the exact count, before rip moves
         software = vector in (3, 4) or vector >= 32
         pushes = has_error_code(vector) and not software
         error = m.context_fields.read_error_code(uc) if pushes else None
@@ -102,6 +104,8 @@ class EngineHooks:
         self.deliver(vector, Source.SOFTWARE if software else Source.EXCEPTION, error, m.cpu.reg("rip"))
 
     def _on_invalid(self, uc, _data) -> bool:
+        if self._m.clock.counter is not None:
+            self._m.clock.counter.settle()
         self.deliver(6, Source.EXCEPTION, None, self._m.cpu.reg("rip"))
         return True
 

@@ -73,7 +73,7 @@ class Machine:
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
         self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
-        self.clock = Clock(self.uc, deterministic=mode == "deterministic")
+        self.clock = Clock(self.uc, deterministic=mode == "deterministic", read_code=self.memory.read_linear)
         #: The disk image file of the ATA master (None: no disk).
         self.disk = Path(disk) if disk is not None else None
         self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,

@@ -1,0 +1,319 @@
+"""Exact instruction counts at translation-block speed (the deterministic clock).
+
+Unicorn's per-instruction ``UC_HOOK_CODE`` forces a helper call before every
+instruction (about 10x slower than bare Unicorn). :class:`BlockCounter`
+counts per translation block instead: a native ``UC_HOOK_BLOCK`` callback
+(machine code, like :mod:`.counter`) looks the block up by (address, size)
+in a native table and adds its instruction count; a block seen for the first
+time is decoded once (:mod:`rustos_dbg.x86.lengths`) by a Python callback
+that fills the table.
+
+Contract: :attr:`BlockCounter.count` is the exact number of instructions
+executed, at every stop and inside every hook (as the per-instruction counter
+was: inside a hook, the instruction at rip counts when it has started, so a
+faulting instruction counts once; :meth:`before` uncounts it for a
+breakpoint, which stops before it runs). Inside a block the stored count
+already includes the whole block, so a read during a run is corrected with
+the index of rip within the block; when the block is left early (an
+exception, a stop) :meth:`settle` stores the corrected count.
+
+The engine stops at a block start when the block would take the count past
+:attr:`limit` (``stopped`` set, nothing of the block run). The run loop then
+runs the remaining part of the block exactly (:meth:`run_partial`: the block
+is translated again ending at the limit's instruction). Blocks with port I/O
+are counted per instruction (a bounded native code hook on the block): a
+device stop or a slice shortened by a port access then takes effect right
+after that instruction. :meth:`per_instruction` switches every block to
+per-instruction counting (watchpoints stop right after an access).
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+
+from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
+from unicorn.x86_const import UC_X86_REG_RIP
+
+from ..x86.lengths import block_layout
+from .counter import callback_address, hook_add, lib
+from .engine import drop_cached_code
+
+# block(uc=rdi, pc=rsi, size=edx, state=rcx):
+#   size = edx (zero-extended); block_start = count; block_pc = pc; block_size = size; last_pc = 0
+#   n = 0 if per_insn else table[(pc ^ pc >> 16) & mask] (on a miss: n = miss(state, pc, size))
+#   if n == -1 or count + n > limit: block_n = 0; stopped = 1; tail-call uc_emu_stop(uc)
+#   block_n = n; count += n
+_BLOCK = bytes.fromhex(
+    "89d2"                # mov edx, edx
+    "488b01"              # mov rax, [rcx]                 ; count
+    "48894120"            # mov [rcx+32], rax              ; block_start
+    "48897128"            # mov [rcx+40], rsi              ; block_pc
+    "48895130"            # mov [rcx+48], rdx              ; block_size
+    "48c7416000000000"    # mov qword [rcx+96], 0          ; last_pc
+    "4531c0"              # xor r8d, r8d                   ; n = 0
+    "4883795800"          # cmp qword [rcx+88], 0          ; per_insn?
+    "7528"                # jne have_n
+    "4989f1"              # mov r9, rsi
+    "4989f2"              # mov r10, rsi
+    "49c1ea10"            # shr r10, 16
+    "4d31d1"              # xor r9, r10
+    "4c234948"            # and r9, [rcx+72]               ; mask
+    "49c1e104"            # shl r9, 4                      ; 16-byte slots
+    "4c034940"            # add r9, [rcx+64]               ; table
+    "493931"              # cmp [r9], rsi                  ; slot.pc
+    "752a"                # jne miss
+    "41395108"            # cmp [r9+8], edx                ; slot.size
+    "7524"                # jne miss
+    "458b410c"            # mov r8d, [r9+12]               ; slot.n
+    "4c894138"            # have_n: mov [rcx+56], r8       ; block_n
+    "4901c0"              # add r8, rax
+    "4c3b4108"            # cmp r8, [rcx+8]                ; limit
+    "7704"                # ja stop
+    "4c8901"              # mov [rcx], r8
+    "c3"                  # ret
+    "48c7413800000000"    # stop: mov qword [rcx+56], 0    ; the block did not start
+    "c6411801"            # mov byte [rcx+24], 1           ; stopped
+    "ff6110"              # jmp [rcx+16]                   ; uc_emu_stop(uc)
+    "57"                  # miss: push rdi
+    "51"                  # push rcx
+    "4883ec08"            # sub rsp, 8                     ; 16-byte alignment
+    "4889cf"              # mov rdi, rcx
+    "ff5150"              # call [rcx+80]                  ; miss(state, pc, size)
+    "4883c408"            # add rsp, 8
+    "59"                  # pop rcx
+    "5f"                  # pop rdi
+    "4189c0"              # mov r8d, eax
+    "83f8ff"              # cmp eax, -1
+    "74d7"                # je stop
+    "488b01"              # mov rax, [rcx]
+    "ebc1"                # jmp have_n
+)
+
+# insn(uc=rdi, address=rsi, size=edx, state=rcx): the per-instruction count of
+# :mod:`.counter`, also recording the address it counted (last_pc).
+_INSN = bytes.fromhex(
+    "488b01"              # mov rax, [rcx]
+    "483b4108"            # cmp rax, [rcx+8]
+    "730b"                # jae stop
+    "48ffc0"              # inc rax
+    "488901"              # mov [rcx], rax
+    "48897160"            # mov [rcx+96], rsi              ; last_pc
+    "c3"                  # ret
+    "c6411801"            # stop: mov byte [rcx+24], 1
+    "ff6110"              # jmp [rcx+16]
+)
+
+_MISS = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
+_RETRANSLATE = 0xFFFF_FFFF
+_TABLE_BITS = 17
+
+
+class _State(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        "count", "limit", "emu_stop", "stopped", "block_start", "block_pc", "block_size", "block_n",
+        "table", "mask", "miss", "per_insn", "last_pc")]
+
+
+class _Slot(ctypes.Structure):
+    _fields_ = [("pc", ctypes.c_uint64), ("size", ctypes.c_uint32), ("n", ctypes.c_uint32)]
+
+
+class BlockCounter:
+    """The exact instruction count of one engine, counted per translation block."""
+
+    def __init__(self, uc, read_code) -> None:
+        """Installs the block hook on ``uc``; ``read_code(address, size)`` reads code
+        bytes at a virtual address (through the guest's page tables)."""
+        self._uc = uc
+        self._read_code = read_code
+        self._table = (_Slot * (1 << _TABLE_BITS))()
+        self._miss = _MISS(self._on_miss)
+        self._state = _State()
+        s = self._state
+        s.limit = 2**64 - 1
+        s.emu_stop = ctypes.cast(lib.uc_emu_stop, ctypes.c_void_p).value
+        s.table = ctypes.addressof(self._table)
+        s.mask = (1 << _TABLE_BITS) - 1
+        s.miss = ctypes.cast(self._miss, ctypes.c_void_p).value
+        self._state_ptr = ctypes.cast(ctypes.pointer(s), ctypes.c_void_p)
+        self._block_hook = hook_add(uc, UC_HOOK_BLOCK, callback_address("block", _BLOCK), self._state_ptr, 1, 0)
+        #: Blocks seen, as {pc: size}: the table's entries, to invalidate by range.
+        self._seen: dict[int, int] = {}
+        #: Address ranges [start, end) counted per instruction (blocks with port I/O).
+        self._io_ranges: dict[int, tuple[int, int]] = {}   # start -> (end, hook)
+        self._pending_io: tuple[int, int] | None = None
+        self._all_hook: int | None = None
+        #: True while the engine runs (reads of :attr:`count` are then corrected).
+        self.running = False
+
+    # --- the count ------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        """Instructions executed so far (exact, also inside a hook)."""
+        s = self._state
+        if not self.running or not s.block_n:
+            return s.count
+        return self._exact(self._uc.reg_read(UC_X86_REG_RIP), started=True)
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self._state.count = value
+        self._state.block_n = 0
+
+    def _exact(self, rip: int, started: bool) -> int:
+        """The count at ``rip`` inside the current block: the instructions before
+        it, plus it when it has ``started``."""
+        s = self._state
+        pc, size = s.block_pc, s.block_size
+        if not pc <= rip < pc + size:
+            return s.count  # the block ran to its end (rip is past it)
+        offsets = self._layout(pc, size)[0]
+        return s.block_start + bisect.bisect_left(offsets, rip - pc) + (1 if started else 0)
+
+    def settle(self) -> None:
+        """Stores the exact count (from an exception hook, before the delivery
+        moves rip, or once the engine returned): the current block is left."""
+        s = self._state
+        if s.block_n:
+            s.count = self._exact(self._uc.reg_read(UC_X86_REG_RIP), started=True)
+            s.block_n = 0
+
+    def before(self, rip: int) -> None:
+        """A breakpoint stops before the instruction at ``rip``: uncount it."""
+        s = self._state
+        if s.block_n:
+            s.count = self._exact(rip, started=False)
+            s.block_n = 0
+        elif s.last_pc == rip:
+            s.count -= 1  # counted per instruction already
+            s.last_pc = 0
+
+    @property
+    def stopped(self) -> bool:
+        """True when the counter stopped the engine at its limit since :meth:`arm`."""
+        return bool(self._state.stopped)
+
+    def arm(self, limit: int) -> None:
+        """Stops the engine before the count would pass ``limit``; clears :attr:`stopped`."""
+        self._state.stopped = 0
+        self.limit = limit
+
+    def stop_soon(self) -> None:
+        """Stops the engine at the next block or counted instruction (any thread)."""
+        self._state.limit = 0
+
+    @property
+    def limit(self) -> int:
+        """The count the engine does not pass."""
+        return self._state.limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        self._state.limit = min(value, 2**64 - 1)
+
+    # --- the run ------------------------------------------------------------------
+
+    def run(self, rip: int, until: int, soft_limit: int | None = None) -> None:
+        """Runs the engine from ``rip`` until it stops (``until``: an address never
+        reached). Reaches the limit exactly: when the engine stopped at the start
+        of a block that would pass it, the rest is run (the block translated again
+        to end at the limit's instruction, then dropped), unless the limit is
+        still ``soft_limit`` (a slice length of no consequence: the slice may end
+        before it)."""
+        s, uc = self._state, self._uc
+        partial = None
+        target = until
+        while True:
+            self.running = True
+            try:
+                uc.emu_start(rip, target)
+            finally:
+                self.running = False
+                self.settle()
+                if partial is not None:
+                    drop_cached_code(uc, *partial)
+            rip = uc.reg_read(UC_X86_REG_RIP)
+            if self._pending_io is not None:
+                self._count_per_instruction(*self._pending_io)
+                self._pending_io = None
+                s.stopped = 0
+                partial, target = None, until
+                continue
+            if partial is not None and rip == target and s.count == s.limit:
+                s.stopped = 1  # ended at the limit's instruction: our stop, not a HLT
+                return
+            if not (s.stopped and s.count < s.limit) or s.limit == soft_limit:
+                return
+            # Stopped at a block start short of the limit: run the rest of it.
+            pc, size = s.block_pc, s.block_size
+            offsets = self._layout(pc, size)[0]
+            partial, target = (pc, pc + size), pc + offsets[s.limit - s.count]
+            drop_cached_code(uc, *partial)
+            s.stopped = 0
+
+    # --- per-instruction counting -------------------------------------------------
+
+    def per_instruction(self, on: bool) -> None:
+        """Counts every instruction with a code hook (``on``), or per block again;
+        drops every translated block (hooks apply at translation)."""
+        if on == (self._all_hook is not None):
+            return
+        if on:
+            self._all_hook = hook_add(self._uc, UC_HOOK_CODE, callback_address("insn", _INSN), self._state_ptr, 1, 0)
+            self._state.per_insn = 1
+        else:
+            self._uc.hook_del(self._all_hook)
+            self._all_hook = None
+            self._state.per_insn = 0
+        self._uc.ctl_flush_tb()
+
+    def _count_per_instruction(self, start: int, end: int) -> None:
+        """Blocks over [start, end) count per instruction from now on."""
+        hook = hook_add(self._uc, UC_HOOK_CODE, callback_address("insn", _INSN), self._state_ptr, start, end - 1)
+        self._io_ranges[start] = (end, hook)
+        for pc, size in list(self._seen.items()):
+            if pc < end and start < pc + size:
+                self._forget(pc)
+        drop_cached_code(self._uc, start, end)
+
+    def _forget(self, pc: int) -> None:
+        del self._seen[pc]
+        slot = self._table[(pc ^ (pc >> 16)) & self._state.mask]
+        if slot.pc == pc:
+            slot.pc = 0
+
+    # --- the table ----------------------------------------------------------------
+
+    def _layout(self, pc: int, size: int) -> tuple[tuple[int, ...], bool]:
+        return block_layout(self._read_code(pc, size))
+
+    def _on_miss(self, _state, pc: int, size: int) -> int:
+        try:
+            offsets, io = self._layout(pc, size)
+        except Exception:  # not readable through the page tables: Unicorn's own count
+            offsets, io = tuple(range(self._uc.ctl_request_cache(pc).icount)), False
+        hooked = [(start, end) for start, (end, _) in self._io_ranges.items() if start < pc + size and pc < end]
+        if io and not any(start <= pc and pc + size <= end for start, end in hooked):
+            self._pending_io = (pc, pc + size)
+            return _RETRANSLATE
+        # Instructions inside a per-instruction range are counted there.
+        n = sum(1 for off in offsets if not any(start <= pc + off < end for start, end in hooked))
+        old = self._seen.get(pc)
+        if old is not None and old != size:
+            self._forget(pc)
+        slot = self._table[(pc ^ (pc >> 16)) & self._state.mask]
+        if slot.pc and slot.pc != pc:
+            self._seen.pop(slot.pc, None)
+        slot.pc, slot.size, slot.n = pc, size, n
+        self._seen[pc] = size
+        return n
+
+    def remove(self) -> None:
+        """Removes the hooks."""
+        self._uc.hook_del(self._block_hook)
+        for _, hook in self._io_ranges.values():
+            self._uc.hook_del(hook)
+        if self._all_hook is not None:
+            self._uc.hook_del(self._all_hook)
