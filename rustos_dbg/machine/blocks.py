@@ -143,6 +143,8 @@ class BlockCounter:
         #: Address ranges [start, end) counted per instruction (blocks with port I/O).
         self._io_ranges: dict[int, tuple[int, int]] = {}   # start -> (end, hook)
         self._pending_io: tuple[int, int] | None = None
+        #: Decoded blocks by (pc, size), like the native table.
+        self._layouts: dict[tuple[int, int], tuple[tuple[int, ...], bool]] = {}
         self._all_hook: int | None = None
         #: True while the engine runs (reads of :attr:`count` are then corrected).
         self.running = False
@@ -287,7 +289,11 @@ class BlockCounter:
     # --- the table ----------------------------------------------------------------
 
     def _layout(self, pc: int, size: int) -> tuple[tuple[int, ...], bool]:
-        return block_layout(self._read_code(pc, size))
+        key = (pc, size)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = self._layouts[key] = block_layout(self._read_code(pc, size))
+        return layout
 
     def _on_miss(self, _state, pc: int, size: int) -> int:
         try:

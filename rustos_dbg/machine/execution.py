@@ -22,7 +22,7 @@ from .counter import InstructionCounter
 from .delivery import Source
 from .stops import Stop, StopKind
 
-MAX_SLICE = 200_000
+MAX_SLICE = 2_000_000
 FAST_SLICE_BLOCKS = 20_000
 _UNTIL = 0x8000_0000_0000_0000  # non-canonical: never reached
 _IF = 1 << 9
