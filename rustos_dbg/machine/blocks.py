@@ -40,20 +40,21 @@ from .counter import callback_address, hook_add, lib
 from .engine import drop_cached_code
 
 # block(uc=rdi, pc=rsi, size=edx, state=rcx):
-#   size = edx (zero-extended); block_start = count; block_pc = pc; block_size = size; last_pc = 0
-#   n = 0 if per_insn else table[(pc ^ pc >> 16) & mask] (on a miss: n = miss(state, pc, size))
-#   if n == -1 or count + n > limit: block_n = 0; stopped = 1; tail-call uc_emu_stop(uc)
-#   block_n = n; count += n
+#   block_start = count; block_pc = pc; block_size = size; last_pc = 0
+#   slot = table[(pc ^ pc >> 16) & mask]; entry = slot.n if slot is (pc, size) else miss(state, pc, size)
+#   entry == -1: stop (stopped = 1) to translate the block again
+#   n = entry & 0x7fffffff (0 when per_insn); sets_if = entry >> 31 (it ends in STI, POPF or IRET)
+#   if irq_blocked and prev_if: stop (stopped = 2): an interrupt may be deliverable now
+#   if count + n > limit: stop (stopped = 1) before the block
+#   block_n = n; count += n; prev_if = sets_if
+# A stop sets block_n = 0 and tail-calls uc_emu_stop(uc).
 _BLOCK = bytes.fromhex(
-    "89d2"                # mov edx, edx
+    "89d2"                # mov edx, edx                   ; size, zero-extended
     "488b01"              # mov rax, [rcx]                 ; count
     "48894120"            # mov [rcx+32], rax              ; block_start
     "48897128"            # mov [rcx+40], rsi              ; block_pc
     "48895130"            # mov [rcx+48], rdx              ; block_size
     "48c7416000000000"    # mov qword [rcx+96], 0          ; last_pc
-    "4531c0"              # xor r8d, r8d                   ; n = 0
-    "4883795800"          # cmp qword [rcx+88], 0          ; per_insn?
-    "7528"                # jne have_n
     "4989f1"              # mov r9, rsi
     "4989f2"              # mov r10, rsi
     "49c1ea10"            # shr r10, 16
@@ -62,18 +63,32 @@ _BLOCK = bytes.fromhex(
     "49c1e104"            # shl r9, 4                      ; 16-byte slots
     "4c034940"            # add r9, [rcx+64]               ; table
     "493931"              # cmp [r9], rsi                  ; slot.pc
-    "752a"                # jne miss
+    "7562"                # jne miss
     "41395108"            # cmp [r9+8], edx                ; slot.size
-    "7524"                # jne miss
-    "458b410c"            # mov r8d, [r9+12]               ; slot.n
-    "4c894138"            # have_n: mov [rcx+56], r8       ; block_n
+    "755c"                # jne miss
+    "458b410c"            # mov r8d, [r9+12]               ; slot.entry
+    "4589c2"              # have_n: mov r10d, r8d
+    "41c1ea1f"            # shr r10d, 31                   ; sets_if
+    "4181e0ffffff7f"      # and r8d, 0x7fffffff            ; n
+    "4883795800"          # cmp qword [rcx+88], 0          ; per_insn?
+    "7403"                # je 1f
+    "4531c0"              # xor r8d, r8d
+    "4883796800"          # 1: cmp qword [rcx+104], 0      ; irq_blocked?
+    "7407"                # je 2f
+    "4883797000"          # cmp qword [rcx+112], 0         ; prev_if?
+    "7515"                # jne irqstop
+    "4c894138"            # 2: mov [rcx+56], r8            ; block_n
     "4901c0"              # add r8, rax
     "4c3b4108"            # cmp r8, [rcx+8]                ; limit
-    "7704"                # ja stop
-    "4c8901"              # mov [rcx], r8
+    "7716"                # ja stop
+    "4c8901"              # mov [rcx], r8                  ; count += n
+    "4c895170"            # mov [rcx+112], r10             ; prev_if
     "c3"                  # ret
-    "48c7413800000000"    # stop: mov qword [rcx+56], 0    ; the block did not start
-    "c6411801"            # mov byte [rcx+24], 1           ; stopped
+    "48c7417000000000"    # irqstop: mov qword [rcx+112], 0
+    "c6411802"            # mov byte [rcx+24], 2           ; stopped: interrupt window
+    "eb04"                # jmp 3f
+    "c6411801"            # stop: mov byte [rcx+24], 1     ; stopped: limit
+    "48c7413800000000"    # 3: mov qword [rcx+56], 0       ; the block did not start
     "ff6110"              # jmp [rcx+16]                   ; uc_emu_stop(uc)
     "57"                  # miss: push rdi
     "51"                  # push rcx
@@ -87,7 +102,7 @@ _BLOCK = bytes.fromhex(
     "83f8ff"              # cmp eax, -1
     "74d7"                # je stop
     "488b01"              # mov rax, [rcx]
-    "ebc1"                # jmp have_n
+    "eb89"                # jmp have_n
 )
 
 # insn(uc=rdi, address=rsi, size=edx, state=rcx): the per-instruction count of
@@ -112,7 +127,7 @@ _TABLE_BITS = 17
 class _State(ctypes.Structure):
     _fields_ = [(name, ctypes.c_uint64) for name in (
         "count", "limit", "emu_stop", "stopped", "block_start", "block_pc", "block_size", "block_n",
-        "table", "mask", "miss", "per_insn", "last_pc")]
+        "table", "mask", "miss", "per_insn", "last_pc", "irq_blocked", "prev_if")]
 
 
 class _Slot(ctypes.Structure):
@@ -144,7 +159,7 @@ class BlockCounter:
         self._io_ranges: dict[int, tuple[int, int]] = {}   # start -> (end, hook)
         self._pending_io: tuple[int, int] | None = None
         #: Decoded blocks by (pc, size), like the native table.
-        self._layouts: dict[tuple[int, int], tuple[tuple[int, ...], bool]] = {}
+        self._layouts: dict[tuple[int, int], tuple[tuple[int, ...], bool, bool]] = {}
         self._all_hook: int | None = None
         #: True while the engine runs (reads of :attr:`count` are then corrected).
         self.running = False
@@ -194,8 +209,26 @@ class BlockCounter:
 
     @property
     def stopped(self) -> bool:
-        """True when the counter stopped the engine at its limit since :meth:`arm`."""
+        """True when the counter stopped the engine since :meth:`arm` (at its limit,
+        or in the interrupt window, see :attr:`irq_blocked`)."""
         return bool(self._state.stopped)
+
+    @property
+    def irq_blocked(self) -> bool:
+        """While True (an interrupt is pending, RFLAGS.IF is clear), the engine stops
+        right after a block that ends in STI, POPF or IRET (the only instructions
+        that set IF): the interrupt is then delivered at the first instruction
+        boundary that allows it, however the run is sliced."""
+        return bool(self._state.irq_blocked)
+
+    @irq_blocked.setter
+    def irq_blocked(self, value: bool) -> None:
+        self._state.irq_blocked = int(value)
+        self._state.prev_if = 0
+
+    def block_irqs(self) -> None:
+        """Sets :attr:`irq_blocked` from inside the run (the current block's end still counts)."""
+        self._state.irq_blocked = 1
 
     def arm(self, limit: int) -> None:
         """Stops the engine before the count would pass ``limit``; clears :attr:`stopped`."""
@@ -246,7 +279,7 @@ class BlockCounter:
             if partial is not None and rip == target and s.count == s.limit:
                 s.stopped = 1  # ended at the limit's instruction: our stop, not a HLT
                 return
-            if not (s.stopped and s.count < s.limit) or s.limit == soft_limit:
+            if not (s.stopped == 1 and s.count < s.limit) or s.limit == soft_limit:
                 return
             # Stopped at a block start short of the limit: run the rest of it.
             pc, size = s.block_pc, s.block_size
@@ -288,7 +321,7 @@ class BlockCounter:
 
     # --- the table ----------------------------------------------------------------
 
-    def _layout(self, pc: int, size: int) -> tuple[tuple[int, ...], bool]:
+    def _layout(self, pc: int, size: int) -> tuple[tuple[int, ...], bool, bool]:
         key = (pc, size)
         layout = self._layouts.get(key)
         if layout is None:
@@ -297,9 +330,9 @@ class BlockCounter:
 
     def _on_miss(self, _state, pc: int, size: int) -> int:
         try:
-            offsets, io = self._layout(pc, size)
+            offsets, io, sets_if = self._layout(pc, size)
         except Exception:  # not readable through the page tables: Unicorn's own count
-            offsets, io = tuple(range(self._uc.ctl_request_cache(pc).icount)), False
+            offsets, io, sets_if = tuple(range(self._uc.ctl_request_cache(pc).icount)), False, True
         hooked = [(start, end) for start, (end, _) in self._io_ranges.items() if start < pc + size and pc < end]
         if io and not any(start <= pc and pc + size <= end for start, end in hooked):
             self._pending_io = (pc, pc + size)
@@ -312,9 +345,10 @@ class BlockCounter:
         slot = self._table[(pc ^ (pc >> 16)) & self._state.mask]
         if slot.pc and slot.pc != pc:
             self._seen.pop(slot.pc, None)
-        slot.pc, slot.size, slot.n = pc, size, n
+        entry = n | (1 << 31 if sets_if else 0)
+        slot.pc, slot.size, slot.n = pc, size, entry
         self._seen[pc] = size
-        return n
+        return entry
 
     def remove(self) -> None:
         """Removes the hooks."""

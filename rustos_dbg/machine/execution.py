@@ -86,8 +86,9 @@ class Runner:
                 m.history.on_slice()
                 m.hang.on_slice()
                 next_input = m.inputs.deliver_due() if m.inputs.scheduled else None
+                shadow = False
                 if m.control.pending is None:
-                    self._service_interrupts(deliver=interrupts)
+                    shadow = self._service_interrupts(deliver=interrupts)
                 stop = self._take_stop()
                 if stop is not None:
                     if stop.kind is StopKind.TRIPLE_FAULT:
@@ -111,6 +112,8 @@ class Runner:
                         return stop
                     continue
                 budget, soft = self._slice(left)
+                if shadow and deterministic:
+                    budget, soft = 1, False  # then the interrupt, at that exact boundary
                 if next_input is not None:
                     to_input = max(1, (next_input - m.clock.now_ns()) // NS_PER_INSTRUCTION)
                     soft = soft and to_input > budget
@@ -121,19 +124,29 @@ class Runner:
             if target is not None:
                 m.breakpoints.remove_temporary(target)
 
-    def _service_interrupts(self, deliver: bool = True) -> None:
+    def _service_interrupts(self, deliver: bool = True) -> bool:
         """Ticks the devices and delivers a pending PIC interrupt if IF allows
-        (and ``deliver``: else requests stay latched in the PIC)."""
+        (and ``deliver``: else requests stay latched in the PIC). Returns True
+        when one waits for the instruction in the STI shadow; with IF clear, the
+        deterministic counter stops where IF may be set again (``irq_blocked``)."""
         m = self._m
         m.devices.bus.tick(m.clock.now_ns())
-        if not deliver or not m.cpu.reg("rflags") & _IF or not m.devices.pic.pending():
-            return
+        counter = m.clock.counter
+        if counter is not None:
+            counter.irq_blocked = False
+        if not deliver or not m.devices.pic.pending():
+            return False
+        if not m.cpu.reg("rflags") & _IF:
+            if counter is not None:
+                counter.irq_blocked = True
+            return False
         rip = m.cpu.reg("rip")
         if not m.cpu.halted and self._after_sti(rip):
-            return  # the STI shadow: one more instruction first
+            return True  # the STI shadow: one more instruction first
         vector = m.devices.pic.acknowledge()
         m.cpu.halted = False
         m.hooks.deliver(vector, Source.EXTERNAL, None, rip)
+        return False
 
     def _after_sti(self, rip: int) -> bool:
         try:

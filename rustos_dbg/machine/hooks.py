@@ -23,6 +23,8 @@ from .delivery import Source, TripleFault
 from .stops import Stop, StopKind
 from .watchpoints import WATCH_NAMES
 
+_IF = 1 << 9
+
 
 class EngineHooks:
     """The Unicorn hooks of one machine."""
@@ -127,6 +129,13 @@ class EngineHooks:
         counter = m.clock.counter
         if counter is None:
             return
+        if m.devices.pic.pending() and not counter.irq_blocked:
+            # An interrupt request appeared (a line raised, unmasked, an EOI): it is
+            # deliverable right after this instruction, or once IF is set again.
+            if m.cpu.reg("rflags") & _IF:
+                counter.limit = counter.count
+                return
+            counter.block_irqs()
         now = m.clock.now_ns()
         event = m.devices.bus.next_event(now)
         if event is not None:
