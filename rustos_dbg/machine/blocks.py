@@ -256,10 +256,11 @@ class BlockCounter:
         of a block that would pass it, the rest is run (the block translated again
         to end at the limit's instruction, then dropped), unless the limit is
         still ``soft_limit`` (a slice length of no consequence: the slice may end
-        before it)."""
+        before it, once it made progress)."""
         s, uc = self._state, self._uc
         partial = None
         target = until
+        start = s.count
         while True:
             self.running = True
             try:
@@ -279,7 +280,7 @@ class BlockCounter:
             if partial is not None and rip == target and s.count == s.limit:
                 s.stopped = 1  # ended at the limit's instruction: our stop, not a HLT
                 return
-            if not (s.stopped == 1 and s.count < s.limit) or s.limit == soft_limit:
+            if not (s.stopped == 1 and s.count < s.limit) or (s.limit == soft_limit and s.count > start):
                 return
             # Stopped at a block start short of the limit: run the rest of it.
             pc, size = s.block_pc, s.block_size
@@ -292,15 +293,21 @@ class BlockCounter:
 
     def per_instruction(self, on: bool) -> None:
         """Counts every instruction with a code hook (``on``), or per block again;
-        drops every translated block (hooks apply at translation)."""
+        drops every translated block (hooks apply at translation). The port I/O
+        blocks' own hooks are off meanwhile (they would count twice)."""
         if on == (self._all_hook is not None):
             return
+        insn = callback_address("insn", _INSN)
         if on:
-            self._all_hook = hook_add(self._uc, UC_HOOK_CODE, callback_address("insn", _INSN), self._state_ptr, 1, 0)
+            self._all_hook = hook_add(self._uc, UC_HOOK_CODE, insn, self._state_ptr, 1, 0)
+            for start, (end, hook) in self._io_ranges.items():
+                self._uc.hook_del(hook)
             self._state.per_insn = 1
         else:
             self._uc.hook_del(self._all_hook)
             self._all_hook = None
+            for start, (end, _) in list(self._io_ranges.items()):
+                self._io_ranges[start] = (end, hook_add(self._uc, UC_HOOK_CODE, insn, self._state_ptr, start, end - 1))
             self._state.per_insn = 0
         self._uc.ctl_flush_tb()
 
@@ -335,6 +342,8 @@ class BlockCounter:
             offsets, io, sets_if = tuple(range(self._uc.ctl_request_cache(pc).icount)), False, True
         hooked = [(start, end) for start, (end, _) in self._io_ranges.items() if start < pc + size and pc < end]
         if io and not any(start <= pc and pc + size <= end for start, end in hooked):
+            if self._all_hook is not None:
+                return 1 << 31 if sets_if else 0  # counted per instruction anyway: not kept
             self._pending_io = (pc, pc + size)
             return _RETRANSLATE
         # Instructions inside a per-instruction range are counted there.

@@ -230,6 +230,10 @@ class Runner:
         budget = MAX_SLICE if event is None else max(1, (event - now) // NS_PER_INSTRUCTION)
         soft = event is None or budget > MAX_SLICE
         budget = min(budget, MAX_SLICE)
+        history = m.history
+        if soft and history.enabled and history.checkpoints:
+            # Recording: the slice ends near the next checkpoint (taken between slices).
+            budget = max(1, min(budget, history.checkpoints[-1].icount + history.interval - m.icount))
         if left is not None and left <= budget:
             return left, False
         return budget, soft

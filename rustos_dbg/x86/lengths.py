@@ -39,7 +39,8 @@ _MODRM1 = _set((0x00, 0x03), (0x08, 0x0B), (0x10, 0x13), (0x18, 0x1B), (0x20, 0x
 _IMM1_B = _set(0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C, 0x6A, 0x6B, (0x70, 0x7F), 0x80, 0x83,
                0xA8, (0xB0, 0xB7), 0xC0, 0xC1, 0xC6, 0xCD, 0xD4, 0xD5, (0xE0, 0xE7), 0xEB)
 _IMM1_Z = _set(0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D, 0x68, 0x69, 0x81, 0xA9, 0xC7)
-_IMM1_FIXED = {0xC2: 2, 0xCA: 2, 0xC8: 3, 0xE8: 4, 0xE9: 4}
+_IMM1_FIXED = {0xC2: 2, 0xCA: 2, 0xC8: 3}
+_REL_Z = frozenset((0xE8, 0xE9))
 # Two-byte map (0F xx, SDM Table A-3): opcodes without a ModRM byte, and with an ib.
 _NO_MODRM2 = _set((0x04, 0x09), (0x0A, 0x0C), 0x0E, (0x30, 0x37), 0x77, (0x80, 0x8F), (0xA0, 0xA2),
                   (0xA8, 0xAA), (0xC8, 0xCF))
@@ -86,7 +87,7 @@ def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
         else:
             break
     i += 1
-    iz = 2 if opsize else 4
+    iz = 2 if opsize and not rex_w else 4  # also the size of rel16/rel32
     if b == 0x0F:
         op = code[i]
         i += 1
@@ -96,12 +97,14 @@ def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
         if op == 0x3A:
             i += 1
             return i + _modrm_length(code, i) + 1 - start, 0x0F00 | op
-        if op not in _NO_MODRM2:
+        if 0x20 <= op <= 0x23:
+            i += 1  # MOV to/from CR/DR: always the register form
+        elif op not in _NO_MODRM2:
             i += _modrm_length(code, i)
         if op in _IMM2_B:
             i += 1
         elif 0x80 <= op <= 0x8F:
-            i += 4
+            i += iz
         return i - start, 0x0F00 | op
     if b in (0xC4, 0xC5, 0x62):
         # VEX (2 or 3 bytes) or EVEX (4 bytes): the map decides ModRM and imm8.
@@ -132,6 +135,8 @@ def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
         i += iz
     elif b in _IMM1_FIXED:
         i += _IMM1_FIXED[b]
+    elif b in _REL_Z:
+        i += iz
     elif 0xB8 <= b <= 0xBF:
         i += 8 if rex_w else iz
     elif 0xA0 <= b <= 0xA3:
