@@ -301,10 +301,10 @@ class BlockCounter:
         if on:
             self._all_hook = hook_add(self._uc, UC_HOOK_CODE, insn, self._state_ptr, 1, 0)
             for start, (end, hook) in self._io_ranges.items():
-                self._uc.hook_del(hook)
+                self._hook_del(hook)
             self._state.per_insn = 1
         else:
-            self._uc.hook_del(self._all_hook)
+            self._hook_del(self._all_hook)
             self._all_hook = None
             for start, (end, _) in list(self._io_ranges.items()):
                 self._io_ranges[start] = (end, hook_add(self._uc, UC_HOOK_CODE, insn, self._state_ptr, start, end - 1))
@@ -359,10 +359,13 @@ class BlockCounter:
         self._seen[pc] = size
         return entry
 
+    def _hook_del(self, handle: int) -> None:
+        lib.uc_hook_del(self._uc._uch, ctypes.c_size_t(handle))
+
     def remove(self) -> None:
         """Removes the hooks."""
-        self._uc.hook_del(self._block_hook)
+        self._hook_del(self._block_hook)
         for _, hook in self._io_ranges.values():
-            self._uc.hook_del(hook)
+            self._hook_del(hook)
         if self._all_hook is not None:
-            self._uc.hook_del(self._all_hook)
+            self._hook_del(self._all_hook)
