@@ -250,18 +250,21 @@ class BlockCounter:
 
     # --- the run ------------------------------------------------------------------
 
-    def run(self, rip: int, until: int, soft_limit: int | None = None) -> None:
+    def run(self, rip: int, until: int, soft_limit: int | None = None, prepare=None) -> None:
         """Runs the engine from ``rip`` until it stops (``until``: an address never
         reached). Reaches the limit exactly: when the engine stopped at the start
         of a block that would pass it, the rest is run (the block translated again
         to end at the limit's instruction, then dropped), unless the limit is
         still ``soft_limit`` (a slice length of no consequence: the slice may end
-        before it, once it made progress)."""
+        before it, once it made progress). ``prepare()`` is called before every
+        ``emu_start``."""
         s, uc = self._state, self._uc
         partial = None
         target = until
         start = s.count
         while True:
+            if prepare is not None:
+                prepare()
             self.running = True
             try:
                 uc.emu_start(rip, target)

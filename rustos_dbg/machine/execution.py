@@ -164,7 +164,8 @@ class Runner:
         rip = m.cpu.reg("rip")
         # A stop at an instruction-count limit leaves QEMU's old_exception set,
         # which would turn the next fault into a bogus #DF or triple fault.
-        m.context_fields.clear_old_exception(m.uc)
+        clear = lambda: m.context_fields.clear_old_exception(m.uc)  # noqa: E731
+        clear()
         temporary = False
         if m.clock.counter is not None:
             limiter = m.clock.counter
@@ -176,7 +177,7 @@ class Runner:
                 with m.clock.running():
                     m.uc.emu_start(rip, _UNTIL)
             else:
-                limiter.run(rip, _UNTIL, soft_limit=limiter.limit if soft else None)
+                limiter.run(rip, _UNTIL, soft_limit=limiter.limit if soft else None, prepare=clear)
         except UcError as e:
             self._error(e)
         finally:
