@@ -26,6 +26,10 @@ Contract:
     run until the prompt ``rustos> `` appeared on COM1; the test fails with
     the stop and the end of the serial output if it does not.
 
+:class:`LineEnds`
+    An ``on_serial`` callback for :meth:`Machine.boot` that records the
+    instruction count at the end of every COM1 line (exactness tests).
+
 :func:`run_to_serial` ``(machine, text, ...)``
     Runs a machine until ``text`` appears on COM1 after what it held before
     the call and returns the serial output of the call, through
@@ -52,6 +56,31 @@ from .machine.errors import RustosDbgError
 PROMPT = "rustos> "
 #: Default bound on the instructions :func:`run_to_serial` may execute.
 MAX_INSTRUCTIONS = 100_000_000
+
+
+class LineEnds:
+    """``on_serial`` callback: ``ends`` lists (line, instruction count when its
+    newline was written) of the machine set in ``machine`` (after the boot)."""
+
+    def __init__(self) -> None:
+        """No machine, no lines yet."""
+        self.machine: Machine | None = None
+        self.ends: list[tuple[str, int]] = []
+        self._line = bytearray()
+
+    def __call__(self, byte: int) -> None:
+        if byte != 0x0A:
+            self._line.append(byte)
+            return
+        self.ends.append((self._line.decode("utf-8", "replace").rstrip("\r"), self.machine.icount))
+        self._line.clear()
+
+    @classmethod
+    def boot(cls, elf, cmdline: str = "") -> tuple[Machine, "LineEnds"]:
+        """A machine booted from ``elf`` with its line ends recorded."""
+        lines = cls()
+        lines.machine = Machine.boot(elf, cmdline=cmdline, on_serial=lines)
+        return lines.machine, lines
 
 
 class SerialNotSeen(AssertionError):

@@ -10,7 +10,7 @@ import pytest
 
 from rustos_dbg import Machine, StopKind
 from rustos_dbg.machine.watchpoints import WatchKind
-from rustos_dbg.testing import MAX_INSTRUCTIONS
+from rustos_dbg.testing import MAX_INSTRUCTIONS, LineEnds
 from rustos_dbg.x86.lengths import block_layout
 
 pytestmark = pytest.mark.emulator
@@ -20,30 +20,11 @@ WRITE_CHAR = "<uart_16550::port::SerialPort as core::fmt::Write>::write_char"
 CHECKED_LINE = "test general_protection ... ok"
 
 
-class Lines:
-    """The instruction count at the end of every serial line of a machine."""
-
-    def __init__(self) -> None:
-        self.machine: Machine | None = None
-        self.ends: list[tuple[str, int]] = []
-        self._line = bytearray()
-
-    def __call__(self, byte: int) -> None:
-        if byte != 0x0A:
-            self._line.append(byte)
-            return
-        self.ends.append((self._line.decode("utf-8", "replace").rstrip("\r"), self.machine.icount))
-        self._line.clear()
+def boot_suite(elf) -> tuple[Machine, LineEnds]:
+    return LineEnds.boot(elf, cmdline="test")
 
 
-def boot_suite(elf) -> tuple[Machine, Lines]:
-    lines = Lines()
-    machine = Machine.boot(elf, cmdline="test", on_serial=lines)
-    lines.machine = machine
-    return machine, lines
-
-
-def finish(machine: Machine, lines: Lines) -> tuple[int, list[tuple[str, int]]]:
+def finish(machine: Machine, lines: LineEnds) -> tuple[int, list[tuple[str, int]]]:
     """Runs to the suite's end; (the count at the exit, the counts at line ends)."""
     stop = machine.run(max_instructions=MAX_INSTRUCTIONS, timeout=120)
     assert (stop.kind, stop.exit_code) == (StopKind.KERNEL_EXIT, 33), stop.describe()
