@@ -119,6 +119,13 @@ _INSN = bytes.fromhex(
     "ff6110"              # jmp [rcx+16]
 )
 
+# uc_vmem_read(uc, address, prot, bytes, size): a read through the guest's MMU
+# (Unicorn's own page walk, no fault raised), not wrapped by the Python binding.
+_VMEM_READ = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
+)(("uc_vmem_read", lib))
+_UC_PROT_EXEC = 4
+
 _MISS = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
 _RETRANSLATE = 0xFFFF_FFFF
 _TABLE_BITS = 17
@@ -335,8 +342,15 @@ class BlockCounter:
         key = (pc, size)
         layout = self._layouts.get(key)
         if layout is None:
-            layout = self._layouts[key] = block_layout(self._read_code(pc, size))
+            layout = self._layouts[key] = block_layout(self._code(pc, size))
         return layout
+
+    def _code(self, pc: int, size: int) -> bytes:
+        """The block's bytes, read through Unicorn's MMU (or our page walk)."""
+        buf = ctypes.create_string_buffer(size)
+        if _VMEM_READ(self._uc._uch, pc, _UC_PROT_EXEC, buf, size) == 0:
+            return buf.raw
+        return self._read_code(pc, size)
 
     def _on_miss(self, _state, pc: int, size: int) -> int:
         try:
