@@ -168,6 +168,7 @@ class BlockCounter:
         #: Decoded blocks by (pc, size), like the native table.
         self._layouts: dict[tuple[int, int], tuple[tuple[int, ...], bool, bool]] = {}
         self._all_hook: int | None = None
+        self._reasons: set[str] = set()
         #: True while the engine runs (reads of :attr:`count` are then corrected).
         self.running = False
 
@@ -301,10 +302,17 @@ class BlockCounter:
 
     # --- per-instruction counting -------------------------------------------------
 
-    def per_instruction(self, on: bool) -> None:
-        """Counts every instruction with a code hook (``on``), or per block again;
-        drops every translated block (hooks apply at translation). The port I/O
-        blocks' own hooks are off meanwhile (they would count twice)."""
+    def per_instruction(self, on: bool, reason: str = "watch") -> None:
+        """Counts every instruction with a code hook while some ``reason`` wants it
+        ("watch": watchpoints stop right after an access; "step": runs of a few
+        instructions, which then need no partial blocks), or per block again;
+        a switch drops every translated block (hooks apply at translation). The
+        port I/O blocks' own hooks are off meanwhile (they would count twice)."""
+        if on:
+            self._reasons.add(reason)
+        else:
+            self._reasons.discard(reason)
+        on = bool(self._reasons)
         if on == (self._all_hook is not None):
             return
         insn = callback_address("insn", _INSN)

@@ -23,6 +23,9 @@ from .delivery import Source
 from .stops import Stop, StopKind
 
 MAX_SLICE = 2_000_000
+#: Deterministic runs of at most this many instructions (single steps) count
+#: per instruction: no block is then run partially.
+SHORT_RUN = 10_000
 FAST_SLICE_BLOCKS = 20_000
 _UNTIL = 0x8000_0000_0000_0000  # non-canonical: never reached
 _IF = 1 << 9
@@ -78,6 +81,8 @@ class Runner:
         m.breakpoints.resume_at(m.cpu.reg("rip"))
         deadline = time.monotonic() + timeout if timeout is not None else None
         deterministic = m.clock.counter is not None
+        if deterministic and max_instructions != 0:
+            m.clock.counter.per_instruction(max_instructions is not None and max_instructions <= SHORT_RUN, "step")
         start = m.icount
         steps = 0
         m.control.interrupted.clear()
