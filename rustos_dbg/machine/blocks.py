@@ -36,109 +36,9 @@ from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
 from unicorn.x86_const import UC_X86_REG_RIP
 
 from ..x86.lengths import block_layout
+from .blockcode import BLOCK, INSN, MISS, RETRANSLATE, TABLE_BITS, UC_PROT_EXEC, Slot, State, vmem_read
 from .counter import callback_address, hook_add, lib
 from .engine import drop_cached_code
-
-# block(uc=rdi, pc=rsi, size=edx, state=rcx):
-#   block_start = count; block_pc = pc; block_size = size; last_pc = 0
-#   slot = table[(pc ^ pc >> 16) & mask]; entry = slot.n if slot is (pc, size) else miss(state, pc, size)
-#   entry == -1: stop (stopped = 1) to translate the block again
-#   n = entry & 0x7fffffff (0 when per_insn); sets_if = entry >> 31 (it ends in STI, POPF or IRET)
-#   if irq_blocked and prev_if: stop (stopped = 2): an interrupt may be deliverable now
-#   if count + n > limit: stop (stopped = 1) before the block
-#   block_n = n; count += n; prev_if = sets_if
-# A stop sets block_n = 0 and tail-calls uc_emu_stop(uc).
-_BLOCK = bytes.fromhex(
-    "89d2"                # mov edx, edx                   ; size, zero-extended
-    "488b01"              # mov rax, [rcx]                 ; count
-    "48894120"            # mov [rcx+32], rax              ; block_start
-    "48897128"            # mov [rcx+40], rsi              ; block_pc
-    "48895130"            # mov [rcx+48], rdx              ; block_size
-    "48c7416000000000"    # mov qword [rcx+96], 0          ; last_pc
-    "4989f1"              # mov r9, rsi
-    "4989f2"              # mov r10, rsi
-    "49c1ea10"            # shr r10, 16
-    "4d31d1"              # xor r9, r10
-    "4c234948"            # and r9, [rcx+72]               ; mask
-    "49c1e104"            # shl r9, 4                      ; 16-byte slots
-    "4c034940"            # add r9, [rcx+64]               ; table
-    "493931"              # cmp [r9], rsi                  ; slot.pc
-    "7562"                # jne miss
-    "41395108"            # cmp [r9+8], edx                ; slot.size
-    "755c"                # jne miss
-    "458b410c"            # mov r8d, [r9+12]               ; slot.entry
-    "4589c2"              # have_n: mov r10d, r8d
-    "41c1ea1f"            # shr r10d, 31                   ; sets_if
-    "4181e0ffffff7f"      # and r8d, 0x7fffffff            ; n
-    "4883795800"          # cmp qword [rcx+88], 0          ; per_insn?
-    "7403"                # je 1f
-    "4531c0"              # xor r8d, r8d
-    "4883796800"          # 1: cmp qword [rcx+104], 0      ; irq_blocked?
-    "7407"                # je 2f
-    "4883797000"          # cmp qword [rcx+112], 0         ; prev_if?
-    "7515"                # jne irqstop
-    "4c894138"            # 2: mov [rcx+56], r8            ; block_n
-    "4901c0"              # add r8, rax
-    "4c3b4108"            # cmp r8, [rcx+8]                ; limit
-    "7716"                # ja stop
-    "4c8901"              # mov [rcx], r8                  ; count += n
-    "4c895170"            # mov [rcx+112], r10             ; prev_if
-    "c3"                  # ret
-    "48c7417000000000"    # irqstop: mov qword [rcx+112], 0
-    "c6411802"            # mov byte [rcx+24], 2           ; stopped: interrupt window
-    "eb04"                # jmp 3f
-    "c6411801"            # stop: mov byte [rcx+24], 1     ; stopped: limit
-    "48c7413800000000"    # 3: mov qword [rcx+56], 0       ; the block did not start
-    "ff6110"              # jmp [rcx+16]                   ; uc_emu_stop(uc)
-    "57"                  # miss: push rdi
-    "51"                  # push rcx
-    "4883ec08"            # sub rsp, 8                     ; 16-byte alignment
-    "4889cf"              # mov rdi, rcx
-    "ff5150"              # call [rcx+80]                  ; miss(state, pc, size)
-    "4883c408"            # add rsp, 8
-    "59"                  # pop rcx
-    "5f"                  # pop rdi
-    "4189c0"              # mov r8d, eax
-    "83f8ff"              # cmp eax, -1
-    "74d7"                # je stop
-    "488b01"              # mov rax, [rcx]
-    "eb89"                # jmp have_n
-)
-
-# insn(uc=rdi, address=rsi, size=edx, state=rcx): the per-instruction count of
-# :mod:`.counter`, also recording the address it counted (last_pc).
-_INSN = bytes.fromhex(
-    "488b01"              # mov rax, [rcx]
-    "483b4108"            # cmp rax, [rcx+8]
-    "730b"                # jae stop
-    "48ffc0"              # inc rax
-    "488901"              # mov [rcx], rax
-    "48897160"            # mov [rcx+96], rsi              ; last_pc
-    "c3"                  # ret
-    "c6411801"            # stop: mov byte [rcx+24], 1
-    "ff6110"              # jmp [rcx+16]
-)
-
-# uc_vmem_read(uc, address, prot, bytes, size): a read through the guest's MMU
-# (Unicorn's own page walk, no fault raised), not wrapped by the Python binding.
-_VMEM_READ = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
-)(("uc_vmem_read", lib))
-_UC_PROT_EXEC = 4
-
-_MISS = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)
-_RETRANSLATE = 0xFFFF_FFFF
-_TABLE_BITS = 17
-
-
-class _State(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_uint64) for name in (
-        "count", "limit", "emu_stop", "stopped", "block_start", "block_pc", "block_size", "block_n",
-        "table", "mask", "miss", "per_insn", "last_pc", "irq_blocked", "prev_if")]
-
-
-class _Slot(ctypes.Structure):
-    _fields_ = [("pc", ctypes.c_uint64), ("size", ctypes.c_uint32), ("n", ctypes.c_uint32)]
 
 
 class BlockCounter:
@@ -149,17 +49,17 @@ class BlockCounter:
         bytes at a virtual address (through the guest's page tables)."""
         self._uc = uc
         self._read_code = read_code
-        self._table = (_Slot * (1 << _TABLE_BITS))()
-        self._miss = _MISS(self._on_miss)
-        self._state = _State()
+        self._table = (Slot * (1 << TABLE_BITS))()
+        self._miss = MISS(self._on_miss)
+        self._state = State()
         s = self._state
         s.limit = 2**64 - 1
         s.emu_stop = ctypes.cast(lib.uc_emu_stop, ctypes.c_void_p).value
         s.table = ctypes.addressof(self._table)
-        s.mask = (1 << _TABLE_BITS) - 1
+        s.mask = (1 << TABLE_BITS) - 1
         s.miss = ctypes.cast(self._miss, ctypes.c_void_p).value
         self._state_ptr = ctypes.cast(ctypes.pointer(s), ctypes.c_void_p)
-        self._block_hook = hook_add(uc, UC_HOOK_BLOCK, callback_address("block", _BLOCK), self._state_ptr, 1, 0)
+        self._block_hook = hook_add(uc, UC_HOOK_BLOCK, callback_address("block", BLOCK), self._state_ptr, 1, 0)
         #: Blocks seen, as {pc: size}: the table's entries, to invalidate by range.
         self._seen: dict[int, int] = {}
         #: Address ranges [start, end) counted per instruction (blocks with port I/O).
@@ -315,7 +215,7 @@ class BlockCounter:
         on = bool(self._reasons)
         if on == (self._all_hook is not None):
             return
-        insn = callback_address("insn", _INSN)
+        insn = callback_address("insn", INSN)
         if on:
             self._all_hook = hook_add(self._uc, UC_HOOK_CODE, insn, self._state_ptr, 1, 0)
             for start, (end, hook) in self._io_ranges.items():
@@ -331,7 +231,7 @@ class BlockCounter:
 
     def _count_per_instruction(self, start: int, end: int) -> None:
         """Blocks over [start, end) count per instruction from now on."""
-        hook = hook_add(self._uc, UC_HOOK_CODE, callback_address("insn", _INSN), self._state_ptr, start, end - 1)
+        hook = hook_add(self._uc, UC_HOOK_CODE, callback_address("insn", INSN), self._state_ptr, start, end - 1)
         self._io_ranges[start] = (end, hook)
         for pc, size in list(self._seen.items()):
             if pc < end and start < pc + size:
@@ -356,7 +256,7 @@ class BlockCounter:
     def _code(self, pc: int, size: int) -> bytes:
         """The block's bytes, read through Unicorn's MMU (or our page walk)."""
         buf = ctypes.create_string_buffer(size)
-        if _VMEM_READ(self._uc._uch, pc, _UC_PROT_EXEC, buf, size) == 0:
+        if vmem_read(self._uc._uch, pc, UC_PROT_EXEC, buf, size) == 0:
             return buf.raw
         return self._read_code(pc, size)
 
@@ -370,7 +270,7 @@ class BlockCounter:
             if self._all_hook is not None:
                 return 1 << 31 if sets_if else 0  # counted per instruction anyway: not kept
             self._pending_io = (pc, pc + size)
-            return _RETRANSLATE
+            return RETRANSLATE
         # Instructions inside a per-instruction range are counted there.
         n = sum(1 for off in offsets if not any(start <= pc + off < end for start, end in hooked))
         old = self._seen.get(pc)
