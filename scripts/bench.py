@@ -19,6 +19,7 @@ Usage: scripts/bench [--rounds N] [--long-rounds N] [--boots N]
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import struct
@@ -225,6 +226,10 @@ def main() -> int:
         print(f"Time travel deep into a run: rustos_bench_workload({args.long_rounds}) recorded")
         print_history(bench_history(elf, args.long_rounds), None)
 
+    # Start-up as installed: the package's bytecode compiled (an editable install under
+    # PYTHONDONTWRITEBYTECODE would compile every module at every start).
+    for package in ("rustos_dbg", "gdbstub"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     print(f"Boot to the shell prompt (median of {args.boots}, from process start):")
     qemu = ["qemu-system-x86_64", "-kernel", str(elf), "-serial", "stdio", "-display", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-append", ""]
