@@ -148,6 +148,20 @@ class BlockCounter:
         self._state.limit = 0
 
     @property
+    def limit_address(self) -> int:
+        """Host address of the 8-byte limit: storing 0 there (from any thread or a
+        signal handler) stops the engine at the next block or counted instruction."""
+        return ctypes.addressof(self._state) + State.limit.offset
+
+    def forget_code(self) -> None:
+        """Forgets every block's decoded layout and table entry (after code was
+        written: a block at the same address and size may now hold other
+        instructions). Call it with the translated blocks dropped."""
+        ctypes.memset(self._table, 0, ctypes.sizeof(self._table))
+        self._seen.clear()
+        self._layouts.clear()
+
+    @property
     def limit(self) -> int:
         """The count the engine does not pass."""
         return self._state.limit

@@ -118,6 +118,11 @@ class InstructionCounter:
         self._state.limit = 0
 
     @property
+    def limit_address(self) -> int:
+        """Host address of the 8-byte limit (storing 0 there is :meth:`stop_soon`)."""
+        return ctypes.addressof(self._state) + _State.limit.offset
+
+    @property
     def limit(self) -> int:
         """The count at which the engine stops."""
         return self._state.limit
