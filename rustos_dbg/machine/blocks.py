@@ -71,6 +71,8 @@ class BlockCounter:
         self._reasons: set[str] = set()
         #: True while the engine runs (reads of :attr:`count` are then corrected).
         self.running = False
+        #: Called with (pc, size) for each block decoded from guest memory (None: nobody).
+        self.on_new_block = None
 
     # --- the count ------------------------------------------------------------
 
@@ -152,6 +154,14 @@ class BlockCounter:
         """Host address of the 8-byte limit: storing 0 there (from any thread or a
         signal handler) stops the engine at the next block or counted instruction."""
         return ctypes.addressof(self._state) + State.limit.offset
+
+    def forget_range(self, start: int, end: int) -> None:
+        """Forgets the decodings of blocks starting in [start, end) (another address
+        space is about to map other code there)."""
+        for pc in [pc for pc in self._seen if start <= pc < end]:
+            self._forget(pc)
+        for key in [key for key in self._layouts if start <= key[0] < end]:
+            del self._layouts[key]
 
     def forget_code(self) -> None:
         """Forgets every block's decoded layout and table entry (after code was
@@ -265,6 +275,8 @@ class BlockCounter:
         layout = self._layouts.get(key)
         if layout is None:
             layout = self._layouts[key] = block_layout(self._code(pc, size))
+            if self.on_new_block is not None:
+                self.on_new_block(pc, size)
         return layout
 
     def _code(self, pc: int, size: int) -> bytes:

@@ -189,6 +189,7 @@ class Runner:
             if temporary:
                 limiter.remove()
                 m.uc.ctl_flush_tb()
+            m.code_cache.after_slice()
         if m.control.watch_due:
             m.hooks.take_watch()
             return

@@ -33,6 +33,7 @@ from .context import calibrate
 from .control import RunControl
 from .cpu import Cpu
 from .delivery import Deliverer
+from .codecache import CodeCache
 from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
 from .errors import DiskImageError, KernelImageError
@@ -90,6 +91,7 @@ class Machine:
         self.deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount, self.context_fields), self.exception_log)
         self.hooks = EngineHooks(self)
         self.runner = Runner(self)
+        self.code_cache = CodeCache(self)
         self.devices.debug_exit.on_exit = self.hooks.on_debug_exit
         self.devices.i8042.on_reset = self.hooks.on_reset
         # Debugger settings: not machine state.

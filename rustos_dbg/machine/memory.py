@@ -92,7 +92,8 @@ class GuestMemory:
         self.uc = uc
         self.size = size
         self._reg = reg
-        self._tracked = tracked
+        #: The engine's RAM when its writes are tracked (:class:`~.dirty.TrackedRam`), else None.
+        self.tracked = tracked
         # The last state taken or restored; with tracking, RAM equals it but for
         # the pages written since.
         self._base: RamState | None = None
@@ -111,12 +112,12 @@ class GuestMemory:
 
     def snapshot(self) -> RamState:
         """All of RAM now (pages unchanged since the last snapshot or restore shared with it)."""
-        written = self._tracked.written() if self._tracked is not None else None
+        written = self.tracked.written() if self.tracked is not None else None
         if written is None or self._base is None:
             self._base = self._scan()
             return self._base
         pages = list(self._base.pages)
-        read = self._tracked.read
+        read = self.tracked.read
         for i in written:
             page = read(i * PAGE, PAGE)
             if page != pages[i]:
@@ -126,8 +127,8 @@ class GuestMemory:
 
     def _scan(self) -> RamState:
         """All of RAM, read and compared page by page (and tracking armed)."""
-        if self._tracked is not None:
-            self._tracked.arm()
+        if self.tracked is not None:
+            self.tracked.arm()
         raw = self.uc.mem_read(0, self.size)
         base = self._base.pages if self._base is not None else None
         pages = []
@@ -145,7 +146,7 @@ class GuestMemory:
         """Puts back the contents of ``state``."""
         if len(state.pages) * PAGE != self.size:
             raise ValueError(f"the RAM state holds {len(state.pages) * PAGE} bytes, this RAM {self.size}")
-        written = self._tracked.written() if self._tracked is not None else None
+        written = self.tracked.written() if self.tracked is not None else None
         if written is None or self._base is None:
             self.uc.mem_write(0, state.data)
         else:
@@ -154,8 +155,8 @@ class GuestMemory:
             changed.update(_differing(state.pages, self._base.pages))
             for first, last in _runs(sorted(changed)):
                 self.uc.mem_write(first * PAGE, b"".join(state.pages[first:last + 1]))
-        if self._tracked is not None:
-            self._tracked.arm()
+        if self.tracked is not None:
+            self.tracked.arm()
         self._base = state
 
     def _read_table(self, addr: int, n: int) -> bytes:

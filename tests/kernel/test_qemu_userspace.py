@@ -1,7 +1,8 @@
 """User space in QEMU: the ring-3 kernel tests (`ktest=user`) and the shell's
 `run`, `spawn`, `ps` and `kill` with the embedded programs hello, spin and
-nullderef. Ring 3 runs in QEMU only for now: the emulator cannot return from
-ring 3 to ring 0 yet, so the emulator's suite runs without `ktest=user`."""
+nullderef. The emulator runs the same `ktest=user` suite against QEMU in
+tests/machine/test_machine_kernel_suite.py, and programs in reused frames in
+tests/machine/test_machine_user_programs.py."""
 
 import re
 

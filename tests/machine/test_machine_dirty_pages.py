@@ -53,7 +53,7 @@ def test_snapshots_and_restores_in_any_order_equal_whole_copies_of_ram(rustos_el
     if not tracking:
         monkeypatch.setenv("RUSTOS_DBG_NO_DIRTY_TRACKING", "1")
     m = Machine.boot(rustos_elf)
-    assert (m.memory._tracked is not None) == (tracking and dirty.unavailable is None)
+    assert (m.memory.tracked is not None) == (tracking and dirty.unavailable is None)
     assert m.run_until_serial(PROMPT, timeout=60) is None
     a = m.snapshot()
     assert a.ram.data == _raw(m)

@@ -37,14 +37,15 @@ def test_kernel_suite_passes_in_the_emulator(boot_machine):
 
 
 @pytest.mark.qemu
-def test_emulator_passes_the_same_tests_as_qemu(rustos_elf, tmp_path):
+@pytest.mark.parametrize("cmdline", ["test", "test ktest=user"])   # ktest=user: ring 3 and its faults
+def test_emulator_passes_the_same_tests_as_qemu(rustos_elf, tmp_path, cmdline):
     if shutil.which("qemu-system-x86_64") is None:
         pytest.skip("qemu-system-x86_64 is not installed (scripts/test installs it)")
     elf = tmp_path / "rustos.elf"  # one copy for both runs: the kernel may be rebuilt meanwhile
     shutil.copyfile(rustos_elf, elf)
-    qemu = run_qemu(elf, append="test", timeout=120)
+    qemu = run_qemu(elf, append=cmdline, timeout=120)
     assert qemu.status == 33, qemu.output[-2000:]
-    machine = Machine.boot(elf, cmdline="test")
+    machine = Machine.boot(elf, cmdline=cmdline)
     stop, results = run_suite(machine)
     assert (stop.kind, stop.exit_code) == (StopKind.KERNEL_EXIT, 33), explain(machine, stop)
     in_qemu = kernel_results(qemu.output)
