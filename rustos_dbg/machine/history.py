@@ -38,7 +38,7 @@ from .kcontext import KernelContext, context_probe
 from .state import MachineState
 from .stops import Stop, StopKind
 
-DEFAULT_INTERVAL = 2_000_000         #: instructions between checkpoints
+DEFAULT_INTERVAL = 10_000_000        #: instructions between checkpoints
 DEFAULT_BUDGET = 256 << 20           #: bytes of RAM pages the checkpoints may hold
 _DEBUG_STOPS = (StopKind.BREAKPOINT, StopKind.WATCHPOINT, StopKind.EXCEPTION)
 
