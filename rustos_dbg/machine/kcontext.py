@@ -9,7 +9,8 @@ structure (:func:`~rustos_dbg.structs.kernel.executor_layout` gives the
 field's offset); where it starts inside the static's lock is found by its
 ``EXEC`` magic, so no DWARF is needed (loading it takes seconds). Statics
 the kernel lacks or unreadable addresses give None for that part; the probe
-never raises. The addresses are resolved once, when the probe is made.
+never raises. The executor's address is looked for until it is found (early
+in the boot the kernel's mapping of it may not exist yet).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _field_offset(layout, name: str) -> int:
 def context_probe(machine):
     """A function giving the :class:`KernelContext` of ``machine`` now."""
     trap_at = machine.symbols.address_of("RUSTOS_TRAP")
-    task_at = _current_task_address(machine)
+    task_at: list[int | None] = [None]   # found once the kernel's mapping of it exists
 
     def read(addr: int | None) -> int | None:
         if addr is None:
@@ -75,7 +76,9 @@ def context_probe(machine):
             return None
 
     def probe() -> KernelContext:
+        if task_at[0] is None:
+            task_at[0] = _current_task_address(machine)
         trap = read(trap_at)
-        return KernelContext(trap - 1 if trap else None, read(task_at))
+        return KernelContext(trap - 1 if trap else None, read(task_at[0]))
 
     return probe
