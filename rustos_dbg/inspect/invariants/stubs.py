@@ -31,6 +31,12 @@ def _return_of(machine, entry, now: int):
     """Runs from the delivery to the first stop back at the interrupted RIP and RSP
     (before ``now``): the registers there and the icount, or None."""
     machine.goto(entry.icount)
+    if machine.reg("rip") != entry.handler:
+        # Delivered to a halted CPU: the state at that count is the halt, before the
+        # interrupt's time came; run on to the delivery (no instruction in between).
+        machine.run(until=entry.handler, max_instructions=1)
+        if machine.reg("rip") != entry.handler or machine.icount != entry.icount:
+            return None
     before = _registers(machine)
     before["rsp"] = entry.old_rsp
     before["rflags"] = int.from_bytes(machine.read_virtual(entry.new_rsp + 16, 8), "little")
