@@ -179,3 +179,22 @@ def test_stubs_fail_when_trap_common_pops_two_registers_swapped(kernel_elf):
                      r"rsi (0x[0-9a-f]+) -> (0x[0-9a-f]+), rdi (0x[0-9a-f]+) -> (0x[0-9a-f]+)$", result.problems[0])
     assert found, result.problems
     assert found.group(4) == found.group(7) and found.group(5) == found.group(6)  # exchanged
+
+
+def test_paging_fails_when_an_address_space_has_another_kernel_half(kernel_elf):
+    from rustos_dbg.inspect.invariants.paging import address_spaces
+
+    m = Machine.boot(kernel_elf)
+    assert m.run_until_serial(PROMPT) is None
+    m.send_serial("spawn spin\n")                       # a ring-3 process with its own PML4, alive
+    assert m.run_until_serial(PROMPT, max_instructions=20_000_000) is None
+    current = m.reg("cr3") & ~0xFFF
+    others = [(tid, pml4) for tid, pml4 in address_spaces(m) if pml4 != current]
+    assert len(address_spaces(m)) >= 2 and others, address_spaces(m)   # the kernel's and spin's
+    assert failing(m, "paging").ok                      # every kernel half the same
+    tid, pml4 = others[0]
+    entry = pml4 + 300 * 8
+    m.write_physical(entry, (int.from_bytes(m.read_physical(entry, 8), "little") ^ 0x1000).to_bytes(8, "little"))
+    problems = failing(m, "paging").problems
+    assert len(problems) == 1 and problems[0].startswith(
+        f"thread {tid}'s address space (PML4 at {pml4:#x}): kernel-half entry 300 is "), problems
