@@ -247,11 +247,12 @@ class Runner:
 
     def _idle(self, next_input: int | None = None) -> Stop | None:
         """The CPU is halted: skip to the next device event (or scheduled input),
-        or report halting for good."""
+        or report halting for good (a ``HANG`` when interrupts are disabled)."""
         m = self._m
         rip = m.cpu.reg("rip")
         if not m.cpu.reg("rflags") & _IF:
-            return Stop(StopKind.HALTED, rip, m.icount, message="HLT with interrupts disabled")
+            return Stop(StopKind.HANG, rip, m.icount,
+                        message="HLT with interrupts disabled: nothing but an NMI or a reset can wake the CPU")
         event = m.devices.bus.next_event(m.clock.now_ns())
         if next_input is not None and (event is None or next_input < event):
             event = next_input

@@ -17,7 +17,8 @@ run (one call in the run loop: :mod:`.execution`) and requests a
 
 Sampling is at slice boundaries (at most every 200000 instructions and at
 every device event), so a state must hold at every sample of the timeout to
-count. HLT with interrupts disabled is the ``HALTED`` stop, as before. It
+count. HLT with interrupts disabled is a ``HANG`` at once (the run loop's
+idle path: no sampling needed, nothing can end it). It
 watches nothing while the machine re-executes its recorded past (behind
 ``history.end``, or ``control.quiet``), nor when ``timeout_ns`` is None, nor
 in the fast mode (its clock is the host's, which runs on while the host is

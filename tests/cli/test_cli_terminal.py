@@ -64,12 +64,12 @@ def test_terminal_mode_keeps_the_double_fault_report_on_screen(rustos_elf, tmux_
 
     status = wait_for(lambda: status_file.exists() and status_file.read_text().strip(), "the exit", show=diagnosis)
     screen = tm("capture-pane", "-p", "-t", name)
-    assert status == "4", screen  # the CPU halted for good
+    assert status == "4", screen  # the CPU halted for good, interrupts off: a hang
     assert "halting: unhandled double fault" in screen, screen
     report = screen.index("halting: unhandled double fault")
-    stop = screen.index("rustos-dbg: halted")
+    stop = screen.index("rustos-dbg: hang")
     assert report < stop, screen  # the stop reason below the kernel's report
-    assert re.search(r"^rustos-dbg: halted", screen, re.M), screen
+    assert re.search(r"^rustos-dbg: hang at .*HLT with interrupts disabled", screen, re.M), screen
 
 
 def spawn_headless(rustos_elf, *args):
@@ -103,4 +103,4 @@ def test_headless_in_a_terminal_shows_each_typed_line_once(rustos_elf):
     assert child.exitstatus == 4, transcript[-500:]
     assert transcript.count("echo once-typed") == 1, transcript[-500:]  # no terminal echo, only the kernel's
     assert re.search(r"^once-typed\r?$", transcript, re.M), transcript[-500:]
-    assert re.search(r"\nrustos-dbg: halted", transcript), transcript[-500:]
+    assert re.search(r"\nrustos-dbg: hang at ", transcript), transcript[-500:]
