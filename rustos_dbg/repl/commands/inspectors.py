@@ -144,6 +144,8 @@ KERNEL_INSPECTORS = (
     ("tasks", "tasks", "read_tasks", "tasks_view", "executor tasks (state, queued, future type, wakes) and the ready queue"),
     ("frames", "frames", "read_frames", "frames_view", "the physical frame allocator and its bitmap"),
     ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
+    ("threads", "threads", "read_threads", "threads_view",
+     "kernel threads and user processes: state, ring, ticks, address space, where each left the CPU"),
 )
 
 
@@ -158,7 +160,11 @@ def _register_kernel_inspector(name: str, module: str, reader: str, view: str, t
         model = getattr(mod, reader)(session.machine, dwarf=session.machine.image)
         return to_json(model) if session.json else getattr(mod, view)(model)
 
-    command(name, usage=name, help=text, group="kernel")(run)
+    command(name, aliases=_ALIASES.get(name, ()), usage=name, help=text, group="kernel")(run)
+
+
+#: Other names of kernel inspectors.
+_ALIASES = {"threads": ("ps",)}
 
 
 for _entry in KERNEL_INSPECTORS:

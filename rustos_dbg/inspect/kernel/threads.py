@@ -1,0 +1,88 @@
+"""The thread table (``RUSTOS_THREADS``): kernel threads and user processes.
+
+Contract: :func:`read_threads` (reader, dwarf) reads ``IrqMutex<ThreadTable>``
+(docs/kernel-structures.md §14) through its DWARF type and returns a frozen
+:class:`ThreadTable`: the slot on the CPU, the switch count, and every
+non-free slot as a :class:`Thread` (id, name, state, ring, ticks, its address
+space's PML4, and where it was when it last left the CPU: the saved
+``context.rip`` and ``cs``, with the symbol when ``dwarf`` is the machine's
+image). The running thread's saved context is stale (the CPU holds it):
+``where`` is None for it. A kernel without the table raises, as any missing
+static does. Views: :func:`threads_view` (text) and :func:`to_json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .common import debug_info, locked_static, to_json
+
+__all__ = ["Thread", "ThreadTable", "read_threads", "threads_view", "to_json", "STATE_NAMES"]
+
+#: ``state`` values (thread/table.rs).
+STATE_NAMES = {0: "free", 1: "ready", 2: "running", 3: "sleeping", 4: "exited"}
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One live slot of the thread table."""
+
+    slot: int
+    tid: int
+    name: str
+    state: str
+    ring: int
+    ticks: int
+    cr3: int                 #: its PML4 (physical)
+    rip: int | None          #: where it left the CPU (None while it runs)
+    cs: int | None
+    where: str | None        #: ``rip`` symbolized (kernel code), when known
+
+
+@dataclass(frozen=True)
+class ThreadTable:
+    """The scheduler's table."""
+
+    address: int
+    current: int             #: the slot on the CPU
+    switches: int
+    threads: tuple[Thread, ...]
+
+
+def _name(value) -> str:
+    raw = bytes(value.ints()) if hasattr(value, "ints") else value.raw()
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def read_threads(reader, dwarf=None) -> ThreadTable:
+    """Decodes ``RUSTOS_THREADS`` from guest memory (see the module contract)."""
+    info = debug_info(dwarf)
+    mutex, _, table = locked_static(reader, info, "RUSTOS_THREADS")
+    symbols = getattr(dwarf, "symbols", None)
+    current = table["current"].int()
+    threads = []
+    for i, slot in enumerate(table["threads"]):
+        state = slot["state"].int()
+        if state == 0:
+            continue
+        running = i == current
+        rip = None if running else slot["context"]["rip"].int()
+        cs = None if running else slot["context"]["cs"].int()
+        where = symbols.symbolize(rip) if symbols is not None and rip is not None and rip >> 63 else None
+        threads.append(Thread(i, slot["tid"].int(), _name(slot["name"]), STATE_NAMES.get(state, f"?{state}"),
+                              slot["ring"].int(), slot["ticks"].int(), slot["cr3"].int(), rip, cs, where))
+    return ThreadTable(mutex.address, current, table["switches"].int(), tuple(threads))
+
+
+def threads_view(table: ThreadTable) -> str:
+    """A header, then one row per thread: pid first, its name, state, ring, ticks,
+    address space and where it left the CPU."""
+    lines = [f"threads: {len(table.threads)} live, slot {table.current} on the CPU, {table.switches} switches",
+             f"  {'PID':>4} {'NAME':<16} {'STATE':<9} {'RING':>4} {'TICKS':>7}  {'CR3':>10}  LEFT THE CPU AT"]
+    for t in table.threads:
+        if t.rip is None:
+            left = "(on the CPU)"
+        else:
+            left = f"{t.rip:#x}" + (f" <{t.where}>" if t.where else f" (ring {t.cs & 3})" if t.cs is not None else "")
+        lines.append(f"  {t.tid:>4} {t.name:<16} {t.state:<9} {t.ring:>4} {t.ticks:>7}  {t.cr3:>#10x}  {left}")
+    return "\n".join(lines)
