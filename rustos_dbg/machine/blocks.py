@@ -37,11 +37,11 @@ from unicorn.x86_const import UC_X86_REG_RIP
 
 from ..x86.lengths import block_layout
 from .blockcode import BLOCK, INSN, MISS, RETRANSLATE, TABLE_BITS, UC_PROT_EXEC, Slot, State, vmem_read
-from .counter import callback_address, hook_add, lib
+from .counter import Limited, callback_address, hook_add, lib
 from .engine import drop_cached_code
 
 
-class BlockCounter:
+class BlockCounter(Limited):
     """The exact instruction count of one engine, counted per translation block."""
 
     def __init__(self, uc, read_code) -> None:
@@ -118,17 +118,12 @@ class BlockCounter:
             s.last_pc = 0
 
     @property
-    def stopped(self) -> bool:
-        """True when the counter stopped the engine since :meth:`arm` (at its limit,
-        or in the interrupt window, see :attr:`irq_blocked`)."""
-        return bool(self._state.stopped)
-
-    @property
     def irq_blocked(self) -> bool:
         """While True (an interrupt is pending, RFLAGS.IF is clear), the engine stops
         right after a block that ends in STI, POPF or IRET (the only instructions
-        that set IF): the interrupt is then delivered at the first instruction
-        boundary that allows it, however the run is sliced."""
+        that set IF), with :attr:`stopped` set (to 2; a limit sets 1): the interrupt is
+        then delivered at the first instruction boundary that allows it, however
+        the run is sliced."""
         return bool(self._state.irq_blocked)
 
     @irq_blocked.setter
@@ -139,21 +134,6 @@ class BlockCounter:
     def block_irqs(self) -> None:
         """Sets :attr:`irq_blocked` from inside the run (the current block's end still counts)."""
         self._state.irq_blocked = 1
-
-    def arm(self, limit: int) -> None:
-        """Stops the engine before the count would pass ``limit``; clears :attr:`stopped`."""
-        self._state.stopped = 0
-        self.limit = limit
-
-    def stop_soon(self) -> None:
-        """Stops the engine at the next block or counted instruction (any thread)."""
-        self._state.limit = 0
-
-    @property
-    def limit_address(self) -> int:
-        """Host address of the 8-byte limit: storing 0 there (from any thread or a
-        signal handler) stops the engine at the next block or counted instruction."""
-        return ctypes.addressof(self._state) + State.limit.offset
 
     def forget_range(self, start: int, end: int) -> None:
         """Forgets the decodings of blocks starting in [start, end) (another address
@@ -170,15 +150,6 @@ class BlockCounter:
         ctypes.memset(self._table, 0, ctypes.sizeof(self._table))
         self._seen.clear()
         self._layouts.clear()
-
-    @property
-    def limit(self) -> int:
-        """The count the engine does not pass."""
-        return self._state.limit
-
-    @limit.setter
-    def limit(self, value: int) -> None:
-        self._state.limit = min(value, 2**64 - 1)
 
     # --- the run ------------------------------------------------------------------
 

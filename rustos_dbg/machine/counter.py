@@ -79,7 +79,44 @@ def hook_add(uc, kind: int, callback: int, user_data, begin: int, end: int) -> i
     return handle.value
 
 
-class InstructionCounter:
+class Limited:
+    """The stop limit of a native counter whose ``_state`` (a ctypes structure)
+    has ``limit`` and ``stopped`` fields: shared by :class:`InstructionCounter`
+    and :class:`~.blocks.BlockCounter`."""
+
+    _state: ctypes.Structure
+
+    @property
+    def stopped(self) -> bool:
+        """True when the counter stopped the engine since :meth:`arm`."""
+        return bool(self._state.stopped)
+
+    def arm(self, limit: int) -> None:
+        """Stops the engine when the count would pass ``limit``; clears :attr:`stopped`."""
+        self._state.stopped = 0
+        self.limit = limit
+
+    def stop_soon(self) -> None:
+        """Stops the engine at the next count (safe from any thread: one aligned store)."""
+        self._state.limit = 0
+
+    @property
+    def limit_address(self) -> int:
+        """Host address of the 8-byte limit: storing 0 there (from any thread or a
+        signal handler) is :meth:`stop_soon`."""
+        return ctypes.addressof(self._state) + type(self._state).limit.offset
+
+    @property
+    def limit(self) -> int:
+        """The count the engine does not pass."""
+        return self._state.limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        self._state.limit = min(value, 2**64 - 1)
+
+
+class InstructionCounter(Limited):
     """Counts executed instructions of one Unicorn engine, and stops it at a limit.
 
     With ``blocks=True`` it counts executed translation blocks instead
@@ -102,34 +139,6 @@ class InstructionCounter:
     @count.setter
     def count(self, value: int) -> None:
         self._state.count = value
-
-    @property
-    def stopped(self) -> bool:
-        """True when the counter stopped the engine at its limit since :meth:`arm`."""
-        return bool(self._state.stopped)
-
-    def arm(self, limit: int) -> None:
-        """Stops the engine when ``count`` reaches ``limit``; clears :attr:`stopped`."""
-        self._state.stopped = 0
-        self.limit = limit
-
-    def stop_soon(self) -> None:
-        """Stops the engine at the next count (safe from any thread: one aligned store)."""
-        self._state.limit = 0
-
-    @property
-    def limit_address(self) -> int:
-        """Host address of the 8-byte limit (storing 0 there is :meth:`stop_soon`)."""
-        return ctypes.addressof(self._state) + _State.limit.offset
-
-    @property
-    def limit(self) -> int:
-        """The count at which the engine stops."""
-        return self._state.limit
-
-    @limit.setter
-    def limit(self, value: int) -> None:
-        self._state.limit = min(value, 2**64 - 1)
 
     def remove(self) -> None:
         """Remove the hook."""

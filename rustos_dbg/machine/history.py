@@ -218,10 +218,11 @@ class History:
         self.before_restore()
         found: list[LastWrite] = []
         earlier = [s for s in self.checkpoints if s.icount < now]
+        context = context_probe(m)
         try:
             for i in range(len(earlier) - 1, -1, -1):
                 end = min(now, earlier[i + 1].icount) if i + 1 < len(earlier) else now
-                found.extend(reversed(self._writes(earlier[i], end, address, paddr, size)))
+                found.extend(reversed(self._writes(earlier[i], end, address, paddr, size, context)))
                 if len(found) >= limit:
                     break
         finally:
@@ -297,13 +298,14 @@ class History:
             elif stop.kind is not StopKind.INSTRUCTION_LIMIT:
                 raise HistoryError(f"the replay did not come back to the same stop ({stop.describe()})")
 
-    def _writes(self, state: MachineState, limit: int, address: int, paddr: int, size: int) -> list[LastWrite]:
-        """The writes to the range from ``state`` up to instruction ``limit``."""
+    def _writes(self, state: MachineState, limit: int, address: int, paddr: int, size: int,
+                context) -> list[LastWrite]:
+        """The writes to the range from ``state`` up to instruction ``limit``; ``context()``
+        gives the kernel context at each (:func:`~.kcontext.context_probe`)."""
         m = self._m
         m.restore(state)
         writes: list[LastWrite] = []
         counter = m.clock.counter
-        context = context_probe(m)
 
         def hook(uc, _access, where, length, value, _data):
             if where + length <= paddr or where >= paddr + size or counter.count > limit:

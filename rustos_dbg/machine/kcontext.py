@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ..structs.bitfields import byte_offsets
 from ..structs.kernel import KernelMagic, executor_layout
 from ..x86.vectors import vector_info
 
@@ -50,16 +51,7 @@ def _current_task_address(machine) -> int | None:
         return None
     magic = struct.pack("<I", KernelMagic.EXEC)
     starts = [at for at in range(0, len(data) - 8, 8) if data[at:at + 4] == magic]
-    return symbol.address + starts[0] + _field_offset(executor_layout(), "current") if starts else None
-
-
-def _field_offset(layout, name: str) -> int:
-    offset = 0
-    for sub in layout.subcons:
-        if sub.name == name:
-            return offset
-        offset += sub.sizeof()
-    raise KeyError(name)
+    return symbol.address + starts[0] + byte_offsets(executor_layout())["current"] if starts else None
 
 
 def context_probe(machine):

@@ -5,7 +5,8 @@ Contract: every register-like layout in ``rustos_dbg.structs`` is written as
 bit down.  The functions here read the bit positions *from those declarations*
 (no second table of bit numbers exists anywhere), convert between such layouts
 and plain Python ints, and give masks that pure code (e.g. the page-table
-walker) can apply without importing ``construct``.
+walker) can apply without importing ``construct``. :func:`byte_offsets`
+does the same for the byte offsets of a fixed-size ``Struct``'s fields.
 """
 
 from __future__ import annotations
@@ -99,3 +100,12 @@ def parse_int(layout: Construct, raw: int) -> Container:
 def build_int(layout: Construct, obj: dict) -> int:
     """Encode ``obj`` with ``layout`` and return the little-endian integer value."""
     return int.from_bytes(layout.build(obj), "little")
+
+
+def byte_offsets(layout: Struct) -> dict[str, int]:
+    """Byte offset of each field of a fixed-size construct ``Struct``."""
+    offsets, at = {}, 0
+    for sub in layout.subcons:
+        offsets[sub.name] = at
+        at += sub.sizeof()
+    return offsets

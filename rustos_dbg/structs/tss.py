@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from construct import Int16ul, Int32ul, Int64ul, Struct
 
+from .bitfields import byte_offsets
+
 __all__ = ["Tss64", "TSS64_SIZE", "TSS64_OFFSETS", "tss_ist"]
 
 #: Size in bytes of the 64-bit TSS without an I/O permission bitmap.
@@ -46,14 +48,5 @@ def tss_ist(tss, n: int) -> int:
     return tss[f"ist{n}"]
 
 
-def _field_offsets(layout) -> dict[str, int]:
-    """Byte offset of each field of a fixed-size construct ``Struct``."""
-    offsets, at = {}, 0
-    for sub in layout.subcons:
-        offsets[sub.name] = at
-        at += sub.sizeof()
-    return offsets
-
-
 #: Byte offset of each ``Tss64`` field (``rsp0``: 4, ``ist1``: 36, ...).
-TSS64_OFFSETS = _field_offsets(Tss64)
+TSS64_OFFSETS = byte_offsets(Tss64)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from ...x86.mappings import iter_mappings, iter_tables
 from ..hw.common import PhysCache, paging_mode
 from ..kernel import read_frames
-from ..kernel.common import debug_info, locked_static
+from ..kernel.threads import read_threads
 from .model import CheckResult
 
 _CR0_PG = 1 << 31
@@ -33,14 +33,10 @@ _ADDRESS = 0x000F_FFFF_FFFF_F000
 def address_spaces(machine) -> list[tuple[int, int]]:
     """(thread id, PML4 physical address) of every live thread with its own address space."""
     try:
-        _, _, table = locked_static(machine, debug_info(machine.image), "RUSTOS_THREADS")
+        table = read_threads(machine, machine.image)
     except Exception:  # no thread table in this kernel
         return []
-    spaces = []
-    for slot in table["threads"]:
-        if slot["state"].int() != 0 and slot["cr3"].int():
-            spaces.append((slot["tid"].int(), slot["cr3"].int() & _ADDRESS))
-    return spaces
+    return [(t.tid, t.cr3 & _ADDRESS) for t in table.threads if t.cr3]
 
 
 def kernel_half_problems(machine) -> list[str]:
