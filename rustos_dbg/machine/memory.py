@@ -173,9 +173,10 @@ class GuestMemory:
         cr3 = self._reg("cr3") if cr3 is None else cr3
         return walk(self._read_table, cr3, vaddr & _MASK64, self.paging_mode())
 
-    def translate(self, vaddr: int, access: Access = Access.READ) -> int:
-        """Physical address of ``vaddr``; a :class:`GuestMemoryError` when unmapped."""
-        result = self.walk(vaddr)
+    def translate(self, vaddr: int, access: Access = Access.READ, cr3: int | None = None) -> int:
+        """Physical address of ``vaddr`` (under ``cr3``, default the current one); a
+        :class:`GuestMemoryError` when unmapped."""
+        result = self.walk(vaddr, cr3)
         if result.stop_reason is StopReason.NON_CANONICAL:
             raise GuestMemoryError(f"address {vaddr:#x} is not canonical", vaddr)
         if not result.ok:
@@ -195,6 +196,10 @@ class GuestMemory:
     def read_virtual(self, vaddr: int, n: int) -> bytes:
         """``n`` bytes at virtual ``vaddr``, through the current page tables."""
         return b"".join(self.read_physical(self.translate(v), c) for v, c in self._chunks(vaddr, n))
+
+    def read_virtual_in(self, cr3: int, vaddr: int, n: int) -> bytes:
+        """``n`` bytes at virtual ``vaddr`` in the address space whose PML4 is at ``cr3``."""
+        return b"".join(self.read_physical(self.translate(v, cr3=cr3), c) for v, c in self._chunks(vaddr, n))
 
     def write_virtual(self, vaddr: int, data: bytes, *, force: bool = False) -> None:
         """Writes ``data`` at virtual ``vaddr`` (``force``: also to read-only pages, as a debugger may)."""

@@ -33,11 +33,13 @@ def _execute(session: Session, line: str, out, err) -> bool:
 
 
 def prompt_text(session: Session) -> str:
-    """``(rustos-dbg) ``, or ``(rustos-dbg @NOW/END) `` while the machine is in the past."""
+    """``(rustos-dbg) ``; ``(rustos-dbg @NOW/END) `` while the machine is in the past,
+    and the selection's label (``thread 3 spin``) while one is set."""
     from .commands.timetravel import history_mark
+    from .selection import prompt_label
 
-    mark = history_mark(session.machine)
-    return f"(rustos-dbg {mark}) " if mark else "(rustos-dbg) "
+    marks = [m for m in (prompt_label(session), history_mark(session.machine)) if m]
+    return f"(rustos-dbg {' '.join(marks)}) " if marks else "(rustos-dbg) "
 
 
 def run_batch(session: Session, lines: list[str], out=sys.stdout, err=sys.stderr, echo: bool = False) -> int:

@@ -45,6 +45,8 @@ class Session:
         self.check_every: int | None = None
         #: True while gdb's ``monitor`` runs a command (the machine is gdb's).
         self.under_gdb = False
+        #: ``thread N`` / ``task N`` / ``frame N``: what regs, bt, x, dis and walk look at (:mod:`.selection`).
+        self.selection = None
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""
@@ -56,6 +58,8 @@ class Session:
         if cmd is None:
             raise CommandError(f"unknown command '{word}' (try 'help')")
         self.interrupted.clear()
+        if cmd.moves:
+            self.selection = None
         self.budget = Budget(self.limits, self.machine)
         previous = None
         if threading.current_thread() is threading.main_thread():
@@ -94,10 +98,17 @@ class Session:
         self.machine = new
         self.last_stop = None
         self.checkpoints = {}
+        self.selection = None
 
     def _on_sigint(self, *_) -> None:
         self.interrupted.set()
         self.machine.interrupt()
+
+    def reader(self):
+        """What inspectors read: the machine, or the machine through :attr:`selection`."""
+        from .selection import reader_for
+
+        return reader_for(self)
 
     def split(self, args: str) -> list[str]:
         """Splits arguments like a shell (quotes allowed)."""

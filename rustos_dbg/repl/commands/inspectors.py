@@ -48,7 +48,7 @@ def cmd_walk(session, args):
     words = session.split(args)
     if not words:
         raise CommandError("usage: walk VADDR [user]")
-    m = session.machine
+    m = session.reader()
     address = parse_address(words[0], m)
     report = pagewalk.walk_address(m, address, user="user" in words[1:], symbolize=m.symbolize)
     return _show(session, report, pagewalk.format_walk)
@@ -63,7 +63,7 @@ def cmd_maps(session, args):
 
 @command("regs", usage="regs", help="general-purpose registers, rip and rflags", group="inspect")
 def cmd_regs(session, args):
-    m = session.machine
+    m = session.reader()
     return _show(session, regs.read_regs(m, symbolize=m.symbolize), regs.format_regs)
 
 
@@ -84,7 +84,7 @@ _UNITS = {"b": 1, "h": 2, "w": 4, "g": 8, "": 8}
 
 @command("x", usage="x[/NU] [-p] ADDRESS", help="dump memory (virtual, or physical with -p); N units of b/h/w/g", group="inspect")
 def cmd_x(session, args):
-    m = session.machine
+    m = session.reader()
     fmt = ""
     if args.startswith("/"):
         fmt, _, args = args.partition(" ")
@@ -107,7 +107,7 @@ def cmd_x(session, args):
 
 @command("dis", usage="dis [ADDRESS] [N]", help="disassemble N instructions (default: 10 at rip), symbolized", group="inspect")
 def cmd_dis(session, args):
-    m = session.machine
+    m = session.reader()
     words = session.split(args)
     address = parse_address(words[0], m) if words else m.reg("rip")
     count = parse_int(words[1]) if len(words) > 1 else 10
@@ -119,7 +119,7 @@ def cmd_dis(session, args):
 
 @command("bt", aliases=("backtrace",), usage="bt", help="backtrace by frame pointers, across interrupt frames", group="inspect")
 def cmd_bt(session, args):
-    m = session.machine
+    m = session.reader()
     return _show(session, bt.backtrace(m, symbols=m.symbols, symbolize=m.symbolize), bt.format_backtrace)
 
 
