@@ -10,7 +10,11 @@ Contract:
 * A resume request is not carried out here: the caller runs
   ``target.run(resume)`` (on a worker thread, so that interrupts can be
   delivered) and passes the outcome to :meth:`Dispatcher.finish_run`,
-  which returns the stop-reply payload to send.
+  which returns the stop-reply payload to send. A ``monitor`` command
+  (``qRcmd``) likewise: the caller runs :meth:`Dispatcher.run_monitor` on a
+  worker (a Ctrl-C or a hang-up meanwhile calls :meth:`Dispatcher.abort_monitor`)
+  and sends what :meth:`Dispatcher.finish_monitor` returns: the output in
+  ``O`` packets, then ``OK``.
 * The target is touched only through :mod:`gdbstub.target` methods; what it
   lacks is not advertised in ``qSupported`` (e.g. ``bs``/``bc`` get the
   empty reply unless the target is a ``SupportsReverse``).
@@ -65,12 +69,15 @@ class Response:
         from :meth:`Dispatcher.finish_run`.
     :ivar start_no_ack: stop acknowledging once ``packets`` are sent.
     :ivar end: end the session once ``packets`` are sent.
+    :ivar monitor: run this ``monitor`` command (:meth:`Dispatcher.run_monitor`),
+        then send :meth:`Dispatcher.finish_monitor`'s packets.
     """
 
     packets: tuple[bytes, ...] = ()
     resume: Optional[Resume] = None
     start_no_ack: bool = False
     end: Optional[SessionEnd] = None
+    monitor: Optional[str] = None
 
 
 def _reply(payload: bytes) -> Response:
@@ -292,8 +299,28 @@ class Dispatcher:
     def _monitor(self, p: qu.MonitorCommand) -> Response:
         if not self.caps.monitor_command:
             return _reply(_EMPTY)
-        output = self.target.monitor_command(p.command.decode("utf-8", "replace"))
-        raw = (output or "").encode("utf-8")
+        return Response(monitor=p.command.decode("utf-8", "replace"))
+
+    def run_monitor(self, command: str) -> str:
+        """Runs a ``monitor`` command on the target (call it off the session's
+        thread: it may take long); its console output."""
+        return self.target.monitor_command(command) or ""
+
+    def abort_monitor(self) -> None:
+        """Asks the target to abandon the running ``monitor`` command (when it can)."""
+        if self.caps.monitor_abort:
+            self.target.abort_monitor()
+
+    def finish_monitor(self, outcome: object) -> tuple[bytes, ...]:
+        """The replies to a ``monitor`` command that returned ``outcome`` (its
+        text, or the exception it raised): ``O`` packets, then ``OK``; ``Enn`` for
+        a :class:`TargetError`."""
+        if isinstance(outcome, TargetError):
+            log.info("target error for monitor command: %s", outcome)
+            return _error(outcome.errno).packets
+        if isinstance(outcome, BaseException):
+            log.warning("monitor command failed: %r", outcome)
+            outcome = f"error: {outcome or type(outcome).__name__}\n"
+        raw = str(outcome).encode("utf-8")
         step = max(1, (self.packet_size - 1) // 2)
-        console = tuple(b"O" + raw[i : i + step].hex().encode() for i in range(0, len(raw), step))
-        return Response(console + (_OK,))
+        return tuple(b"O" + raw[i : i + step].hex().encode() for i in range(0, len(raw), step)) + (_OK,)

@@ -20,6 +20,11 @@ Contract:
   the target runs are held back until it stops.  If the connection ends
   during a run, the target is interrupted and the run awaited, so no run
   outlives its session.
+* A ``monitor`` command runs on a worker thread too (it may take long): a
+  Ctrl-C meanwhile, or the end of the connection, asks the target to
+  abandon it (``abort_monitor``, when the target has it); its output is sent
+  in ``O`` packets once it returns. So neither a long run nor a long
+  ``monitor`` command keeps the next client from being served.
 * Nothing that GDB sends can make :meth:`Session.run` raise.
 """
 
@@ -31,7 +36,7 @@ import socket
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 from .dispatch import Dispatcher, SessionEnd
 from .framing import (
@@ -85,9 +90,11 @@ class _StopRequest:
 
 @dataclass(frozen=True)
 class _RunDone:
-    """``target.run`` returned ``outcome`` (a stop reason or an exception)."""
+    """The worker's job returned ``outcome`` (a stop reason, a monitor command's
+    text, or an exception); ``finish`` turns it into the packets to send."""
 
     outcome: object
+    finish: Callable[[object], tuple]
 
 
 class _Hangup(Exception):
@@ -124,6 +131,8 @@ class Session:
         self._last_sent: Optional[bytes] = None
         self._resends = 0
         self._worker: Optional[threading.Thread] = None
+        #: How to stop the worker's job: ``target.interrupt`` for a run, the monitor's abort.
+        self._stop_job: Callable[[], None] = self._noop
         self._interrupt_requested = False
         self._closed = False
         self._close_lock = threading.Lock()
@@ -221,7 +230,8 @@ class Session:
         elif isinstance(event, _RunDone):
             self._worker = None
             self._interrupt_requested = False
-            self._send_packet(self._dispatcher.finish_run(event.outcome))
+            for payload in event.finish(event.outcome):
+                self._send_packet(payload)
             return self._drain_deferred()
         elif isinstance(event, _Closed):
             return SessionEnd.DISCONNECTED
@@ -237,6 +247,10 @@ class Session:
             self._ack_mode = False
         if response.resume is not None:
             self._start_run(response.resume)
+        if response.monitor is not None:
+            command = response.monitor
+            self._start_job(lambda: self._dispatcher.run_monitor(command), self._dispatcher.finish_monitor,
+                            self._dispatcher.abort_monitor)
         return response.end
 
     def _drain_deferred(self) -> Optional[SessionEnd]:
@@ -268,21 +282,33 @@ class Session:
             self._send_packet(self._dispatcher.finish_run(outcome))
             return
 
+        self._start_job(lambda: self._execute(resume), lambda outcome: (self._dispatcher.finish_run(outcome),),
+                        self.target.interrupt)
+
+    def _start_job(self, job: Callable[[], object], finish: Callable[[object], tuple],
+                   stop: Callable[[], None]) -> None:
+        """Runs ``job`` on the worker thread; ``stop`` is what a Ctrl-C calls meanwhile."""
+
         def work() -> None:
             try:
-                outcome: object = self._execute(resume)
+                outcome: object = job()
             except BaseException as exc:  # reported to GDB as an error
                 outcome = exc
-            self._events.put(_RunDone(outcome))
+            self._events.put(_RunDone(outcome, finish))
 
+        self._stop_job = stop
         self._worker = threading.Thread(target=work, name="gdbstub-run", daemon=True)
         self._worker.start()
 
+    @staticmethod
+    def _noop() -> None:
+        pass
+
     def _interrupt_target(self) -> None:
         try:
-            self.target.interrupt()
+            self._stop_job()
         except Exception:
-            log.exception("target.interrupt() failed")
+            log.exception("interrupting the target failed")
 
     def _await_run(self) -> None:
         """Stop a run still in progress and wait for it to return."""
@@ -296,7 +322,7 @@ class Session:
                 self._interrupt_target()
                 continue
             if isinstance(event, _RunDone):
-                self._dispatcher.finish_run(event.outcome)
+                event.finish(event.outcome)
                 self._worker = None
                 self._interrupt_requested = False
                 return

@@ -177,6 +177,16 @@ class SupportsMonitorCommand(Protocol):
 
 
 @runtime_checkable
+class SupportsMonitorAbort(Protocol):
+    """A running ``monitor`` command can be abandoned (GDB's Ctrl-C, or its hang-up)."""
+
+    def abort_monitor(self) -> None:
+        """Called from another thread while ``monitor_command`` runs: make it
+        return (or raise) soon. A no-op when none runs."""
+        ...
+
+
+@runtime_checkable
 class SupportsDetach(Protocol):
     """A hook called when GDB detaches (``D``); the target stays intact."""
 
@@ -252,6 +262,7 @@ class Capabilities:
     reverse: bool = False
     sstep_flags: bool = False
     physical_memory: bool = False
+    monitor_abort: bool = False
 
 
 def capabilities(target: object) -> Capabilities:
@@ -266,4 +277,5 @@ def capabilities(target: object) -> Capabilities:
         reverse=isinstance(target, SupportsReverse),
         sstep_flags=isinstance(target, SupportsSingleStepFlags),
         physical_memory=isinstance(target, SupportsPhysicalMemory),
+        monitor_abort=isinstance(target, SupportsMonitorCommand) and isinstance(target, SupportsMonitorAbort),
     )

@@ -27,7 +27,10 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   callable (text -> output text; a bad command raises an exception whose
   text is one line): only then has it a ``monitor_command`` method, so
   gdbstub answers ``qRcmd`` (gdb's ``monitor``) with "not supported"
-  otherwise. Errors come back as ``error: ...`` text, never as exceptions;
+  otherwise. The command runs on a thread of its own (:mod:`.monitorjob`),
+  which gdb's Ctrl-C (``\x03``) or hang-up abandons (``abort_monitor``: the
+  answer is then "monitor command aborted").
+  Errors come back as ``error: ...`` text, never as exceptions;
   output beyond :data:`MONITOR_OUTPUT_CAP` (1 MiB) is cut at a line end with
   a note ("output truncated ...: use the REPL or --json").
   Whoever builds the target chooses what ``monitor`` runs (the CLI and the
@@ -51,6 +54,7 @@ from gdbstub import Errno, TargetError, WatchKind
 from ..machine import GuestMemoryError, Stop
 from ..machine.engine import drop_cached_code
 from ..machine.watchpoints import WatchKind as MachineWatchKind
+from .monitorjob import MonitorJob
 from .qemu import QemuExtensions
 from .regfile import RegisterFile
 from .reverse import Reversing
@@ -83,10 +87,11 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
         self.on_slice = on_slice
         self.notify = notify
         self.slice_seconds = slice_seconds
-        self._monitor = monitor
+        self._monitor = MonitorJob(monitor) if monitor is not None else None
         if monitor is not None:
             # gdbstub discovers capabilities by their methods: qRcmd only with a monitor.
             self.monitor_command = self._monitor_command
+            self.abort_monitor = self._abort_monitor
         if machine.history.enabled:
             # ... and bs/bc only with a recorded history.
             self.reverse_step = self._reverse_step
@@ -271,7 +276,7 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
         (bound as ``monitor_command`` only when the target has a monitor)."""
         self._attach()
         try:
-            out = self._monitor(command)
+            out = self._monitor.run(command)
         except Exception as e:  # a bad command must not end the GDB session
             out = f"error: {str(e) or type(e).__name__}"
         finally:
@@ -281,3 +286,9 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
             out = out[:cut] + (f"output truncated at {MONITOR_OUTPUT_CAP >> 20} MiB "
                                f"({len(out)} characters): use the REPL or --json\n")
         return out if not out or out.endswith("\n") else out + "\n"
+
+    def _abort_monitor(self) -> None:
+        """Abandons the running ``monitor`` command (gdb's Ctrl-C or hang-up), and stops
+        the machine if the command had started it."""
+        self._monitor.abort()
+        self.machine.interrupt()

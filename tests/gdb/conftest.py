@@ -1,7 +1,8 @@
 """Fixtures of the GDB acceptance tests: a gdb factory and a served machine.
 
 The project runs pytest with ``--import-mode=importlib``, which does not put
-test folders on ``sys.path``: this adds this one, for ``gdb_mi_driver``.
+test folders on ``sys.path``: this adds this one, for ``gdb_mi_driver``, and
+``tests/gdbstub`` for its raw protocol client (``gdbstub_fakes.RawClient``).
 """
 
 import pathlib
@@ -10,8 +11,9 @@ import sys
 import pytest
 
 _HERE = str(pathlib.Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
+for _path in (_HERE, str(pathlib.Path(_HERE).parent / "gdbstub")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 from gdb_mi_driver import Gdb, served_machine  # noqa: E402
 

@@ -3,6 +3,7 @@
 import pytest
 
 from gdbstub import (
+    TargetError,
     SIGBUS,
     SIGINT,
     Dispatcher,
@@ -189,14 +190,19 @@ def test_monitor_command_output_as_console_packets():
     d = Dispatcher(target, packet_size=64)
     command = "info " + "x" * 40
     response = d.handle(b"qRcmd," + command.encode().hex().encode())
-    assert response.packets[-1] == b"OK"
-    console = response.packets[:-1]
+    assert response.packets == () and response.monitor == command  # run by the session, off its thread
+    packets = d.finish_monitor(d.run_monitor(response.monitor))
+    assert packets[-1] == b"OK"
+    console = packets[:-1]
     assert len(console) > 1  # split to fit the packet size
     assert all(p.startswith(b"O") and len(p) <= 64 for p in console)
     output = b"".join(bytes.fromhex(p[1:].decode()) for p in console)
     assert output == f"echo: {command}\n".encode()
     assert target.monitor_log == [command]
-    assert reply(d, b"qRcmd," + b"fail".hex().encode()) == b"E0e"
+    failed = d.handle(b"qRcmd," + b"fail".hex().encode()).monitor
+    with pytest.raises(TargetError) as error:
+        d.run_monitor(failed)
+    assert d.finish_monitor(error.value) == (b"E0e",)
 
 
 def test_resume_requests_and_stop_replies():

@@ -7,6 +7,7 @@ import pytest
 
 from gdbstub import Session, SessionEnd, SwBreak
 from gdbstub.framing import Ack, Nack, Packet, encode_packet
+from gdbstub.target import capabilities
 
 from gdbstub_fakes import FakeX86Target, RawClient
 
@@ -178,3 +179,59 @@ def test_last_stop_seeds_the_halt_reason():
     client.close()
     thread.join(timeout=30)
     assert session.last_stop == SwBreak()
+
+
+class SlowMonitorTarget(FakeX86Target):
+    """A fake whose ``monitor slow`` runs until it is aborted."""
+
+    def __init__(self):
+        super().__init__()
+        self.monitor_started = threading.Event()
+        self.aborted = threading.Event()
+
+    def monitor_command(self, command: str) -> str:
+        if command != "slow":
+            return super().monitor_command(command)
+        self.monitor_started.set()
+        if not self.aborted.wait(timeout=30):
+            return "never aborted\n"
+        return "stopped early\n"
+
+    def abort_monitor(self) -> None:
+        self.aborted.set()
+
+
+def _console(h) -> bytes:
+    out = b""
+    while (packet := h.client.next_packet()) != b"OK":
+        assert packet.startswith(b"O")
+        out += bytes.fromhex(packet[1:].decode())
+    return out
+
+
+def test_ctrl_c_aborts_a_running_monitor_command_and_the_session_goes_on():
+    h = Harness(SlowMonitorTarget())
+    assert h.client.request(b"QStartNoAckMode") == b"OK"
+    h.client.send_packet(b"qRcmd," + b"slow".hex().encode())
+    assert h.target.monitor_started.wait(timeout=20)
+    h.client.send_raw(b"\x03")
+    assert _console(h) == b"stopped early\n"
+    h.client.send_packet(b"qRcmd," + b"hello".hex().encode())
+    assert _console(h) == b"echo: hello\n"
+    h.client.close()
+    assert h.finish() == SessionEnd.DISCONNECTED
+
+
+def test_hang_up_during_a_monitor_command_aborts_it_and_ends_the_session():
+    h = Harness(SlowMonitorTarget())
+    h.client.send_packet(b"qRcmd," + b"slow".hex().encode())
+    assert h.target.monitor_started.wait(timeout=20)
+    h.client.close()
+    assert h.finish() == SessionEnd.DISCONNECTED
+    assert h.target.aborted.is_set()
+
+
+def test_a_target_without_abort_is_not_asked_to_abort():
+    target = FakeX86Target()
+    assert not capabilities(target).monitor_abort
+    assert capabilities(SlowMonitorTarget()).monitor_abort

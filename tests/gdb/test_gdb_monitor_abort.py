@@ -1,0 +1,68 @@
+"""A long ``monitor`` command never wedges the stub: gdb's hang-up or a Ctrl-C byte
+abandons it, and the next request (or the next gdb) is served."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gdb_mi_driver import REAL_GDB_MARKS, served_machine
+
+pytest.importorskip("pygdbmi.gdbcontroller")
+
+pytestmark = REAL_GDB_MARKS
+
+#: Long enough (tens of seconds) that it is still running when it is abandoned.
+LONG = "dis kernel_main 400000"
+
+
+def _until(predicate, what):
+    deadline = time.monotonic() + 60
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def _monitor_running(target) -> bool:
+    return target._monitor._thread is not None
+
+
+def test_gdb_killed_during_a_long_monitor_command_the_next_gdb_is_served(kernel_elf, gdb_factory):
+    from gdbstub import SessionEnd
+
+    with served_machine(kernel_elf) as (machine, target, server):
+        first = gdb_factory()
+        first.connect(server.address[1])
+        first.mi.write(f'-interpreter-exec console "monitor {LONG}"', read_response=False)
+        _until(lambda: _monitor_running(target), "the monitor command never started")
+        first.mi.gdb_process.kill()
+        _until(lambda: server.session_ends, "the session never ended")
+        assert server.session_ends == [SessionEnd.DISCONNECTED]
+        second = gdb_factory()
+        second.connect(server.address[1])
+        assert "rip" in second.console("monitor regs")
+        assert second.reg("rip") == machine.reg("rip")
+
+
+def test_ctrl_c_byte_aborts_a_long_monitor_command(kernel_elf):
+    from gdbstub_fakes import RawClient  # the protocol's bytes, as a client that sends \x03 would
+
+    with served_machine(kernel_elf) as (machine, target, server):
+        client = RawClient.connect(server.address)
+        try:
+            assert client.request(b"QStartNoAckMode") == b"OK"
+            client.send_packet(b"qRcmd," + LONG.encode().hex().encode())
+            _until(lambda: _monitor_running(target), "the monitor command never started")
+            client.send_raw(b"\x03")
+            text = b""
+            while (packet := client.next_packet()) != b"OK":
+                text += bytes.fromhex(packet[1:].decode())
+            assert text == b"monitor command aborted\n"
+            client.send_packet(b"qRcmd," + b"regs".hex().encode())
+            text = b""
+            while (packet := client.next_packet()) != b"OK":
+                text += bytes.fromhex(packet[1:].decode())
+            assert b"rip" in text
+        finally:
+            client.close()
