@@ -23,7 +23,9 @@ Contract:
 * A ``monitor`` command runs on a worker thread too (it may take long): a
   Ctrl-C meanwhile, or the end of the connection, asks the target to
   abandon it (``abort_monitor``, when the target has it); its output is sent
-  in ``O`` packets once it returns. So neither a long run nor a long
+  in ``O`` packets once it returns. A packet arriving meanwhile means GDB gave
+  up waiting (its own Ctrl-C ends the wait without sending ``\x03``): the
+  command is abandoned too, its answer dropped, and the packet then served. So neither a long run nor a long
   ``monitor`` command keeps the next client from being served.
 * Nothing that GDB sends can make :meth:`Session.run` raise.
 """
@@ -133,6 +135,9 @@ class Session:
         self._worker: Optional[threading.Thread] = None
         #: How to stop the worker's job: ``target.interrupt`` for a run, the monitor's abort.
         self._stop_job: Callable[[], None] = self._noop
+        #: The worker runs a monitor command; its answer is to be dropped (GDB moved on).
+        self._job_is_monitor = False
+        self._discard_job = False
         self._interrupt_requested = False
         self._closed = False
         self._close_lock = threading.Lock()
@@ -211,6 +216,12 @@ class Session:
             if self._worker is not None:
                 log.debug("packet while running, deferred: %r", event.data[:64])
                 self._deferred.append(event.data)
+                if self._job_is_monitor and not self._discard_job:
+                    # GDB sends nothing while it waits for a monitor answer: it gave up
+                    # (its Ctrl-C ends the wait without a \x03), so a late answer would
+                    # be taken for the reply to this packet.
+                    self._discard_job = True
+                    self._interrupt_target()
                 return None
             return self._process(event.data)
         if isinstance(event, BadPacket):
@@ -230,8 +241,13 @@ class Session:
         elif isinstance(event, _RunDone):
             self._worker = None
             self._interrupt_requested = False
-            for payload in event.finish(event.outcome):
-                self._send_packet(payload)
+            packets = event.finish(event.outcome)
+            if self._discard_job:
+                log.info("monitor answer dropped: the client gave up waiting for it")
+            else:
+                for payload in packets:
+                    self._send_packet(payload)
+            self._job_is_monitor = self._discard_job = False
             return self._drain_deferred()
         elif isinstance(event, _Closed):
             return SessionEnd.DISCONNECTED
@@ -251,6 +267,7 @@ class Session:
             command = response.monitor
             self._start_job(lambda: self._dispatcher.run_monitor(command), self._dispatcher.finish_monitor,
                             self._dispatcher.abort_monitor)
+            self._job_is_monitor = True
         return response.end
 
     def _drain_deferred(self) -> Optional[SessionEnd]:

@@ -66,3 +66,33 @@ def test_ctrl_c_byte_aborts_a_long_monitor_command(kernel_elf):
             assert b"rip" in text
         finally:
             client.close()
+
+
+def test_ctrl_c_in_gdb_during_a_long_monitor_command_and_gdb_goes_on(kernel_elf):
+    """The user's case: gdb in a terminal, Ctrl-C while ``monitor`` runs. gdb ends its
+    wait ("Quit") without telling the stub; its next packet abandons the command, and
+    the answers that follow are the right ones (no late monitor output taken for them)."""
+    import shutil
+
+    pexpect = pytest.importorskip("pexpect")
+    with served_machine(kernel_elf) as (machine, target, server):
+        gdb = pexpect.spawn(shutil.which("gdb"), ["-nx", "-q", str(kernel_elf)], encoding="utf-8", timeout=60)
+        try:
+            gdb.expect(r"\(gdb\) ")
+            gdb.sendline(f"target remote 127.0.0.1:{server.address[1]}")
+            gdb.expect(r"\(gdb\) ")
+            gdb.sendline(f"monitor {LONG}")
+            _until(lambda: _monitor_running(target), "the monitor command never started")
+            gdb.sendintr()
+            gdb.expect("Quit")
+            gdb.expect(r"\(gdb\) ")
+            assert _monitor_running(target)  # gdb said nothing to the stub
+            gdb.sendline("monitor regs")  # its next packet: the old command is abandoned
+            gdb.expect(r"\(gdb\) ")
+            assert "rip" in gdb.before and "aborted" not in gdb.before and "kernel_main" not in gdb.before
+            assert not _monitor_running(target)
+            gdb.sendline("p/x $pc")
+            gdb.expect(r"\(gdb\) ")
+            assert f"{machine.reg('rip'):#x}" in gdb.before
+        finally:
+            gdb.terminate(force=True)

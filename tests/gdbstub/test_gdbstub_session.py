@@ -235,3 +235,15 @@ def test_a_target_without_abort_is_not_asked_to_abort():
     target = FakeX86Target()
     assert not capabilities(target).monitor_abort
     assert capabilities(SlowMonitorTarget()).monitor_abort
+
+
+def test_a_packet_during_a_monitor_command_abandons_it_and_gets_its_own_reply():
+    h = Harness(SlowMonitorTarget())
+    assert h.client.request(b"QStartNoAckMode") == b"OK"
+    h.client.send_packet(b"qRcmd," + b"slow".hex().encode())
+    assert h.target.monitor_started.wait(timeout=20)
+    # gdb's Ctrl-C ended its wait without a \x03; it goes on with another packet.
+    assert h.client.request(b"qC") == b"QC1"  # not the abandoned command's late O packets
+    assert h.target.aborted.is_set()
+    h.client.close()
+    assert h.finish() == SessionEnd.DISCONNECTED
