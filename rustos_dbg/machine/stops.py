@@ -47,8 +47,8 @@ class Stop:
     new_value: int | None = None         # WATCHPOINT: the watched range after the accessing instruction
 
     def describe(self) -> str:
-        """One line for the user."""
-        where = f"at {self.rip:#x} after {self.icount} instructions"
+        """One line for the user (the fast mode counts no instructions: no count then)."""
+        where = f"at {self.rip:#x}" + (f" after {self.icount} instructions" if self.icount else "")
         if self.kind is StopKind.KERNEL_EXIT:
             return f"kernel exit with status {self.exit_code} {where}"
         if self.kind is StopKind.TRIPLE_FAULT:

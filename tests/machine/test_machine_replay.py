@@ -26,6 +26,7 @@ def test_recorded_session_replays_to_the_same_instruction(rustos_elf, tmp_path):
         time.sleep(pause)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err.decode()
+    assert err.count(b"triple fault at") == 1  # the line once, then the chain
     inputs = json.loads(recording.read_text())["inputs"]
     assert [bytes.fromhex(i["data"]) for i in inputs] and b"".join(bytes.fromhex(i["data"]) for i in inputs) == b"help\nuptime\nfault triple\n"
     replay = _cli(str(rustos_elf), "--headless", "--replay", str(recording), stdin=subprocess.DEVNULL)
