@@ -61,6 +61,7 @@ _START = 0x24  # '$'
 _END = 0x23  # '#'
 _MUST_ESCAPE = frozenset(b"#$}*")
 _ESCAPE_RE = re.compile(rb"[#$}*]")
+_SPECIAL = (b"#", b"$", b"}", b"*")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
@@ -72,7 +73,7 @@ def checksum(data: bytes) -> int:
 def escape(data: bytes) -> bytes:
     """Escape ``# $ } *`` in ``data`` as ``}`` followed by the byte xor 0x20."""
     data = bytes(data)
-    if _ESCAPE_RE.search(data) is None:  # the common case, scanned in C
+    if all(c not in data for c in _SPECIAL):  # the common case (hex): four scans in C
         return data
     return _ESCAPE_RE.sub(lambda m: bytes((_ESCAPE, m.group()[0] ^ 0x20)), data)
 
