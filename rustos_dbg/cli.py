@@ -70,6 +70,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
                      help="serve GDB's remote protocol (default 127.0.0.1:1234); serial on stdout, stdin to COM1")
     run.add_argument("-S", dest="freeze", action="store_true", help="with --gdb: wait at the kernel entry for gdb")
+    run.add_argument("--profile", metavar="FILE", help="write an instruction-count profile per call stack to FILE "
+                     "at the end (flamegraph's folded format; deterministic mode)")
+    run.add_argument("--profile-interval", type=int, default=None, metavar="N",
+                     help="with --profile: sample the call stack every N instructions (default 50000)")
+    run.add_argument("--coverage", metavar="FILE", help="write the kernel source lines executed to FILE at the end "
+                     "(lcov tracefile; deterministic mode)")
     debug = sub.add_parser("debug", help="boot RustOS stopped at its entry and debug it in a REPL",
                            description="Boot RustOS stopped at its 64-bit entry and inspect it. "
                                        "With -ex/-x the commands run in order and the program exits.")
@@ -169,9 +175,9 @@ def _report(stop, machine, console: Console) -> None:
         print(format_deliveries(stop.chain, machine.exception_log, machine.symbolize), file=sys.stderr)
 
 
-def run_headless(machine: Machine, timeout: float | None, console: Console) -> int:
+def run_headless(machine: Machine, timeout: float | None, console: Console, run=None) -> int:
     """Runs with serial on stdout and stdin to COM1 until the machine stops for good
-    (stdin is ignored while recorded inputs are replayed)."""
+    (stdin is ignored while recorded inputs are replayed); ``run`` as in :func:`run_terminal`."""
     import time
 
     from .inputpump import InputPump
@@ -186,12 +192,12 @@ def run_headless(machine: Machine, timeout: float | None, console: Console) -> i
     # Unicorn hook could be swallowed); the loop then ends with status 130.
     previous = signal.signal(signal.SIGINT, lambda *_: machine.interrupt())
     try:
-        return _headless_loop(machine, pump, deadline, timeout, console)
+        return _headless_loop(machine, pump, deadline, timeout, console, run or machine.run)
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def _headless_loop(machine: Machine, pump, deadline, timeout, console: Console) -> int:
+def _headless_loop(machine: Machine, pump, deadline, timeout, console: Console, run) -> int:
     import time
 
     while True:
@@ -201,7 +207,7 @@ def _headless_loop(machine: Machine, pump, deadline, timeout, console: Console) 
         if left is not None and left <= 0:
             console.message(f"timeout after {timeout} s at {machine.symbolize(machine.reg('rip'))}")
             return EXIT_TIMEOUT
-        stop = machine.run(timeout=0.05 if left is None else min(0.05, left))
+        stop = run(timeout=0.05 if left is None else min(0.05, left))
         if stop.kind in (StopKind.TIME_LIMIT, StopKind.INSTRUCTION_LIMIT):
             continue
         if stop.kind is StopKind.INTERRUPTED:
@@ -211,9 +217,11 @@ def _headless_loop(machine: Machine, pump, deadline, timeout, console: Console) 
         return _exit_status(stop)
 
 
-def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list, console: Console) -> int:
+def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list, console: Console, run=None) -> int:
     """Runs with the live VGA screen and keyboard in this terminal. When the
-    machine stops (or on --timeout) its last screen stays, the reason below it."""
+    machine stops (or on --timeout) its last screen stays, the reason below it.
+    ``run`` runs one slice (default ``machine.run``; a profiler's run samples)."""
+    run = run or machine.run
     import time
 
     from .keys import translate
@@ -233,7 +241,7 @@ def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list, c
             if serial_buffer:
                 data, serial_buffer[:] = bytes(serial_buffer), []
                 view.serial(data)
-            stop = machine.run(timeout=0.02)
+            stop = run(timeout=0.02)
             view.draw(machine.devices.vga.render_ansi(),
                       f" RustOS in rustos-dbg ({machine.mode}) | Ctrl-] quits | {machine.icount} instructions")
             elapsed = time.monotonic() - start
@@ -281,11 +289,15 @@ def cmd_run(args) -> int:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")
         load_recording(machine, args.replay)
         interactive = False
+    from .analysis.outputs import Analyses
+
+    analyses = Analyses.start(machine, args)
     try:
-        return _run_cmd_body(args, machine, interactive, serial_buffer, console)
+        return _run_cmd_body(args, machine, interactive, serial_buffer, console, analyses.run)
     finally:
         if args.record:
             save_recording(machine, args.record)
+        analyses.write()
 
 
 def load_recording(machine: Machine, path: str) -> None:
@@ -311,11 +323,11 @@ def save_recording(machine: Machine, path: str) -> None:
                                       "inputs": inputs}, indent=1))
 
 
-def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list, console: Console) -> int:
+def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list, console: Console, run) -> int:
     from .terminal import serial_console
 
     if interactive:
-        return run_terminal(machine, args.timeout, serial_buffer, console)
+        return run_terminal(machine, args.timeout, serial_buffer, console, run)
     # A terminal on stdin is a serial line here: keys go on at once, echoed by the guest only.
     with serial_console(None if machine.scheduled_inputs else sys.stdin):
         if args.gdb is not None:
@@ -327,7 +339,7 @@ def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list
                              monitor=GdbMonitor(Session(machine)))
             sys.stdout.flush()
             return 0 if stop is None else _exit_status(stop)
-        return run_headless(machine, args.timeout, console)
+        return run_headless(machine, args.timeout, console, run)
 
 
 def main(argv: list[str] | None = None) -> int:

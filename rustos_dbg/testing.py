@@ -21,6 +21,12 @@ Contract:
     :meth:`Machine.boot`, e.g. ``ram_mb``). The machine is stopped at the
     64-bit entry: nothing has run yet. Every call builds a new machine.
 
+``--rustos-coverage FILE`` (command-line option)
+    Every deterministic machine that ``boot_machine`` (and so
+    ``rustos_machine``) boots records the kernel source lines it executes; at
+    the end of the session FILE receives one lcov tracefile of them all
+    (:mod:`rustos_dbg.analysis.coverage`).
+
 ``rustos_machine`` (function scope)
     A fresh deterministic machine in shell mode (empty command line), already
     run until the prompt ``rustos> `` appeared on COM1; the test fails with
@@ -114,9 +120,30 @@ def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_IN
                         f"{_tail(machine.serial_output[start:])}")
 
 
+_COVERAGES = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser) -> None:
+    """``--rustos-coverage FILE``."""
+    parser.addoption("--rustos-coverage", metavar="FILE", default=None,
+                     help="write the kernel source lines executed by the booted machines to FILE (lcov)")
+
+
 def pytest_configure(config) -> None:
     """Registers the marker of tests that boot the emulator."""
     config.addinivalue_line("markers", "emulator: boots the kernel in the rustos-dbg emulator")
+    config.stash[_COVERAGES] = []
+
+
+def pytest_sessionfinish(session) -> None:
+    """Writes the ``--rustos-coverage`` tracefile."""
+    path = session.config.getoption("--rustos-coverage")
+    coverages = session.config.stash.get(_COVERAGES, [])
+    if path and coverages:
+        from .analysis.coverage import lcov_text
+
+        first = coverages[0].image.path
+        Path(path).write_text(lcov_text([c for c in coverages if c.image.path == first]))
 
 
 @pytest.fixture(scope="session")
@@ -129,11 +156,17 @@ def rustos_elf() -> Path:
 
 
 @pytest.fixture
-def boot_machine(rustos_elf):
+def boot_machine(rustos_elf, request):
     """Factory: ``boot_machine(cmdline="", mode="deterministic", **kwargs)`` -> a fresh Machine at its entry."""
+    covering = request.config.getoption("--rustos-coverage", default=None)
 
     def boot(cmdline: str = "", mode: str = "deterministic", **kwargs) -> Machine:
-        return Machine.boot(rustos_elf, cmdline=cmdline, mode=mode, **kwargs)
+        machine = Machine.boot(rustos_elf, cmdline=cmdline, mode=mode, **kwargs)
+        if covering and machine.counter is not None:
+            from .analysis.coverage import Coverage
+
+            request.config.stash[_COVERAGES].append(Coverage(machine))
+        return machine
 
     return boot
 

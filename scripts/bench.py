@@ -248,6 +248,8 @@ def main() -> int:
     bench_long.print_long_figures(elf, args)
     from bench_invariants import print_invariant_costs  # noqa: E402 (scripts/ is on sys.path)
     print_invariant_costs(machine_at_workload, elf, args.rounds)
+    from bench_analysis import print_analysis_costs  # noqa: E402
+    print_analysis_costs(machine_at_workload, elf, args.rounds)
     return 0
 
 

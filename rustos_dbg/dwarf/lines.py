@@ -57,6 +57,21 @@ class LineTable:
         return self._places[self._where[i]] if address < self._ends[i] else None
 
 
+    def locations_in(self, start: int, end: int) -> set:
+        """The locations of the rows that overlap [start, end)."""
+        i = max(0, bisect.bisect_right(self._starts, start) - 1)
+        found = set()
+        while i < len(self._starts) and self._starts[i] < end:
+            if self._ends[i] > start and self._where[i]:
+                found.add(self._places[self._where[i]])
+            i += 1
+        return found
+
+    def locations(self) -> list:
+        """Every distinct location of the table."""
+        return [p for p in self._places if p is not None]
+
+
 def _from_columns(starts, ends, where, places) -> LineTable:
     table = LineTable.__new__(LineTable)
     table._starts, table._ends, table._where, table._places = starts, ends, where, places

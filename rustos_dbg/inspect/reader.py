@@ -50,3 +50,42 @@ class BytesReader:
     def reg(self, name: str):
         """A register value given at construction."""
         return self._regs[name]
+
+
+class SnapshotReader:
+    """A reader of a stopped machine that remembers registers and page
+    translations for as long as it lives (the machine must not run meanwhile):
+    one walk per page instead of one per read, for an inspector that reads a
+    lot in one go (a backtrace at every profile sample)."""
+
+    def __init__(self, machine) -> None:
+        """Reads ``machine``; anything else (symbols, ...) is the machine's."""
+        self._machine = machine
+        self._regs: dict = {}
+        self._pages: dict[int, int] = {}
+
+    def reg(self, name: str):
+        """The machine's register, read once."""
+        if name not in self._regs:
+            self._regs[name] = self._machine.reg(name)
+        return self._regs[name]
+
+    def read_physical(self, addr: int, n: int) -> bytes:
+        """The machine's physical memory."""
+        return self._machine.read_physical(addr, n)
+
+    def read_virtual(self, addr: int, n: int) -> bytes:
+        """Virtual memory, each page translated once."""
+        out = bytearray()
+        while n > 0:
+            page, offset = addr & ~0xFFF, addr & 0xFFF
+            chunk = min(n, 0x1000 - offset)
+            frame = self._pages.get(page)
+            if frame is None:
+                frame = self._pages[page] = self._machine.memory.translate(page)
+            out += self._machine.read_physical(frame + offset, chunk)
+            addr, n = addr + chunk, n - chunk
+        return bytes(out)
+
+    def __getattr__(self, name: str):
+        return getattr(self._machine, name)

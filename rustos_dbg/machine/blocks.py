@@ -71,8 +71,8 @@ class BlockCounter(Limited):
         self._reasons: set[str] = set()
         #: True while the engine runs (reads of :attr:`count` are then corrected).
         self.running = False
-        #: Called with (pc, size) for each block decoded from guest memory (None: nobody).
-        self.on_new_block = None
+        #: Each is called with (pc, size) for each block decoded from guest memory.
+        self.new_block_observers: list = []
 
     # --- the count ------------------------------------------------------------
 
@@ -241,13 +241,17 @@ class BlockCounter(Limited):
 
     # --- the table ----------------------------------------------------------------
 
+    def decoded_blocks(self) -> list[tuple[int, int]]:
+        """The (pc, size) of every block decoded and not forgotten since: each ran at least once."""
+        return list(self._layouts)
+
     def _layout(self, pc: int, size: int) -> tuple[tuple[int, ...], bool, bool]:
         key = (pc, size)
         layout = self._layouts.get(key)
         if layout is None:
             layout = self._layouts[key] = block_layout(self._code(pc, size))
-            if self.on_new_block is not None:
-                self.on_new_block(pc, size)
+            for observer in self.new_block_observers:
+                observer(pc, size)
         return layout
 
     def _code(self, pc: int, size: int) -> bytes:

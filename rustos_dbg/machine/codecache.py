@@ -62,7 +62,7 @@ class CodeCache:
         ram = machine.memory.tracked
         if counter is not None and ram is not None:
             ram.stop_on_code_write(counter.limit_address)
-            counter.on_new_block = self._watch
+            counter.new_block_observers.append(self._watch)
         self._hooks = [machine.uc.hook_add(UC_HOOK_CODE, self._on_cr3_write, None, site, site)
                        for site in mov_cr3_sites(machine.image.segments)]
 

@@ -89,3 +89,4 @@ ensure_venv() {
 ensure_qemu() { ensure_apt qemu-system-x86 seabios; }  # seabios: the VGA ROM font of screenshots
 ensure_gdb() { ensure_apt gdb; }
 ensure_tmux() { ensure_apt tmux; }  # the terminal tests drive rustos-dbg run in tmux
+ensure_lcov() { ensure_apt lcov; }  # genhtml checks the --coverage tracefile
