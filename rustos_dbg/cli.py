@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("-ex", dest="ex", action="append", default=[], metavar="CMD", help="run CMD (repeatable), then exit")
     debug.add_argument("-x", dest="scripts", action="append", default=[], metavar="FILE", help="run the commands in FILE, then exit")
     debug.add_argument("--json", action="store_true", help="inspector output as JSON")
+    debug.add_argument("--bundle", metavar="FILE", help="reopen a failure bundle (written by the pytest plugin) "
+                       "at its failure: its run replayed, with its history (ELF: the bundle's kernel elsewhere)")
     debug.add_argument("--fast", action="store_true", help="faster, NOT deterministic, no history (no time travel)")
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
@@ -105,10 +107,14 @@ def cmd_debug(args) -> int:
     from .repl.app import read_script, run_batch, run_interactive
     from .repl.session import Session
 
-    elf = Path(args.elf) if args.elf else default_kernel()
-    machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram, mode="fast" if args.fast else "deterministic",
-                           history=not args.fast,  # time travel: the deterministic mode records its history
-                           disk=disk_for(elf, args.disk))
+    if args.bundle:
+        machine = _reopen_bundle(args)
+    else:
+        elf = Path(args.elf) if args.elf else default_kernel()
+        machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
+                               mode="fast" if args.fast else "deterministic",
+                               history=not args.fast,  # time travel: the deterministic mode records its history
+                               disk=disk_for(elf, args.disk))
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:
@@ -118,6 +124,17 @@ def cmd_debug(args) -> int:
     if not sys.stdin.isatty():
         return run_batch(session, sys.stdin.read().splitlines())
     return run_interactive(session)
+
+
+def _reopen_bundle(args) -> Machine:
+    """``debug --bundle FILE [ELF]``: the bundle's run replayed to its end; says where on stdout."""
+    from .analysis.bundle import reopen
+
+    if args.fast or args.append or args.disk is not None:
+        raise UsageError("--bundle replays the bundle's own run: no --fast, --append or --disk")
+    reopened = reopen(args.bundle, elf=args.elf)
+    print(reopened.summary(), flush=True)
+    return reopened.machine
 
 
 def _exit_status(stop) -> int:

@@ -27,6 +27,14 @@ Contract:
     the end of the session FILE receives one lcov tracefile of them all
     (:mod:`rustos_dbg.analysis.coverage`).
 
+Failure bundles
+    When a test that booted machines through these fixtures fails, each
+    deterministic machine's run is written as a bundle
+    (:mod:`rustos_dbg.analysis.bundle`) to ``--rustos-bundles DIR`` (default
+    ``build/bundles`` under the rootdir; ``none``: no bundles), and the
+    failure's report gains a section with the command that reopens it at the
+    failure: ``rustos-dbg debug --bundle FILE``.
+
 ``rustos_machine`` (function scope)
     A fresh deterministic machine in shell mode (empty command line), already
     run until the prompt ``rustos> `` appeared on COM1; the test fails with
@@ -123,10 +131,42 @@ def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_IN
 _COVERAGES = pytest.StashKey[list]()
 
 
+_MACHINES = pytest.StashKey[list]()
+
+
 def pytest_addoption(parser) -> None:
-    """``--rustos-coverage FILE``."""
+    """``--rustos-coverage FILE`` and ``--rustos-bundles DIR``."""
     parser.addoption("--rustos-coverage", metavar="FILE", default=None,
                      help="write the kernel source lines executed by the booted machines to FILE (lcov)")
+    parser.addoption("--rustos-bundles", metavar="DIR", default=None,
+                     help="where a failing test's machines are written as bundles (default: build/bundles; "
+                          "'none': not written)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's machines become bundles, named in its report."""
+    outcome = yield
+    report = outcome.get_result()
+    machines = item.stash.get(_MACHINES, [])
+    if report.when != "call" or not report.failed or not machines:
+        return
+    where = item.config.getoption("--rustos-bundles", default=None)
+    if where == "none":
+        return
+    from .analysis.bundle import write_bundle
+
+    folder = Path(where) if where else Path(item.config.rootpath) / "build" / "bundles"
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in item.nodeid)[-150:]
+    lines = []
+    for n, machine in enumerate(m for m in machines if m.counter is not None):
+        try:
+            path = write_bundle(machine, folder / f"{name}-{n}.json", test=item.nodeid)
+        except Exception as e:  # a bundle must never hide the test's own failure
+            lines.append(f"no bundle: {e}")
+            continue
+        lines.append(f"reopen at the failure: rustos-dbg debug --bundle {path}")
+    report.sections.append(("rustos-dbg bundles", "\n".join(lines)))
 
 
 def pytest_configure(config) -> None:
@@ -162,13 +202,15 @@ def boot_machine(rustos_elf, request):
 
     def boot(cmdline: str = "", mode: str = "deterministic", **kwargs) -> Machine:
         machine = Machine.boot(rustos_elf, cmdline=cmdline, mode=mode, **kwargs)
+        request.node.stash.setdefault(_MACHINES, []).append(machine)
         if covering and machine.counter is not None:
             from .analysis.coverage import Coverage
 
             request.config.stash[_COVERAGES].append(Coverage(machine))
         return machine
 
-    return boot
+    yield boot
+    request.node.stash[_MACHINES] = []  # bundles are written by now: let the machines go
 
 
 @pytest.fixture
