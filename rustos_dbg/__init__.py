@@ -3,7 +3,12 @@
 ``from rustos_dbg import Machine`` is the entry point for scripts and tests.
 """
 
+import importlib
+
 from .machine import GuestMemoryError, KernelImageError, Machine, RustosDbgError, Stop, StopKind, SymbolError
-from .inspect import invariants as _invariants  # noqa: F401 (installs Machine.check / Machine.bisect)
+from .machine import checking as _checking
+
+# Machine.check / Machine.bisect import the invariants (and the inspectors) when first used.
+_checking.install_loader(lambda: importlib.import_module(".inspect.invariants", __name__))
 
 __all__ = ["Machine", "Stop", "StopKind", "RustosDbgError", "KernelImageError", "GuestMemoryError", "SymbolError"]

@@ -14,15 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..machine.errors import RustosDbgError
-from .coverage import Coverage
-from .profile import DEFAULT_INTERVAL, Profiler
 
 
 class Analyses:
     """The profile and coverage of one ``run``, if asked for."""
 
-    def __init__(self, machine, profiler: Profiler | None, profile_path, coverage: Coverage | None,
-                 coverage_path) -> None:
+    def __init__(self, machine, profiler, profile_path, coverage, coverage_path) -> None:
         """Use :meth:`start`."""
         self.machine = machine
         self.profiler, self.profile_path = profiler, profile_path
@@ -44,8 +41,15 @@ class Analyses:
         for path in (profile_path, coverage_path):
             if path and not Path(path).resolve().parent.is_dir():
                 raise RustosDbgError(f"cannot write '{path}': no such directory")
-        profiler = Profiler(machine, DEFAULT_INTERVAL if interval is None else interval) if profile_path else None
-        coverage = Coverage(machine) if coverage_path else None
+        profiler = coverage = None
+        if profile_path:  # imported only when asked for: the inspectors cost start-up time
+            from .profile import DEFAULT_INTERVAL, Profiler
+
+            profiler = Profiler(machine, DEFAULT_INTERVAL if interval is None else interval)
+        if coverage_path:
+            from .coverage import Coverage
+
+            coverage = Coverage(machine)
         return cls(machine, profiler, profile_path, coverage, coverage_path)
 
     def write(self) -> None:

@@ -7,7 +7,8 @@ comments); :class:`Slot` is one entry of the table ``State.table`` points to.
 :data:`MISS` is the prototype of the Python callback the block code calls for
 a block not in the table: it returns the table entry (instruction count in
 bits 0-30, bit 31 when the block ends in STI, POPF or IRET) or
-:data:`RETRANSLATE`. :data:`vmem_read` is Unicorn's ``uc_vmem_read``.
+:data:`RETRANSLATE`. :data:`vmem_read` is Unicorn's ``uc_vmem_read``, :data:`vmem_translate` its
+``uc_vmem_translate``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ INSN = bytes.fromhex(
 vmem_read = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
 )(("uc_vmem_read", lib))
+# uc_vmem_translate(uc, address, prot, &paddress): the physical address of a virtual one
+# through the guest's MMU (no fault raised; non-zero when it is not mapped so).
+vmem_translate = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int, ctypes.POINTER(ctypes.c_uint64),
+)(("uc_vmem_translate", lib))
 UC_PROT_EXEC = 4
 
 MISS = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32)

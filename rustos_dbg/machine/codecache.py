@@ -28,9 +28,12 @@ a frame reused for new code can then run stale code in the deterministic mode.
 
 from __future__ import annotations
 
+import ctypes
 import re
 
 from unicorn import UC_HOOK_CODE
+
+from .blockcode import UC_PROT_EXEC, vmem_translate
 
 PAGE = 4096
 _USER_TOP = 1 << 47                       #: the lower half: user addresses
@@ -58,6 +61,7 @@ class CodeCache:
     def __init__(self, machine) -> None:
         """Hooks the kernel's CR3 writes and, in the deterministic mode, the clock's new blocks."""
         self._m = machine
+        self._paddr = ctypes.c_uint64()
         counter = machine.clock.counter
         ram = machine.memory.tracked
         if counter is not None and ram is not None:
@@ -67,13 +71,12 @@ class CodeCache:
                        for site in mov_cr3_sites(machine.image.segments)]
 
     def _watch(self, pc: int, size: int) -> None:
-        """A block was decoded from [pc, pc + size): watch the pages it lies on."""
-        memory = self._m.memory
+        """A block was decoded from [pc, pc + size): watch the pages it lies on
+        (translated by Unicorn's MMU, as the code was fetched)."""
+        tracked, uch, paddr = self._m.memory.tracked, self._m.uc._uch, self._paddr
         for page in range(pc & ~(PAGE - 1), pc + size, PAGE):
-            try:
-                memory.tracked.watch_code(memory.translate(page) // PAGE)
-            except Exception:  # not mapped for the debugger's walk: nothing to watch
-                pass
+            if vmem_translate(uch, page, UC_PROT_EXEC, ctypes.byref(paddr)) == 0:
+                tracked.watch_code(paddr.value // PAGE)
 
     def _on_cr3_write(self, uc, _address, _size, _data) -> None:
         counter = self._m.clock.counter

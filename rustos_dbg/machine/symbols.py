@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import struct
 from functools import lru_cache
 from dataclasses import dataclass
 
@@ -43,6 +44,19 @@ def demangle(name: str) -> str:
     except Exception:
         return name
     return _LEGACY_HASH.sub("", text) if isinstance(text, str) else name
+
+
+#: Elf64_Sym (System V ABI, "Symbol Table"): st_name, st_info, st_other, st_shndx, st_value, st_size.
+_ELF64_SYM = struct.Struct("<IBBHQQ")
+_STT_OBJECT, _STT_FUNC, _STT_SECTION, _STT_FILE = 1, 2, 3, 4
+_SHN_UNDEF, _SHN_LORESERVE = 0, 0xFF00
+
+
+def _iter_elf64_symbols(data: bytes):
+    """The fields of each Elf64_Sym in a little-endian ``.symtab`` (read in C: pyelftools
+    parsing each symbol cost most of the start-up time)."""
+    usable = len(data) - len(data) % _ELF64_SYM.size
+    return _ELF64_SYM.iter_unpack(memoryview(data)[:usable])
 
 
 #: ELF section flags (``sh_flags``).
@@ -130,13 +144,15 @@ class SymbolTable:
         table = elf.get_section_by_name(".symtab")
         symbols = []
         if table is not None:
-            for sym in table.iter_symbols():
-                kind, shndx = sym["st_info"]["type"], sym["st_shndx"]
-                if not sym.name or kind in ("STT_FILE", "STT_SECTION") or shndx == "SHN_UNDEF":
+            strtab = elf.get_section(table["sh_link"]).data()
+            for name_at, info, _other, shndx, value, size in _iter_elf64_symbols(table.data()):
+                kind = info & 0xF
+                if not name_at or kind in (_STT_SECTION, _STT_FILE) or shndx == _SHN_UNDEF:
                     continue
-                label = {"STT_FUNC": "func", "STT_OBJECT": "object"}.get(kind, "other")
-                section = sections[shndx] if isinstance(shndx, int) and shndx < len(sections) else None
-                symbols.append(Symbol(sym.name, sym["st_value"], sym["st_size"], label, section))
+                name = strtab[name_at:strtab.index(b"\0", name_at)].decode("utf-8", "replace")
+                label = {_STT_FUNC: "func", _STT_OBJECT: "object"}.get(kind, "other")
+                section = sections[shndx] if shndx < len(sections) and shndx < _SHN_LORESERVE else None
+                symbols.append(Symbol(name, value, size, label, section))
         return cls(symbols)
 
     def __len__(self) -> int:
