@@ -184,3 +184,17 @@ def test_session_survives_random_bytes_then_answers(junk):
         client.close()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+@given(st.binary(max_size=20_000))
+def test_checksum_of_any_length_is_the_byte_sum(data):
+    from gdbstub.framing import checksum
+
+    assert checksum(data) == sum(data) & 0xFF
+
+
+def test_checksum_of_long_runs_of_0xff_is_exact():
+    from gdbstub.framing import checksum
+
+    for n in (255, 256, 257, 512, 16383, 16384):
+        assert checksum(b"\xff" * n) == (255 * n) & 0xFF
