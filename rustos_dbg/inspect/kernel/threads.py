@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .common import debug_info, locked_static, to_json
 
-__all__ = ["Thread", "ThreadTable", "read_threads", "threads_view", "to_json", "STATE_NAMES"]
+__all__ = ["Thread", "ThreadTable", "read_threads", "table_value", "live_slots", "thread_row", "threads_view", "to_json", "STATE_NAMES"]
 
 #: ``state`` values (thread/table.rs).
 STATE_NAMES = {0: "free", 1: "ready", 2: "running", 3: "sleeping", 4: "exited"}
@@ -54,24 +54,37 @@ def _name(value) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
+def table_value(reader, dwarf=None):
+    """(the ``IrqMutex`` static, the ``ThreadTable`` value): ``RUSTOS_THREADS`` loaded in one read."""
+    mutex, _, table = locked_static(reader, debug_info(dwarf), "RUSTOS_THREADS")
+    return mutex, table
+
+
+def live_slots(table):
+    """(index, slot value) of every non-free slot of a loaded ``ThreadTable`` value."""
+    for i, slot in enumerate(table["threads"]):
+        if slot["state"].int() != 0:
+            yield i, slot
+
+
+def thread_row(i: int, slot, current: int, symbols=None) -> Thread:
+    """The :class:`Thread` model of slot ``i`` (``current``: the slot on the CPU)."""
+    state = slot["state"].int()
+    running = i == current
+    rip = None if running else slot["context"]["rip"].int()
+    cs = None if running else slot["context"]["cs"].int()
+    where = symbols.symbolize(rip) if symbols is not None and rip is not None and rip >> 63 else None
+    return Thread(i, slot["tid"].int(), _name(slot["name"]), STATE_NAMES.get(state, f"?{state}"),
+                  slot["ring"].int(), slot["ticks"].int(), slot["cr3"].int(), rip, cs, where)
+
+
 def read_threads(reader, dwarf=None) -> ThreadTable:
     """Decodes ``RUSTOS_THREADS`` from guest memory (see the module contract)."""
-    info = debug_info(dwarf)
-    mutex, _, table = locked_static(reader, info, "RUSTOS_THREADS")
+    mutex, table = table_value(reader, dwarf)
     symbols = getattr(dwarf, "symbols", None)
     current = table["current"].int()
-    threads = []
-    for i, slot in enumerate(table["threads"]):
-        state = slot["state"].int()
-        if state == 0:
-            continue
-        running = i == current
-        rip = None if running else slot["context"]["rip"].int()
-        cs = None if running else slot["context"]["cs"].int()
-        where = symbols.symbolize(rip) if symbols is not None and rip is not None and rip >> 63 else None
-        threads.append(Thread(i, slot["tid"].int(), _name(slot["name"]), STATE_NAMES.get(state, f"?{state}"),
-                              slot["ring"].int(), slot["ticks"].int(), slot["cr3"].int(), rip, cs, where))
-    return ThreadTable(mutex.address, current, table["switches"].int(), tuple(threads))
+    threads = tuple(thread_row(i, slot, current, symbols) for i, slot in live_slots(table))
+    return ThreadTable(mutex.address, current, table["switches"].int(), threads)
 
 
 def threads_view(table: ThreadTable) -> str:
