@@ -4,10 +4,14 @@ Contract: a session holds at most one :class:`Selection` (``session.selection``;
 ``None`` means the CPU as it is now). ``thread N``, ``task N`` and ``frame N``
 each replace it; ``thread``/``task``/``frame`` with ``none`` clear it, and so does any
 command that moves the machine (what a selection names may be stale after it).
-While one is set, the inspectors that read "the registers and memory of where
-you are" (``regs``, ``bt``, ``x``, ``dis``, ``walk``) read through
-:class:`SelectedReader`: the selection's registers instead of the CPU's, and
-virtual memory through the selection's CR3. Everything else (RAM, symbols,
+The inspectors that read "the registers and memory of where you are"
+(``regs``, ``bt``, ``x``, ``dis``, ``walk``, ``sym``) read through
+:class:`SelectedReader`: while a selection is set, its registers instead of
+the CPU's and virtual memory through its CR3; with none, the CPU's. Its
+``symbols``/``symbolize`` name the kernel half with the kernel's symbols and
+the user half with the symbols of the program that runs in the address space
+in use (the selection's CR3, else the CPU's; see
+:mod:`rustos_dbg.inspect.kernel.user_programs`). Everything else (RAM,
 devices) is the machine's. The prompt shows the selection's label.
 """
 
@@ -36,13 +40,18 @@ class Selection:
     detail: Any = None
 
 
-class SelectedReader:
-    """A GuestReader seen through a selection; anything else is the machine's."""
+#: What no selection overrides.
+_NOTHING = Selection("cpu", 0, "")
 
-    def __init__(self, machine, selection: Selection) -> None:
+
+class SelectedReader:
+    """A GuestReader seen through a selection (None: the CPU as it is); anything else is the machine's."""
+
+    def __init__(self, machine, selection: Optional[Selection]) -> None:
         """Reads ``machine`` with ``selection``'s registers and address space."""
         self._machine = machine
-        self.selection = selection
+        self.selection = selection if selection is not None else _NOTHING
+        self._symbols = None
 
     def reg(self, name: str):
         """The selection's value of a register, else the CPU's (``cr3``: the selection's)."""
@@ -57,6 +66,19 @@ class SelectedReader:
         values = dict(self._machine.regs())
         values.update({k: v for k, v in self.selection.registers.items() if k in values})
         return values
+
+    @property
+    def symbols(self):
+        """The kernel's symbols and, for user addresses, the address space's program's."""
+        if self._symbols is None:
+            from ..inspect.kernel.user_programs import space_symbols
+
+            self._symbols = space_symbols(self, self._machine.image)
+        return self._symbols
+
+    def symbolize(self, addr: int) -> str:
+        """``symbol+0xoff`` for an address of either half (see :attr:`symbols`)."""
+        return self.symbols.symbolize(addr)
 
     def walk(self, vaddr: int, cr3: Optional[int] = None):
         """The page walk of ``vaddr`` in the selection's address space."""
@@ -73,9 +95,7 @@ class SelectedReader:
 
 
 def reader_for(session):
-    """What an inspector reads: the machine, or the machine seen through the selection."""
-    if session.selection is None:
-        return session.machine
+    """What an inspector reads: the machine seen through the selection (or the CPU's state)."""
     return SelectedReader(session.machine, session.selection)
 
 

@@ -105,7 +105,8 @@ class Session:
         self.machine.interrupt()
 
     def reader(self):
-        """What inspectors read: the machine, or the machine through :attr:`selection`."""
+        """What inspectors read: the machine through :attr:`selection` (none: the CPU's state),
+        with the symbols of the address space in use."""
         from .selection import reader_for
 
         return reader_for(self)

@@ -14,7 +14,12 @@ the partial frame is located by counting the pushes already executed.
 Return addresses are symbolized at ``addr - 1`` (a call can end a
 function).  The walk is bounded (``max_depth``) and stops cleanly, with a
 ``stop_reason``, on unreadable memory, RBP = 0, a non-kernel return address
-or a frame pointer that does not grow.  Views: ``format_backtrace``, ``to_json``.
+or a frame pointer that does not grow.  An interrupt frame whose CS has RPL 3
+came from ring 3: the walk goes on in user space from its RIP/RSP/RBP (the
+reader's memory is the address space in use, and ``symbols`` name user code
+when they know the program, see ``inspect.kernel.user_programs``), accepting
+user-half return addresses only, and the view marks that frame
+``from ring 3``.  Views: ``format_backtrace``, ``to_json``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ TRAP_FRAME_FIELDS = ("r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8", "rbp"
 TRAP_FRAME_SIZE = 8 * len(TRAP_FRAME_FIELDS)   # 176
 _RIP_OFFSET = 8 * TRAP_FRAME_FIELDS.index("rip")
 STUB_SIZE, STUB_COUNT = 16, 256
+#: Return addresses accepted on a ring-3 stack: the user half, above the null page.
+USER_CODE_START, USER_HALF_END = 0x1000, 1 << 47
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,22 @@ def _partial_interrupt(reader, layout: TrapLayout, pc: int, sp: int, fp: int) ->
                          rip_slot - _RIP_OFFSET, False)
 
 
+def _readable(reader, address: int) -> bool:
+    try:
+        reader.read_virtual(address, 8)
+    except Exception:   # GuestMemoryError
+        return False
+    return True
+
+
+def _in_ring3(reader, pc: int) -> bool:
+    """True when the reader's registers are a ring-3 context (CS's RPL 3, RIP in the user half)."""
+    try:
+        return pc < USER_HALF_END and reader.reg("cs") & 3 == 3
+    except (KeyError, AttributeError, TypeError):
+        return False
+
+
 def _func_start(symbols, symbolize, pc: int) -> Optional[int]:
     if symbols is not None:
         s = symbols.containing(pc)
@@ -198,6 +221,7 @@ def backtrace(reader, symbols=None, symbolize: Optional[Symbolize] = None, max_d
     fp = reader.reg("rbp") if rbp is None else rbp
     frames: list[BtFrame] = []
     exact, floor = True, None     # floor: lowest acceptable next RBP on this stack
+    user = _in_ring3(reader, pc)  # walking a ring-3 stack (a user thread's, or below a trap frame from ring 3)
 
     def add(kind, addr, **kw):
         frames.append(BtFrame(len(frames), kind, addr, **kw))
@@ -208,16 +232,17 @@ def backtrace(reader, symbols=None, symbolize: Optional[Symbolize] = None, max_d
 
     def interrupt(info: InterruptInfo):
         add("interrupt", info.rip, symbol=symbol_name(symbolize, info.rip), interrupt=info)
+        return info.cs & 3 == 3     # it came from ring 3: the user stack follows
 
     while True:
         if sum(f.kind == "frame" for f in frames) >= max_depth:
             return Backtrace(tuple(frames), f"depth limit ({max_depth} frames)")
         frame(pc, not exact, fp)
         try:
-            if exact and layout is not None and (layout.in_common(pc) or
+            if exact and not user and layout is not None and (layout.in_common(pc) or
                                                  layout.stub_vector(pc) is not None):
                 info = _partial_interrupt(reader, layout, pc, sp, fp)
-                interrupt(info)
+                user = interrupt(info)
                 pc, sp, fp, exact, floor = info.rip, info.rsp, info.rbp, True, None
                 continue
             caller = None
@@ -228,15 +253,21 @@ def backtrace(reader, symbols=None, symbolize: Optional[Symbolize] = None, max_d
                     return Backtrace(tuple(frames), "end of the frame chain (rbp = 0)")
                 if fp & 7 or (floor is not None and fp <= floor):
                     return Backtrace(tuple(frames), f"bad frame pointer {fp:#x}")
-                saved, ret = struct.unpack("<QQ", reader.read_virtual(fp, 16))
+                saved = struct.unpack("<Q", reader.read_virtual(fp, 8))[0]
+                if user and saved == 0 and not _readable(reader, fp + 8):
+                    # A program's entry (_start) was jumped to, not called: its frame ends the stack.
+                    return Backtrace(tuple(frames), "end of the frame chain (rbp = 0)")
+                ret = struct.unpack("<Q", reader.read_virtual(fp + 8, 8))[0]
                 caller, floor = (ret, fp + 8, saved), fp
             ret, slot, caller_fp = caller
-            if ret < code_start:
+            if user and not USER_CODE_START <= ret < USER_HALF_END:
+                return Backtrace(tuple(frames), f"return address {ret:#x} is not user code")
+            if not user and ret < code_start:
                 return Backtrace(tuple(frames), f"return address {ret:#x} is not kernel code")
-            if layout is not None and layout.in_common(ret):
+            if not user and layout is not None and layout.in_common(ret):
                 frame(ret, True, caller_fp)
                 info = decode_trap_frame(reader.read_virtual(slot + 8, TRAP_FRAME_SIZE), slot + 8)
-                interrupt(info)
+                user = interrupt(info)
                 pc, sp, fp, exact, floor = info.rip, info.rsp, info.rbp, True, None
                 continue
             pc, sp, fp, exact = ret, slot + 8, caller_fp, False
@@ -250,8 +281,9 @@ def format_backtrace(bt: Backtrace) -> str:
     for f in bt.frames:
         if f.kind == "interrupt":
             i = f.interrupt
+            ring = "  from ring 3" if i.cs & 3 == 3 else ""
             lines.append(f"<interrupt: vector {i.vector} ({i.name}) error {i.error_code:#x}>"
-                         f"  rip {i.rip:#x} rsp {i.rsp:#x} rflags {i.rflags:#x}")
+                         f"  rip {i.rip:#x} rsp {i.rsp:#x} rflags {i.rflags:#x}{ring}")
             continue
         where = f" in {f.symbol}" if f.symbol else ""
         lines.append(f"#{n:<2} {f.pc:#018x}{where}")

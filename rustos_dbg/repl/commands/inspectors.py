@@ -43,22 +43,34 @@ def cmd_tss(session, args):
     return _show(session, tss.read_tss(m, symbols=m.symbols), tss.format_tss)
 
 
-@command("walk", usage="walk VADDR [user]", help="the page walk of an address: entries, flags, permissions, or the #PF it raises", group="inspect")
+@command("walk", usage="walk VADDR [user] [--pid N]",
+         help="the page walk of an address: entries, flags, permissions, or the #PF it raises "
+              "(--pid N: in that process's address space)", group="inspect")
 def cmd_walk(session, args):
-    words = session.split(args)
+    from .threads import take_pid
+
+    words, m = take_pid(session, session.split(args), "walk")
     if not words:
-        raise CommandError("usage: walk VADDR [user]")
-    m = session.reader()
+        raise CommandError("usage: walk VADDR [user] [--pid N]")
     address = parse_address(words[0], m)
     report = pagewalk.walk_address(m, address, user="user" in words[1:], symbolize=m.symbolize)
     return _show(session, report, pagewalk.format_walk)
 
 
-@command("maps", usage="maps", help="every mapped range with R/W/X/U/G and what it is", group="inspect")
+@command("maps", usage="maps [--pid N]",
+         help="every mapped range with R/W/X/U/G and what it is, in the selected thread's address space "
+              "or that of --pid N",
+         group="inspect")
 def cmd_maps(session, args):
+    from .threads import take_pid
+
+    words, space = take_pid(session, session.split(args), "maps")
+    if words:
+        raise CommandError(f"maps: unexpected '{words[0]}' (usage: maps [--pid N])")
     m = session.machine
     sections = maps.kernel_sections(m.image)
-    return _show(session, maps.read_maps(m, sections=sections, symbols=m.symbols), maps.format_maps)
+    model = maps.read_maps(m, sections=sections, symbols=m.symbols, cr3=space.reg("cr3"))
+    return _show(session, model, maps.format_maps)
 
 
 @command("regs", usage="regs", help="general-purpose registers, rip and rflags", group="inspect")

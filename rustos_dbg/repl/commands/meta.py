@@ -27,9 +27,11 @@ def cmd_help(session, args):
     return "\n".join(lines)
 
 
-@command("sym", usage="sym NAME|ADDRESS", help="a symbol's address and size, or the symbol at an address")
+@command("sym", usage="sym NAME|ADDRESS",
+         help="a symbol's address and size, or the symbol at an address (user addresses: the running "
+              "or selected process's program)")
 def cmd_sym(session, args):
-    m = session.machine
+    m = session.reader()
     if not args:
         raise CommandError("usage: sym NAME|ADDRESS")
     if args[0].isdigit() or args.startswith("$"):
