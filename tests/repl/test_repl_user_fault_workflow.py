@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.emulator, pytest.mark.timeout(300)]
 PROMPT_LINE = re.compile(r"^\(rustos-dbg[^)]*\) (\S.*?)(?:\s{2,}#.*)?$")
 #: Lines of the README block that the run must print as they are (no kernel addresses in them).
 KEY_LINES = (
+    "rip 0x400035 <nullderef::main+0x15>  cr2 0x0",
     "error code: P=0 W=0 U=1 RSVD=0 I=0 (not present, read, user)",
     "<interrupt: vector 14 (#PF page fault) error 0x4>  rip 0x400035 rsp 0x7ffffffeffe8 rflags 0x202  from ring 3",
     "#1  0x0000000000400035 in nullderef::main+0x15",
@@ -75,7 +76,7 @@ def test_the_fault_is_the_programs_read_of_address_0(run, rustos_elf):
     start, code = nullderef_main(rustos_elf)
     # nullderef::main+0x15 is `mov rax, [0]` (48 8b 04 25 00 00 00 00): the read of address 0.
     assert code[0x15:0x15 + 8] == bytes.fromhex("488b042500000000")
-    assert f"rip {start + 0x15:#x}  cr2 0x0" in run.stdout
+    assert f"rip {start + 0x15:#x} <nullderef::main+0x15>  cr2 0x0" in run.stdout
     # error 0x4: P=0 (not present), W/R=0 (read), U/S=1 (from ring 3), per the SDM's bit layout.
     assert "vector 14 #PF page fault (exception) error 0x4" in run.stdout
 

@@ -53,7 +53,7 @@ def report(session, stop) -> str:
     """The stop report, with the error of a condition that could not be evaluated."""
     from .invariants import stop_checks
 
-    text = describe_stop(session.machine, stop)
+    text = describe_stop(session.reader(), stop)    # user addresses named by the running program
     condition = _condition_of(session, stop)
     if condition is not None and condition.error:
         text += f"\n  (stopped because the condition '{condition.text}' could not be evaluated: {condition.error})"

@@ -171,7 +171,8 @@ def cmd_until(session, args):
 @command("where", usage="where", help="the current location and instruction", group="control", moves=False)
 def cmd_where(session, args):
     from ..report import instruction_at
+    from ..selection import SelectedReader
 
-    machine = session.machine
+    machine = SelectedReader(session.machine, None)    # the CPU, with the running program's symbols
     text = instruction_at(machine, machine.reg("rip")) + f"  (after {machine.icount} instructions)"
     return text + _line_suffix(session)
