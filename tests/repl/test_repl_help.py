@@ -40,8 +40,9 @@ def test_help_for_one_command_shows_usage_then_help(session, name):
 
 def test_help_walk(session):
     assert run(session, "help walk") == (
-        "usage: walk VADDR [user]\n"
-        "the page walk of an address: entries, flags, permissions, or the #PF it raises")
+        "usage: walk VADDR [user] [--pid N]\n"
+        "the page walk of an address: entries, flags, permissions, or the #PF it raises "
+        "(--pid N: in that process's address space)")
     with pytest.raises(CommandError, match="unknown command 'nosuch'"):
         session.execute("help nosuch")
 

@@ -13,9 +13,10 @@ different file names nothing, and user addresses stay bare hex.
 :func:`process_of` finds the ring-3 process that owns an address space (a
 CR3) and :func:`program_of` its program file. :class:`ProgramFiles` loads (and caches by path, size and mtime) a
 program's :class:`ProgramFile`. :class:`SpaceSymbols` is a symbol table for
-one address space: kernel-half addresses and names are the kernel's, and
-user-half addresses are the program's, found on first need (so commands that
-see only kernel addresses never read the thread table). It has the methods
+one address space: addresses on user pages (U/S set) are named by the
+program, found on first need, and everything else (the kernel half, the
+kernel's low boot code) by the kernel's symbols; so commands that see only
+kernel addresses never read the thread table. It has the methods
 of ``machine.symbols.SymbolTable`` that the inspectors use (``find``,
 ``lookup``, ``address_of``, ``containing``, ``symbolize``); :func:`space_symbols`
 builds it for a machine's kernel image and a CR3.
@@ -33,7 +34,7 @@ from elftools.elf.elffile import ELFFile
 
 from ...machine.errors import RustosDbgError, SymbolError
 from ...machine.symbols import Symbol, SymbolTable
-from ...x86.paging import translate
+from ...x86.paging import translate, walk
 from .threads import Thread, read_threads
 
 __all__ = ["ProgramFile", "ProgramFiles", "SpaceSymbols", "process_of", "program_of", "space_symbols", "program_path", "USER_HALF_END"]
@@ -134,16 +135,27 @@ def space_symbols(reader, image, cr3: Optional[int] = None) -> "SpaceSymbols":
     machine whose kernel is ``image`` (a ``KernelImage``: its symbols, DWARF and path;
     the program files are cached on it)."""
     programs = image.derived("user_programs", lambda img: ProgramFiles(img.path))
-    space = reader.reg("cr3") if cr3 is None else cr3
-    return SpaceSymbols(image.symbols, lambda: program_of(reader, image, programs, space))
+    space = (reader.reg("cr3") if cr3 is None else cr3) & ~0xFFF
+
+    def user_page(address: int) -> bool:
+        try:
+            result = walk(reader.read_physical, space, address)
+        except RustosDbgError:
+            return False
+        return result.ok and result.permissions.user
+
+    return SpaceSymbols(image.symbols, lambda: program_of(reader, image, programs, space), user_page)
 
 
 class SpaceSymbols:
     """The kernel's symbols plus those of the program that runs in one address space."""
 
-    def __init__(self, kernel: SymbolTable, find_program: Callable[[], Optional[ProgramFile]]) -> None:
-        """``find_program`` is called once, on the first user-half address or unknown name."""
+    def __init__(self, kernel: SymbolTable, find_program: Callable[[], Optional[ProgramFile]],
+                 user_page: Callable[[int], bool] = lambda address: True) -> None:
+        """``find_program`` is called once, on the first address on a user page (``user_page``)
+        or the first name the kernel does not have."""
         self.kernel = kernel
+        self._user_page = user_page
         self._find_program = find_program
         self._program: Optional[ProgramFile] = None
         self._looked = False
@@ -159,21 +171,19 @@ class SpaceSymbols:
                 self._program = None
         return self._program
 
-    def _table(self, address: int) -> Optional[SymbolTable]:
-        if address >= USER_HALF_END:
-            return self.kernel
-        program = self.program
-        return program.symbols if program is not None else None
+    def _user(self, address: int) -> bool:
+        """True when ``address`` is on a user page of the space that a program's symbol holds."""
+        return (address < USER_HALF_END and self._user_page(address) and self.program is not None
+                and self.program.symbols.containing(address) is not None)
 
     def containing(self, address: int) -> Optional[Symbol]:
-        """The symbol whose extent holds ``address``, in the half it belongs to."""
-        table = self._table(address)
-        return table.containing(address) if table is not None else None
+        """The symbol whose extent holds ``address``: on a user page the program's,
+        elsewhere the kernel's (its low boot code too)."""
+        return self.program.symbols.containing(address) if self._user(address) else self.kernel.containing(address)
 
     def symbolize(self, address: int) -> str:
         """``name+0xoff`` (a user address by its program's symbols), or the bare hex address."""
-        table = self._table(address)
-        return table.symbolize(address) if table is not None else f"{address:#x}"
+        return self.program.symbols.symbolize(address) if self._user(address) else self.kernel.symbolize(address)
 
     def find(self, name: str) -> Optional[Symbol]:
         """The kernel's symbol ``name``, else the program's."""
