@@ -180,3 +180,40 @@ def test_without_symbols_only_addresses():
     t = bt.backtrace(reader([s], rip=INNER + 0x10, rsp=STACK + 0xF0, rbp=STACK + 0x100))
     assert [f.pc for f in t.frames] == [INNER + 0x10, MIDDLE + 0x15, OUTER + 0x20, ENTRY + 5]
     assert all(f.symbol is None for f in t.frames)
+
+
+USER_CODE, USER_STACK = 0x400000, 0x7FFF_FFFE_F000
+
+
+def user_code() -> Stack:
+    """A page of a user program's code (nops)."""
+    code = Stack(USER_CODE, 0x100)
+    code.data[:] = b"\x90" * 0x100
+    return code
+
+
+def test_a_trap_frame_from_ring3_continues_on_the_user_stack_with_user_return_addresses_only():
+    ist, user = Stack(IST), Stack(USER_STACK)
+    h = IST + 0x800
+    frame = trap_frame(128, 0, USER_CODE + 0x74, USER_STACK + 0x100, USER_STACK + 0x100)
+    frame[18], frame[21] = 0x23, 0x1B                     # cs, ss with RPL 3
+    ist.q(h, STACK + 0x100, TRAP_COMMON + 0x20, *frame)
+    user.q(USER_STACK + 0x100, USER_STACK + 0x140, USER_CODE + 0x35)
+    user.q(USER_STACK + 0x140, USER_STACK + 0x180, TRAP_COMMON + 0x20)   # a kernel address on a user stack
+    r = reader([ist, user, user_code()], rip=HANDLER + 8, rsp=h - 8, rbp=h)
+    t = bt.backtrace(r, symbols=SYMS)
+    kinds = [f.kind for f in t.frames]
+    assert kinds == ["frame", "frame", "interrupt", "frame", "frame"]
+    assert [f.pc for f in t.frames[3:]] == [USER_CODE + 0x74, USER_CODE + 0x35]
+    assert t.stop_reason == f"return address {TRAP_COMMON + 0x20:#x} is not user code"
+    assert bt.format_backtrace(t).splitlines()[2].endswith("  from ring 3")
+
+
+def test_a_ring3_context_starts_a_user_walk_that_ends_at_the_entry_frame():
+    user = Stack(USER_STACK)
+    user.q(USER_STACK + 0xF00, USER_STACK + 0xFF8, USER_CODE + 0x9)
+    user.q(USER_STACK + 0xFF8, 0)                       # _start's saved rbp; nothing above the stack top
+    r = reader([user, user_code()], rip=USER_CODE + 0x20, rsp=USER_STACK + 0xEF0, rbp=USER_STACK + 0xF00, cs=0x23)
+    t = bt.backtrace(r, symbols=SYMS)
+    assert [f.pc for f in t.frames] == [USER_CODE + 0x20, USER_CODE + 0x9]
+    assert t.stop_reason == "end of the frame chain (rbp = 0)"

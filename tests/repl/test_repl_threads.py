@@ -80,6 +80,15 @@ def test_thread_n_selects_a_preempted_process_regs_and_walk_show_it(spin_session
     assert "-> not mapped" in s.execute(f"walk {USER_BASE:#x}")       # the CPU's space: the shell's
 
 
+def test_thread_in_json(spin_session):
+    import json
+
+    spin_session.json = True
+    ctx = json.loads(spin_session.execute("thread 2"))
+    assert ctx["thread"]["name"] == "spin" and ctx["on_cpu"] is False and ctx["left_by"] == 32
+    assert dict(ctx["registers"])["cs"] & 3 == 3
+
+
 def test_the_running_thread_selects_the_cpu(spin_session):
     s = spin_session
     before = s.execute("regs")

@@ -5,14 +5,14 @@ Contract: ``thread N`` looks the id up with
 :func:`rustos_dbg.inspect.kernel.thread_context.thread_context` and selects its
 saved registers and CR3 (the running thread selects the CPU's own registers,
 so nothing is overridden); ``thread`` shows the selection, ``thread none``
-clears it. :func:`take_pid` gives the reader of ``--pid N`` (that
+clears it (with ``json on``, the context as JSON). :func:`take_pid` gives the reader of ``--pid N`` (that
 thread's address space) for ``walk`` and ``maps``. An unknown id or a malformed argument is a one-line
 ``CommandError``.
 """
 
 from __future__ import annotations
 
-from ...inspect.kernel.thread_context import context_view, thread_context
+from ...inspect.kernel.thread_context import context_view, thread_context, to_json
 from ..expr import parse_int
 from ..registry import CommandError, command
 from ..selection import SelectedReader, Selection
@@ -71,7 +71,7 @@ def cmd_thread(session, args):
             return "no thread selected: regs, bt, x, dis and walk show the CPU"
         if selection.kind != "thread":
             return f"selected: {selection.label} (not a thread)"
-        return context_view(selection.detail, reader.symbolize)
+        return to_json(selection.detail) if session.json else context_view(selection.detail, reader.symbolize)
     if words[0] == "none":
         session.selection = None
         return "selection cleared: regs, bt, x, dis and walk show the CPU"
@@ -84,4 +84,4 @@ def cmd_thread(session, args):
         session.selection = Selection("thread", t.tid, label, detail=ctx)
     else:
         session.selection = Selection("thread", t.tid, label, registers=ctx.values, cr3=ctx.cr3, detail=ctx)
-    return context_view(ctx, session.reader().symbolize)
+    return to_json(ctx) if session.json else context_view(ctx, session.reader().symbolize)
