@@ -58,6 +58,8 @@ def test_thread_n_selects_a_preempted_process_regs_and_walk_show_it(spin_session
     kernel_rip, kernel_name = rip_of(s.execute("regs"))
     assert kernel_name.startswith("rustos::shell::procs::ps")
 
+    threads = s.execute("threads")      # where spin left the CPU, named by spin's own symbols
+    assert re.search(r"^\s+2 spin .*0x[0-9a-f]+ <_start\+0x[0-9a-f]+> \(ring 3\)$", threads, re.M), threads
     shown = s.execute("thread 2")
     assert shown.startswith("thread 2 spin (ready, ring 3): saved context (left the CPU by vector 32"), shown
     rip, name = rip_of(s.execute("regs"))

@@ -6,14 +6,14 @@ Contract: :func:`read_threads` (reader, dwarf) reads ``IrqMutex<ThreadTable>``
 non-free slot as a :class:`Thread` (id, name, state, ring, ticks, its address
 space's PML4, and where it was when it last left the CPU: the saved
 ``context.rip`` and ``cs``, with the symbol when ``dwarf`` is the machine's
-image). The running thread's saved context is stale (the CPU holds it):
+image: the kernel's, or for user code its program's, see ``user_programs``). The running thread's saved context is stale (the CPU holds it):
 ``where`` is None for it. A kernel without the table raises, as any missing
 static does. Views: :func:`threads_view` (text) and :func:`to_json`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .common import debug_info, locked_static, to_json
 
@@ -84,7 +84,19 @@ def read_threads(reader, dwarf=None) -> ThreadTable:
     symbols = getattr(dwarf, "symbols", None)
     current = table["current"].int()
     threads = tuple(thread_row(i, slot, current, symbols) for i, slot in live_slots(table))
+    if hasattr(dwarf, "derived"):          # the machine's image: name user code by its program too
+        threads = tuple(_user_where(reader, dwarf, t) for t in threads)
     return ThreadTable(mutex.address, current, table["switches"].int(), threads)
+
+
+def _user_where(reader, image, t: Thread) -> Thread:
+    """``t`` with ``where`` set from its program's symbols when it left the CPU in user code."""
+    if t.rip is None or t.rip >> 47 or t.where is not None:
+        return t
+    from .user_programs import space_symbols   # it reads this table: imported here, not at the top
+
+    name = space_symbols(reader, image, t.cr3).symbolize(t.rip)
+    return t if name.startswith("0x") else replace(t, where=name)
 
 
 def threads_view(table: ThreadTable) -> str:
@@ -96,6 +108,7 @@ def threads_view(table: ThreadTable) -> str:
         if t.rip is None:
             left = "(on the CPU)"
         else:
-            left = f"{t.rip:#x}" + (f" <{t.where}>" if t.where else f" (ring {t.cs & 3})" if t.cs is not None else "")
+            left = f"{t.rip:#x}" + (f" <{t.where}>" if t.where else "")
+            left += f" (ring {t.cs & 3})" if t.cs is not None and t.cs & 3 else ""
         lines.append(f"  {t.tid:>4} {t.name:<16} {t.state:<9} {t.ring:>4} {t.ticks:>7}  {t.cr3:>#10x}  {left}")
     return "\n".join(lines)

@@ -35,6 +35,7 @@ from elftools.elf.elffile import ELFFile
 from ...machine.errors import RustosDbgError, SymbolError
 from ...machine.symbols import Symbol, SymbolTable
 from ...x86.paging import translate, walk
+from .common import debug_info
 from .threads import Thread, read_threads
 
 __all__ = ["ProgramFile", "ProgramFiles", "SpaceSymbols", "process_of", "program_of", "space_symbols", "program_path", "USER_HALF_END"]
@@ -117,7 +118,8 @@ def process_of(reader, dwarf, cr3: int) -> Optional[Thread]:
     """The ring-3 process whose address space is ``cr3`` (None for the kernel's own):
     a live one, else a finished one whose slot still holds that address space."""
     cr3 &= ~0xFFF
-    owners = [t for t in read_threads(reader, dwarf).threads if t.ring == 3 and t.cr3 == cr3]
+    # Through the DWARF alone (no image): rows without symbols, which would need this very lookup.
+    owners = [t for t in read_threads(reader, debug_info(dwarf)).threads if t.ring == 3 and t.cr3 == cr3]
     return next((t for t in owners if t.state != "exited"), owners[0] if owners else None)
 
 
