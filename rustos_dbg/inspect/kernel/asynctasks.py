@@ -27,7 +27,9 @@ live task are ``stray`` (left behind by a finished task). Bad guest data
 never raises; an unreadable ``RUSTOS_EXECUTOR`` does (as in ``tasks``).
 Views: :func:`async_tasks_view` (the ``tasks`` table, then one summary line
 per task), :func:`task_view` (one task: state, backtrace, holders) and
-:func:`summary`.
+:func:`summary`; JSON (``tasks --json``, via ``to_json``) has the executor
+under ``executor``, each task's record under ``task`` with ``id``, ``name``,
+``state_name`` and ``lost`` beside it, and ``ready`` and ``ok`` at the top.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from .common import ImageReader, debug_info, try_u64
 from .tasks import Executor, Task, read_tasks, tasks_view
 from .wakers import WakerRef, find_wakers, waker_statics
 
-__all__ = ["TaskAsync", "AsyncTasks", "read_async_tasks", "async_tasks_view", "task_view", "summary"]
+__all__ = ["TaskAsync", "AsyncTasks", "read_async_tasks", "async_tasks_view", "task_view", "summary",
+           "waits_in", "backtrace_lines"]
 
 CACHE = "rustos::task::executor::OWNED"
 TASK_WAKER = "rustos::task::executor::TaskWaker"
@@ -59,11 +62,22 @@ class TaskAsync:
     cached: str | None
     refs: int | None
 
-    JSON_EXTRA = ("lost",)
+    JSON_EXTRA = ("id", "name", "state_name", "lost")
 
     @property
     def id(self) -> int:
+        """The task's id."""
         return self.task.id
+
+    @property
+    def name(self) -> str | None:
+        """The task's name."""
+        return self.task.name
+
+    @property
+    def state_name(self) -> str:
+        """``ready``, ``running`` or ``waiting``."""
+        return self.task.state_name
 
     @property
     def lost(self) -> bool:
@@ -81,6 +95,18 @@ class AsyncTasks:
     executor: Executor
     tasks: tuple[TaskAsync, ...]
     stray: tuple[WakerRef, ...]
+
+    JSON_EXTRA = ("ready", "ok")
+
+    @property
+    def ready(self) -> tuple[int, ...]:
+        """The ready queue's ids, oldest first (the executor's)."""
+        return self.executor.ready
+
+    @property
+    def ok(self) -> bool:
+        """The executor is consistent and no task is lost."""
+        return self.executor.ok and not self.lost
 
     def task(self, task_id: int) -> TaskAsync | None:
         """The live task with ``task_id``, or None."""
@@ -165,7 +191,8 @@ def _short(name: str) -> str:
     return "::".join(parts[-keep:]) if parts[0] == "rustos" else head
 
 
-def _chain(ta: TaskAsync) -> str:
+def waits_in(ta: TaskAsync) -> str:
+    """The async backtrace on one line: ``shell::shell_task (shell/mod.rs:32) -> ...``."""
     if ta.await_error:
         return ta.await_error
     steps = []
@@ -184,7 +211,7 @@ def summary(ta: TaskAsync) -> list[str]:
     """What the task waits in and who holds its waker, or the lost wake-up (one or two lines)."""
     t = ta.task
     head = f"task {t.id} ({t.name}) {t.state_name}"
-    lines = [f"{head}: {_chain(ta)}"]
+    lines = [f"{head}: {waits_in(ta)}"]
     if ta.holders:
         lines.append("  its waker is held by " + ", ".join(w.holder for w in ta.holders))
     elif ta.lost:
