@@ -22,7 +22,7 @@ def test_the_shell_waits_on_the_keyboard_at_its_await_lines(at_prompt):
     top, inner, leaf = shell.awaits
     assert (top.function, top.state, top.line) == (
         "rustos::shell::shell_task", "Suspend0", source_line("shell/mod.rs", "keyboard::next_key().await"))
-    assert top.file.endswith("kernel/src/shell/mod.rs")
+    assert top.file.endswith("src/shell/mod.rs")
     assert (inner.function, inner.state, inner.line) == (
         "rustos::keyboard::next_key", "Suspend0", source_line("keyboard.rs", ".await", after="pub async fn next_key"))
     assert leaf.state is None and leaf.type_name.startswith("futures_util::future::poll_fn::PollFn<rustos::keyboard::next_key")
@@ -50,7 +50,7 @@ def test_tasks_check_and_json_say_so(at_prompt):
     assert text.startswith("executor: 3 live of 32 slots")
     line = source_line("shell/mod.rs", "keyboard::next_key().await")
     assert f"task 3 (shell) waiting: shell::shell_task (shell/mod.rs:{line}) -> keyboard::next_key (" in text
-    assert "  its waker is held by rustos::keyboard::KEY_WAKER" in text.splitlines()
+    assert "    its waker is held by rustos::keyboard::KEY_WAKER" in text.splitlines()
     assert "lost wake-up" not in text
     assert s.execute("check wakers") == "wakers: ok"
     s.json = True
