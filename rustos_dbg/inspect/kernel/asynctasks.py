@@ -236,14 +236,15 @@ def async_tasks_view(model: AsyncTasks) -> str:
 
 
 def task_view(ta: TaskAsync) -> str:
-    """One task: its record, the async backtrace (one level a line), the wakers."""
+    """One task: its record, the async backtrace (one level a line, each followed by the
+    variables it keeps across its await), the wakers."""
     t = ta.task
     lines = [f"task {t.id} ({t.name}): {t.state_name}{', queued' if t.queued else ''}, "
              f"polls {t.polls}, wakes {t.wakes}, future {t.future_type or '?'} at {t.future_data:#x}"]
     lines.append("async backtrace:")
     if ta.await_error:
         lines.append(f"  {ta.await_error}")
-    lines += ["  " + line for line in backtrace_lines(ta.awaits)]
+    lines += ["  " + line for line in backtrace_lines(ta.awaits, captured=True)]
     if ta.holders:
         lines += [f"waker held by {w.holder} (at {w.address:#x})" for w in ta.holders]
     if ta.cached:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from ...dwarf import DwarfError, Value
 from ...machine.errors import GuestMemoryError
 
-__all__ = ["AwaitLevel", "async_backtrace", "future_die", "is_state_machine", "format_level",
+__all__ = ["AwaitLevel", "Captured", "async_backtrace", "future_die", "is_state_machine", "format_level",
            "backtrace_lines", "MAX_DEPTH"]
 
 #: Levels followed at most (a cycle in corrupt memory must end).
@@ -38,12 +38,27 @@ _POINTERS = ("core::pin::Pin<", "alloc::boxed::Box<", "&mut ", "&")
 
 
 @dataclass(frozen=True)
+class Captured:
+    """A variable a suspended async fn keeps: name, type, address, and its value when an integer."""
+
+    name: str
+    type_name: str
+    address: int
+    value: int | None = None
+
+    def __str__(self) -> str:
+        shown = self.value if self.value is not None else f"<{self.type_name} at {self.address:#x}>"
+        return f"{self.name} = {shown}"
+
+
+@dataclass(frozen=True)
 class AwaitLevel:
     """One future in the chain: its type, the function it belongs to, its state and the line.
 
     ``state`` is the variant of a state machine (``Suspend0``, ``Unresumed``,
     ``Returned``, ``Panicked``) or None for a leaf future; ``file``/``line`` the
     variant's declaration (the ``.await``); ``fields`` a leaf's integer fields;
+    ``captured`` the variables a suspended state keeps across its await;
     ``error`` why the level could not be read (then it is the last one).
     """
 
@@ -54,6 +69,7 @@ class AwaitLevel:
     file: str | None = None
     line: int | None = None
     fields: tuple[tuple[str, int], ...] = ()
+    captured: tuple["Captured", ...] = ()
     error: str | None = None
 
     @property
@@ -121,11 +137,26 @@ def _through_pointers(value: Value, reader):
     return None
 
 
+def _scalar(typ) -> bool:
+    return typ.kind in ("base", "enum") and typ.size in (1, 2, 4, 8)
+
+
+def _captured(payload: Value) -> tuple[Captured, ...]:
+    out = []
+    for member in payload.type.members:
+        if not member.name or member.name.startswith("__"):
+            continue
+        mtype = member.type
+        field = payload.at(member.offset, mtype)
+        out.append(Captured(member.name, mtype.name, field.address, field.int() if _scalar(mtype) else None))
+    return tuple(out)
+
+
 def _leaf_fields(value: Value) -> tuple[tuple[str, int], ...]:
     out = []
     for member in value.type.members:
         mtype = member.type
-        if member.name and not member.artificial and mtype.kind in ("base", "enum") and mtype.size in (1, 2, 4, 8):
+        if member.name and not member.artificial and _scalar(mtype):
             out.append((member.name, value.at(member.offset, mtype).int()))
     return tuple(out[:6])
 
@@ -146,9 +177,9 @@ def async_backtrace(reader, info, address: int, typ) -> tuple[AwaitLevel, ...]:
                 levels.append(replace(base, error="state value names no variant"))
                 break
             member = variant.member
-            levels.append(AwaitLevel(base.address, base.type_name, base.function, variant.type_name,
-                                     member.decl_file, member.decl_line))
             payload = value.at(member.offset, member.type)
+            levels.append(AwaitLevel(base.address, base.type_name, base.function, variant.type_name,
+                                     member.decl_file, member.decl_line, captured=_captured(payload)))
             if not payload.type.has_member("__awaitee"):
                 break
             inner = _through_pointers(payload["__awaitee"], reader)
@@ -174,6 +205,12 @@ def format_level(level: AwaitLevel) -> str:
     return f"{level.function} ({level.state}){where}"
 
 
-def backtrace_lines(levels) -> list[str]:
-    """``#0  ...`` one line per level, outermost first."""
-    return [f"#{i:<2} {format_level(level)}" for i, level in enumerate(levels)]
+def backtrace_lines(levels, captured: bool = False) -> list[str]:
+    """``#0  ...`` one line per level, outermost first (with ``captured``, each
+    level's kept variables on the line below it)."""
+    lines = []
+    for i, level in enumerate(levels):
+        lines.append(f"#{i:<2} {format_level(level)}")
+        if captured and level.captured:
+            lines.append("      " + ", ".join(str(c) for c in level.captured))
+    return lines
