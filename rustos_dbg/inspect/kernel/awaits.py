@@ -47,7 +47,12 @@ class Captured:
     value: int | None = None
 
     def __str__(self) -> str:
-        shown = self.value if self.value is not None else f"<{self.type_name} at {self.address:#x}>"
+        if self.value is None:
+            shown = f"<{self.type_name} at {self.address:#x}>"
+        elif self.type_name == "bool":
+            shown = "true" if self.value else "false"
+        else:
+            shown = str(self.value)
         return f"{self.name} = {shown}"
 
 
