@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from ...dwarf import DwarfError, Value
 from ...machine.errors import GuestMemoryError
+from .tasks import future_type, vtable_variable
 
 __all__ = ["AwaitLevel", "Captured", "async_backtrace", "future_die", "is_state_machine", "format_level",
            "backtrace_lines", "MAX_DEPTH"]
@@ -112,11 +113,9 @@ def future_die(info, reader, vtable: int):
     :func:`.tasks.future_type` (the variable's name, or the symbol of the
     vtable's drop function) is looked up among the DWARF's types.
     """
-    for var in info.variables_at(vtable):
-        if var.name.endswith("::{vtable}") and var.type is not None and var.type.containing_type is not None:
-            return var.type.containing_type
-    from .tasks import future_type
-
+    var = vtable_variable(info, vtable)
+    if var is not None and var.type is not None and var.type.containing_type is not None:
+        return var.type.containing_type
     name, _ = future_type(info, reader, vtable)
     if not name:
         return None

@@ -130,6 +130,13 @@ class _Walk:
         self.seen: set[int] = set()
 
     def visit(self, value: Value, path: str, depth: int = 0) -> None:
+        """Records the wakers under ``value``; an unreadable part is skipped, the rest still visited."""
+        try:
+            self._visit(value, path, depth)
+        except (GuestMemoryError, DwarfError, IndexError):
+            pass
+
+    def _visit(self, value: Value, path: str, depth: int) -> None:
         typ = value.type
         if depth > MAX_DEPTH or not holds_waker(self.info, typ):
             return
@@ -164,8 +171,5 @@ def find_wakers(reader, info, roots) -> tuple[WakerRef, ...]:
     """Every waker held under ``roots`` (``(name, Value)`` pairs), in the order visited."""
     walk = _Walk(info)
     for name, value in roots:
-        try:
-            walk.visit(value, name)
-        except (GuestMemoryError, DwarfError, IndexError):
-            continue
+        walk.visit(value, name)
     return tuple(walk.found)
