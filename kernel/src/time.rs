@@ -23,7 +23,7 @@ pub static RUSTOS_TICKS: AtomicU64 = AtomicU64::new(0);
 
 const MAX_SLEEPERS: usize = 32;
 static SLEEPERS: IrqMutex<[Option<(u64, Waker)>; MAX_SLEEPERS]> = IrqMutex::new([const { None }; MAX_SLEEPERS]);
-/// The planted bug of `fault lostwake` (`task::lostwake`): the deadline whose
+/// The planted bug of `fault lostwake` (`lostwake`): the deadline whose
 /// sleeper's waker the timer drops without calling it (0: none).
 static LOSE_WAKE_AT: AtomicU64 = AtomicU64::new(0);
 

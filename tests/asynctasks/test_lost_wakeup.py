@@ -17,8 +17,8 @@ from rustos_dbg.testing import PROMPT, run_to_serial
 
 pytestmark = pytest.mark.emulator
 
-NAPPER = source_line("task/lostwake.rs", "nap(ms, lose).await")
-NAP = source_line("task/lostwake.rs", "sleep.await")
+NAPPER = source_line("lostwake.rs", "nap(ms, lose).await")
+NAP = source_line("lostwake.rs", "sleep.await")
 LOAD = "echo " + "load " * 40
 
 
@@ -61,7 +61,7 @@ def test_check_every_stops_at_the_lost_wake_up(walk):
     s, first, lost, sleeping, stopped = walk
     deadline = dict(sleeping.task(lost).awaits[-1].fields)["deadline"]
     assert (f"check every 1000000: wakers: FAILED: lost wake-up: nothing can wake task {lost} (napper), "
-            f"waiting in lostwake::napper (task/lostwake.rs:{NAPPER}) -> lostwake::nap (task/lostwake.rs:{NAP}) "
+            f"waiting in lostwake::napper (src/lostwake.rs:{NAPPER}) -> lostwake::nap (src/lostwake.rs:{NAP}) "
             f"-> time::Sleep (deadline {deadline})") in stopped, stopped
     assert _ticks(s.machine) >= deadline
     # Nothing else failed on the way: the checks ran every million instructions while tasks came and went.
@@ -94,8 +94,8 @@ def test_tasks_and_task_n_show_where_it_waits_and_that_nothing_can_wake_it(walk)
     deadline = dict(napper.awaits[-1].fields)["deadline"]
     levels = [line for line in shown if line.startswith("  #")]
     assert shown[1] == "async backtrace:"
-    assert levels == [f"  #0  rustos::task::lostwake::napper (Suspend0) at task/lostwake.rs:{NAPPER}",
-                      f"  #1  rustos::task::lostwake::nap (Suspend0) at task/lostwake.rs:{NAP}",
+    assert levels == [f"  #0  rustos::lostwake::napper (Suspend0) at src/lostwake.rs:{NAPPER}",
+                      f"  #1  rustos::lostwake::nap (Suspend0) at src/lostwake.rs:{NAP}",
                       f"  #2  rustos::time::Sleep {{ deadline: {deadline} }}"]
     # nap keeps `start` (the tick it began at, used after the await): the tick its sleep was set from.
     kept = shown[shown.index(levels[1]) + 1]

@@ -202,7 +202,7 @@ fn fault_cmd(args: &str) {
             fault::trigger_missing_eoi();
             println!("fault noeoi: the next timer IRQ ends without EOI");
         }
-        (Some("lostwake"), None) => match crate::task::lostwake::plant() {
+        (Some("lostwake"), None) => match crate::lostwake::plant() {
             Some((first, lost)) => println!("fault lostwake: tasks {}-{} nap; the timer will drop task {}'s waker", first, lost, lost),
             None => println!("fault lostwake: the task table is full"),
         },

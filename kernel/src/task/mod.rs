@@ -1,6 +1,5 @@
 //! Cooperative tasks: futures polled by the executor when woken.
 
 pub mod executor;
-pub mod lostwake;
 
 pub use executor::{run, run_until, spawn};

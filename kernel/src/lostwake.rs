@@ -1,4 +1,5 @@
 //! The planted lost wake-up of `fault lostwake` (README: "a task that never wakes").
+//! A fault trigger (docs/kernel-layers.md, layer 6), beside `fault`.
 //!
 //! [`plant`] spawns [`NAPPERS`] tasks, each sleeping a little longer than the
 //! one before through two async fns (`napper` -> `nap` -> `time::Sleep`). The
