@@ -26,6 +26,7 @@ mod gdt;
 mod heap;
 mod interrupts;
 mod keyboard;
+mod lostwake;
 mod ktest;
 mod layout;
 mod memory;

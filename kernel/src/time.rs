@@ -23,6 +23,14 @@ pub static RUSTOS_TICKS: AtomicU64 = AtomicU64::new(0);
 
 const MAX_SLEEPERS: usize = 32;
 static SLEEPERS: IrqMutex<[Option<(u64, Waker)>; MAX_SLEEPERS]> = IrqMutex::new([const { None }; MAX_SLEEPERS]);
+/// The planted bug of `fault lostwake` (`lostwake`): the deadline whose
+/// sleeper's waker the timer drops without calling it (0: none).
+static LOSE_WAKE_AT: AtomicU64 = AtomicU64::new(0);
+
+/// Plants the lost wake-up: the sleeper whose deadline is `deadline` is never woken.
+pub fn lose_wake_at(deadline: u64) {
+    LOSE_WAKE_AT.store(deadline, Ordering::Relaxed);
+}
 
 /// Programs PIT channel 0 as a rate generator at [`HZ`].
 pub fn init() {
@@ -52,8 +60,13 @@ pub fn on_tick() {
     let mut sleepers = SLEEPERS.lock();
     for slot in sleepers.iter_mut() {
         if matches!(slot, Some((deadline, _)) if *deadline <= now) {
-            if let Some((_, waker)) = slot.take() {
-                waker.wake();
+            if let Some((deadline, waker)) = slot.take() {
+                if deadline == LOSE_WAKE_AT.load(Ordering::Relaxed) {
+                    LOSE_WAKE_AT.store(0, Ordering::Relaxed);
+                    drop(waker); // the planted bug: the task is never woken
+                } else {
+                    waker.wake();
+                }
             }
         }
     }
@@ -67,6 +80,13 @@ pub struct Sleep {
 /// Sleeps for `ms` milliseconds.
 pub fn sleep_ms(ms: u64) -> Sleep {
     Sleep { deadline: ticks() + ms * HZ / 1000 }
+}
+
+impl Sleep {
+    /// The tick at which it completes.
+    pub fn deadline(&self) -> u64 {
+        self.deadline
+    }
 }
 
 impl Future for Sleep {

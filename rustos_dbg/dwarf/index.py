@@ -12,7 +12,11 @@ object afterwards. It records
 * the qualified name of each type (namespaces and enclosing types joined with
   ``::``, as rustc spells them: ``rustos::sync::IrqMutex<rustos::heap::KernelHeap>``);
 * every variable with a static address (``DW_AT_location`` = ``DW_OP_addr``),
-  by qualified name, also reachable by address.
+  by qualified name, also reachable by address;
+* a member's ``DW_AT_decl_file``/``DW_AT_decl_line`` when it has them (rustc
+  gives them to the variant members of an async fn's state machine: the
+  source line of each ``Suspend<N>`` is its ``.await``), the file resolved
+  through the CU's line program.
 
 References of class ``ref1..ref8/ref_udata`` are CU-relative and are made
 absolute here; ``ref_addr`` already is. Forms this reader does not need are
@@ -45,6 +49,8 @@ class RawMember:
     offset: int
     type: int | None
     artificial: bool = False
+    decl_file: str | None = None
+    decl_line: int | None = None
 
 
 @dataclass(slots=True)
@@ -130,9 +136,12 @@ class _Builder:
 
     def __init__(self, index: Index) -> None:
         self.index = index
+        self._cu = self._prog = None
+        self._files: dict[int, str | None] | None = None
 
     def run_cu(self, cu) -> None:
         base = cu.cu_offset
+        self._cu, self._files = cu, None
         stack: list = []  # (die_offset, tag, qualified path, record-or-None)
         for die in cu.iter_DIEs():
             if die.tag is None:
@@ -156,6 +165,10 @@ class _Builder:
             return self._type(die, base, parent)
         if tag == "DW_TAG_member" and owner is not None:
             member = self._member(attrs, base)
+            line = attrs.get("DW_AT_decl_line")
+            if line is not None and isinstance(line.value, int):
+                member.decl_line = line.value
+                member.decl_file = self._file(attrs.get("DW_AT_decl_file"))
             if isinstance(owner, RawType):
                 owner.members.append(member)
             elif isinstance(owner, RawVariant):
@@ -189,6 +202,22 @@ class _Builder:
                                            or parent[1] == "DW_TAG_compile_unit"):
             self._variable(attrs, base, parent)
         return None
+
+    def _file(self, attr) -> str | None:
+        """The name of file number ``attr`` in the current CU's line program."""
+        if attr is None or not isinstance(attr.value, int):
+            return None
+        from .lines import _file_name
+
+        if self._files is None:
+            self._prog = self._cu.dwarfinfo.line_program_for_CU(self._cu)
+            self._files = {}
+        if attr.value not in self._files:
+            try:
+                self._files[attr.value] = _file_name(self._prog, attr.value) if self._prog else None
+            except (IndexError, KeyError, AttributeError):
+                self._files[attr.value] = None
+        return self._files[attr.value]
 
     @staticmethod
     def _member(attrs, base: int) -> RawMember:

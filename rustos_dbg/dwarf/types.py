@@ -90,12 +90,15 @@ class Names:
 
 
 class Member:
-    """A field: name, byte offset in its parent, type."""
+    """A field: name, byte offset in its parent, type, and where it is declared
+    (``decl_file``/``decl_line``, None unless the DWARF says: rustc gives them to
+    the variants of an async fn's state machine)."""
 
-    __slots__ = ("name", "offset", "artificial", "_type", "_info")
+    __slots__ = ("name", "offset", "artificial", "decl_file", "decl_line", "_type", "_info")
 
     def __init__(self, raw: RawMember, info: "DebugInfo") -> None:
         self.name, self.offset, self.artificial = raw.name, raw.offset, raw.artificial
+        self.decl_file, self.decl_line = raw.decl_file, raw.decl_line
         self._type, self._info = raw.type, info
 
     @property
@@ -121,6 +124,11 @@ class Variant:
     @property
     def name(self) -> str | None:
         return self.member.name
+
+    @property
+    def type_name(self) -> str | None:
+        """The short name of the payload's type (an async fn's ``Suspend0``, ``Returned``...)."""
+        return self.member.type.short_name
 
 
 class Type:

@@ -152,8 +152,8 @@ class Value:
 
     # --- Rust enums and pointers ------------------------------------------------------
 
-    def variant(self) -> tuple[str | None, "Value | None"]:
-        """(variant name, payload) of a Rust enum, by its discriminant."""
+    def active_variant(self):
+        """The :class:`~.types.Variant` of a Rust enum its discriminant selects (None if none)."""
         typ = self.type
         if typ.kind != "variant":
             raise DwarfError(f"{typ.name} is not a Rust enum")
@@ -167,6 +167,11 @@ class Value:
             exact = [v for v in variants if v.discr_value is not None and v.discr_value & mask == value]
             default = [v for v in variants if v.discr_value is None]
             chosen = (exact or default or [None])[0]
+        return chosen
+
+    def variant(self) -> tuple[str | None, "Value | None"]:
+        """(variant name, payload) of a Rust enum, by its discriminant."""
+        chosen = self.active_variant()
         if chosen is None:
             return None, None
         return chosen.name, self.at(chosen.member.offset, chosen.member.type)

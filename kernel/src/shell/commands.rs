@@ -36,7 +36,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "kill", args: "PID", help: "end a thread or process", run: procs::kill },
     Command { name: "ls", args: "", help: "list the disk's root directory", run: procs::ls },
     Command { name: "cat", args: "FILE", help: "print a file from the disk", run: procs::cat },
-    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
+    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 
 /// Runs one line.
@@ -202,6 +202,10 @@ fn fault_cmd(args: &str) {
             fault::trigger_missing_eoi();
             println!("fault noeoi: the next timer IRQ ends without EOI");
         }
-        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi"),
+        (Some("lostwake"), None) => match crate::lostwake::plant() {
+            Some((first, lost)) => println!("fault lostwake: tasks {}-{} nap; the timer will drop task {}'s waker", first, lost, lost),
+            None => println!("fault lostwake: the task table is full"),
+        },
+        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi|lostwake"),
     }
 }

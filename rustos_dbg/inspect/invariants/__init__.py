@@ -1,7 +1,7 @@
 """Kernel invariants: checks of the kernel's and the CPU's structures at a stop.
 
 Contract: :data:`INVARIANTS` names each check (``heap``, ``executor``,
-``idt``, ``tss``, ``paging``, ``stubs``) with a one-line description; :func:`run_checks`
+``wakers``, ``idt``, ``tss``, ``paging``, ``stubs``) with a one-line description; :func:`run_checks`
 (machine, names=None) runs the named ones (all by default, in that order)
 and returns a tuple of :class:`~.model.CheckResult`. A check never raises on
 bad guest data: it reports it (an unreadable root structure is a problem
@@ -18,7 +18,7 @@ import sys
 
 from ...machine import checking
 from ...machine.errors import RustosDbgError
-from .kernel import check_executor, check_heap
+from .kernel import check_executor, check_heap, check_wakers
 from .model import CheckResult, format_result, format_results, to_json
 from .paging import check_paging
 from .stubs import check_stubs
@@ -31,6 +31,7 @@ __all__ = ["INVARIANTS", "CheckResult", "run_checks", "run_check", "format_resul
 INVARIANTS = {
     "heap": (check_heap, "free lists and holes linked inside the heap, totals and counters agree"),
     "executor": (check_executor, "task ids, states and the ready queue agree"),
+    "wakers": (check_wakers, "every waiting task has a waker held somewhere (no lost wake-up)"),
     "idt": (check_idt, "gates 0-47 present, handlers executable, IST slots nonzero and mapped"),
     "tss": (check_tss, "RSP0 and the IST stacks mapped, their guard pages unmapped"),
     "paging": (check_paging, "no page both writable and executable, every table frame used in the allocator"),
@@ -39,7 +40,7 @@ INVARIANTS = {
 
 
 #: The checks ``check on`` and ``check every N`` run: all but ``stubs``, which re-executes the history.
-EVERY_STOP = ("heap", "executor", "idt", "tss", "paging")
+EVERY_STOP = ("heap", "executor", "wakers", "idt", "tss", "paging")
 
 
 class UnknownCheck(RustosDbgError):

@@ -1,4 +1,4 @@
-"""Invariants of the kernel's own structures: the heap and the executor.
+"""Invariants of the kernel's own structures: the heap, the executor and its wakers.
 
 Contract: each ``check_*(machine)`` decodes with the existing inspector
 (:mod:`rustos_dbg.inspect.kernel`) and returns a
@@ -11,6 +11,7 @@ run at every instruction fails only on real corruption.
 from __future__ import annotations
 
 from ..kernel import read_heap, read_tasks
+from ..kernel.asynctasks import read_async_tasks, waits_in
 from .model import CheckResult
 
 #: Problems an allocator update holding the lock leaves for a few instructions.
@@ -45,3 +46,14 @@ def check_executor(machine) -> CheckResult:
     if executor.locked:
         return CheckResult("executor", note="locked: not checked")
     return CheckResult("executor", tuple(str(p) for p in executor.problems))
+
+
+def check_wakers(machine) -> CheckResult:
+    """Every waiting task has a waker held somewhere (see :mod:`..kernel.asynctasks`):
+    a waiting, unqueued task with no waker for it outside the executor's cache
+    (and no other reference to its ``TaskWaker``) is a lost wake-up."""
+    model = read_async_tasks(machine, machine.image)
+    if model.executor.locked:
+        return CheckResult("wakers", note="executor locked: not checked")
+    return CheckResult("wakers", tuple(f"lost wake-up: nothing can wake task {t.id} ({t.name}), waiting in "
+                                       f"{waits_in(t)}" for t in model.lost))

@@ -17,6 +17,8 @@ are written by hand.
 
 * :mod:`.heap` - ``RUSTOS_HEAP``: stats, free lists, fallback holes, consistency check;
 * :mod:`.tasks` - ``RUSTOS_EXECUTOR``: tasks, their futures' types, the ready queue;
+* :mod:`.asynctasks` - each task's await points (:mod:`.awaits`) and who holds its waker
+  (:mod:`.wakers`), lost wake-ups;
 * :mod:`.frames` - ``RUSTOS_FRAMES``: counters, bitmap recount, free ranges;
 * :mod:`.bootinfo` - ``RUSTOS_BOOT_INFO``: command line, memory map, offsets.
 

@@ -28,7 +28,7 @@ from .common import (Problem, debug_info, kernel_part, locked_static, magic_prob
 from ...dwarf import split_path
 from ...structs import kernel as layouts
 
-__all__ = ["Task", "Executor", "read_tasks", "future_type", "tasks_view", "to_json", "STATE_NAMES"]
+__all__ = ["Task", "Executor", "read_tasks", "future_type", "vtable_variable", "tasks_view", "to_json", "STATE_NAMES"]
 
 STATE_NAMES = {int(state): name for state, name in layouts.TASK_STATE_NAMES.items()}
 MAX_NAME = 256
@@ -99,14 +99,19 @@ def _vtable_subject(name: str) -> str | None:
     return None
 
 
+def vtable_variable(info, vtable: int):
+    """The DWARF variable ``<T as Trait>::{vtable}`` at address ``vtable``, or None."""
+    return next((var for var in info.variables_at(vtable) if var.name.endswith("::{vtable}")), None)
+
+
 def future_type(info, reader, vtable: int) -> tuple[str | None, str | None]:
     """(type name, ``dwarf``/``symbol``) of the ``dyn Future`` whose vtable is at ``vtable``."""
-    for var in info.variables_at(vtable):
-        if var.name.endswith("::{vtable}"):
-            holder = var.type.containing_type if var.type is not None else None
-            name = holder.name if holder is not None else _vtable_subject(var.name)
-            if name:
-                return name, "dwarf"
+    var = vtable_variable(info, vtable)
+    if var is not None:
+        holder = var.type.containing_type if var.type is not None else None
+        name = holder.name if holder is not None else _vtable_subject(var.name)
+        if name:
+            return name, "dwarf"
     drop = try_u64(reader, vtable)
     symbol = info.symbolize(drop) if drop else None
     if symbol:

@@ -129,8 +129,12 @@ def cmd_dis(session, args):
     return _show(session, listing, dis.format_disassembly)
 
 
-@command("bt", aliases=("backtrace",), usage="bt", help="backtrace by frame pointers, across interrupt frames", group="inspect")
+@command("bt", aliases=("backtrace",), usage="bt", help="backtrace by frame pointers, across interrupt frames (a selected task: its async backtrace)", group="inspect")
 def cmd_bt(session, args):
+    if session.selection is not None and session.selection.kind == "task":
+        from .asynctasks import async_bt
+
+        return async_bt(session)
     m = session.reader()
     return _show(session, bt.backtrace(m, symbols=m.symbols, symbolize=m.symbolize), bt.format_backtrace)
 
@@ -153,7 +157,8 @@ def cmd_devices(session, args):
 #: Kernel inspectors: (command, module, reader, view, help).
 KERNEL_INSPECTORS = (
     ("heap", "heap", "read_heap", "heap_view", "the kernel heap: free lists, fallback holes, totals, consistency check"),
-    ("tasks", "tasks", "read_tasks", "tasks_view", "executor tasks (state, queued, future type, wakes) and the ready queue"),
+    ("tasks", "asynctasks", "read_async_tasks", "async_tasks_view",
+     "executor tasks (state, queued, future type, wakes), the ready queue, each task's await points and wakers"),
     ("frames", "frames", "read_frames", "frames_view", "the physical frame allocator and its bitmap"),
     ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
     ("threads", "threads", "read_threads", "threads_view",
