@@ -45,6 +45,7 @@ from .hooks import EngineHooks
 from .image import KernelImage, load_image
 from .inputs import Inputs
 from .memory import GuestMemory
+from .panics import PanicCatch
 from .state import MachineState
 from .stops import Stop, StopKind
 from .watchpoints import Watchpoints
@@ -100,6 +101,10 @@ class Machine:
                                        lambda: self.reg("cr3"))
         #: Vectors whose delivery stops the run (StopKind.EXCEPTION).
         self.catch: set[int] = set()
+        #: The catch of kernel panics (``catch_panic``: a PANIC stop at the handler's entry).
+        self.panics = PanicCatch(self)
+        #: The stop the last :meth:`run` returned (``why``), None before any run.
+        self.last_stop: Stop | None = None
         #: The recorded history of the run (time travel), off until enabled.
         self.history = History(self)
         #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
@@ -202,7 +207,19 @@ class Machine:
         ``interrupts=False`` holds hardware interrupts off for this run (they
         stay latched in the PIC for a later run), as a debugger's single step
         does; a CPU halted in HLT then cannot go on and the run stops HALTED."""
-        return self.runner.run(until, max_instructions, timeout, stop_when, interrupts)
+        stop = self.runner.run(until, max_instructions, timeout, stop_when, interrupts)
+        self.last_stop = stop
+        return stop
+
+    @property
+    def catch_panic(self) -> bool:
+        """True while entering the kernel's panic handler stops the run with a
+        ``PANIC`` stop (location, message, backtrace: :mod:`.panics`)."""
+        return self.panics.enabled
+
+    @catch_panic.setter
+    def catch_panic(self, on: bool) -> None:
+        self.panics.enable(bool(on))
 
     def step(self, interrupts: bool = True) -> Stop:
         """Executes one instruction (delivering a pending interrupt first, unless
