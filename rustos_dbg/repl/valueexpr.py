@@ -273,6 +273,9 @@ class _Parser:
             return Value(element, start + index * element.size, self.reader)
         if typ.kind == "pointer" and typ.target is not None and typ.target.size:
             return Value(typ.target, value.int() + index * typ.target.size, self.reader)
+        inner = next((m for m in typ.members if m.name in _THROUGH), None) if typ.kind == "struct" else None
+        if inner is not None:  # a wrapper (UnsafeCell, IrqMutex...): index what it holds
+            return self.index(value.at(inner.offset, inner.type), index)
         raise CommandError(f"{typ.name} cannot be indexed")
 
 

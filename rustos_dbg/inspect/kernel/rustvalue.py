@@ -9,7 +9,8 @@ The spelling: integers in decimal, ``bool`` and ``char`` as Rust writes them;
 C-like enums and Rust enums by variant name (``Some(3)``, ``None``,
 ``Ok(..)``, ``Running { .. }``); structs as ``Name { field: value }``, tuple
 structs as ``Name(value)``; ``&str`` as a quoted string; slices and ``Vec``
-as ``[a, b]`` (at most :data:`MAX_ELEMENTS` elements); atomics, ``UnsafeCell``,
+as ``[a, b]`` (at most :data:`MAX_ELEMENTS` elements; a run of equal
+elements as ``x <repeats N times>``); atomics, ``UnsafeCell``,
 ``Cell``, ``NonNull`` and other single-field wrappers of the kernel's sync
 types unwrapped to what they hold; ``PhantomData`` left out; raw pointers and
 references as ``0x..`` (their pointee is reached with ``*``); a page-table
@@ -27,8 +28,9 @@ from dataclasses import dataclass
 from ...dwarf import DwarfError, Type, Value
 from ...machine.errors import GuestMemoryError
 
-MAX_ELEMENTS = 64
+MAX_ELEMENTS = 512
 MAX_DEPTH = 8
+REPEATS = 4
 _BOOL, _FLOAT, _UTF, _UCHAR = 0x02, 0x04, 0x10, 0x08
 #: Wrappers shown as what they hold (by the last path segment of their name, generics dropped).
 _UNWRAP = ("UnsafeCell", "Cell", "SyncUnsafeCell", "NonNull", "Unique", "ManuallyDrop", "MaybeUninit",
@@ -243,7 +245,10 @@ def format_shown(shown: Shown, indent: int = 0) -> str:
         body = ",\n".join(f"{inner}{name}: {format_shown(s, indent + 4)}" for name, s in shown.fields)
         return f"{shown.text} {{\n{body},\n{pad}}}" if shown.text else f"{{\n{body},\n{pad}}}"
     if shown.items:
-        body = ",\n".join(f"{inner}{format_shown(s, indent + 4)}" for s in shown.items)
+        texts = [format_shown(s, indent + 4) for s in shown.items]
+        if all(not (s.fields or s.items) for s in shown.items):
+            texts = _runs(texts)
+        body = ",\n".join(f"{inner}{text}" for text in texts)
         if shown.more:
             body += f",\n{inner}...{shown.more} more"
         if shown.kind == "list":
@@ -252,9 +257,21 @@ def format_shown(shown: Shown, indent: int = 0) -> str:
     return flat
 
 
+def _runs(texts: list[str]) -> list[str]:
+    """Runs of :data:`REPEATS` or more equal elements as ``X <repeats N times>`` (as gdb does)."""
+    out, i = [], 0
+    while i < len(texts):
+        j = i
+        while j < len(texts) and texts[j] == texts[i]:
+            j += 1
+        out.extend([f"{texts[i]} <repeats {j - i} times>"] if j - i >= REPEATS else texts[i:j])
+        i = j
+    return out
+
+
 def _flat(shown: Shown) -> str:
     if shown.kind == "list" and (shown.items or shown.more or not shown.text):
-        parts = [_flat(s) for s in shown.items] + ([f"...{shown.more} more"] if shown.more else [])
+        parts = _runs([_flat(s) for s in shown.items]) + ([f"...{shown.more} more"] if shown.more else [])
         return "[" + ", ".join(parts) + "]"
     if shown.fields:
         body = ", ".join(f"{name}: {_flat(s)}" for name, s in shown.fields)

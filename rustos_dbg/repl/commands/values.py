@@ -30,7 +30,7 @@ def show_value(session, text: str, value) -> str:
     shown = render(value)
     if session.json:
         return shown_json(shown, text)
-    return f"{text} = {format_shown(shown, len(text) + 3)}"
+    return f"{text} = {format_shown(shown)}"
 
 
 @command("print", aliases=("p",), usage="print EXPR",
@@ -42,24 +42,18 @@ def cmd_print(session, args):
 
 
 def _frame_line(session) -> str:
-    from ..report import instruction_at
-
-    detail = session.selection.detail
-    where = detail.symbol
-    cfa = f"{detail.cfa:#x}" if detail.cfa is not None else "?"
-    regs = session.selection.registers
-    rsp = f"{regs['rsp']:#x}" if "rsp" in regs else "?"
-    line = f"#{detail.index:<2} {detail.pc:#018x} in {where}  (rsp {rsp} rbp {regs.get('rbp', 0):#x} cfa {cfa})"
-    source = _source_line(session, detail.lookup_pc)
-    return line + (f"\n    at {source}" if source else "") if detail.index else \
-        line + (f"\n    at {source}" if source else "") + "\n" + instruction_at(session.machine, detail.pc)
-
-
-def _source_line(session, pc: int) -> str | None:
+    """``#N  PC in SYMBOL  (rsp .. rbp .. cfa ..)`` and the source line of the selected frame."""
     from ...dwarf.lines import line_table
+    from ...inspect.kernel.panic import source_path
 
-    location = line_table(session.machine.image).lookup(pc)
-    return str(location) if location is not None else None
+    detail, regs = session.selection.detail, session.selection.registers
+    known = lambda name: f"{regs[name]:#x}" if name in regs else "?"  # noqa: E731
+    cfa = f"{detail.cfa:#x}" if detail.cfa is not None else "?"
+    line = f"#{detail.index:<2} {detail.pc:#018x} in {detail.symbol}  (rsp {known('rsp')} rbp {known('rbp')} cfa {cfa})"
+    location = line_table(session.machine.image).lookup(detail.lookup_pc)
+    if location is not None:
+        line += f"\n    at {source_path(session.machine.image, location.file)}:{location.line}"
+    return line
 
 
 @command("frame", aliases=("f",), usage="frame [N|none]",
@@ -117,7 +111,7 @@ def locals_view(session, params: bool) -> str:
         if v.value is None:
             lines.append(f"{v.name} = <{v.reason}>")
         else:
-            lines.append(f"{v.name} = {format_shown(render(v.value), len(v.name) + 3)}")
+            lines.append(f"{v.name} = {format_shown(render(v.value))}")
     return "\n".join(lines)
 
 
