@@ -53,6 +53,7 @@ class RawFunction:
 
     @property
     def low(self) -> int:
+        """The lowest address of its code."""
         return min(lo for lo, _ in self.ranges)
 
     def contains(self, pc: int) -> bool:

@@ -87,7 +87,7 @@ _FIXED = {0x08: (1, False), 0x09: (1, True), 0x0A: (2, False), 0x0B: (2, True),
           0x0C: (4, False), 0x0D: (4, True), 0x0E: (8, False), 0x0F: (8, True)}
 
 
-def _evaluate(code: bytes, frame: FrameRegs, frame_base: bytes | None, size: int) -> Place:
+def _evaluate(code: bytes, frame: FrameRegs, frame_base: bytes | None) -> Place:
     """One expression (no location list)."""
     stack: list[int] = []
     pieces: list[bytes] = []
@@ -126,7 +126,7 @@ def _evaluate(code: bytes, frame: FrameRegs, frame_base: bytes | None, size: int
             offset, pos = _sleb(code, pos)
             if frame_base is None:
                 raise _Unavailable("the function has no frame base")
-            base = _evaluate(frame_base, frame, None, 8)
+            base = _evaluate(frame_base, frame, None)
             if base.kind == "unavailable":
                 raise _Unavailable(base.reason)
             address = base.address if base.kind == "memory" else int.from_bytes(base.data[:8], "little")
@@ -178,7 +178,7 @@ def _evaluate(code: bytes, frame: FrameRegs, frame_base: bytes | None, size: int
     return Place("memory", address=stack[-1])
 
 
-def locate(location, pc: int, frame: FrameRegs, frame_base: bytes | None, size: int = 8) -> Place:
+def locate(location, pc: int, frame: FrameRegs, frame_base: bytes | None) -> Place:
     """Where the local with this ``location`` is at ``pc`` (see the module)."""
     if location is None:
         return Place("unavailable", reason="optimized out")
@@ -191,7 +191,7 @@ def locate(location, pc: int, frame: FrameRegs, frame_base: bytes | None, size: 
     if not code:
         return Place("unavailable", reason="optimized out")
     try:
-        return _evaluate(code, frame, frame_base, size)
+        return _evaluate(code, frame, frame_base)
     except _Unavailable as e:
         return Place("unavailable", reason=str(e))
     except IndexError:

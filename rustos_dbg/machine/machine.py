@@ -101,10 +101,8 @@ class Machine:
                                        lambda: self.reg("cr3"))
         #: Vectors whose delivery stops the run (StopKind.EXCEPTION).
         self.catch: set[int] = set()
-        #: The catch of kernel panics (``catch_panic``: a PANIC stop at the handler's entry).
-        self.panics = PanicCatch(self)
-        #: The stop the last :meth:`run` returned (``why``), None before any run.
-        self.last_stop: Stop | None = None
+        self.panics = PanicCatch(self)  #: the catch of kernel panics (see :attr:`catch_panic`)
+        self.last_stop: Stop | None = None  #: what the last :meth:`run` returned (``why``)
         #: The recorded history of the run (time travel), off until enabled.
         self.history = History(self)
         #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
@@ -199,7 +197,7 @@ class Machine:
     def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None,
             stop_when=None, interrupts: bool = True) -> Stop:
         """Runs until a stop: ``until`` (address or symbol) is reached, the
-        kernel exits, a breakpoint, watchpoint or caught exception, a triple
+        kernel exits, a breakpoint, watchpoint, caught exception or panic, a triple
         fault, halting for good, ``max_instructions`` executed, ``timeout``
         host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
         true (checked between slices; the stop kind is then INTERRUPTED).
@@ -213,8 +211,7 @@ class Machine:
 
     @property
     def catch_panic(self) -> bool:
-        """True while entering the kernel's panic handler stops the run with a
-        ``PANIC`` stop (location, message, backtrace: :mod:`.panics`)."""
+        """True while the panic handler's entry stops a run (``PANIC``: :mod:`.panics`)."""
         return self.panics.enabled
 
     @catch_panic.setter

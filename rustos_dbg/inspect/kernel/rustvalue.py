@@ -52,6 +52,7 @@ class Pointer:
 
     @property
     def type_name(self) -> str:
+        """``*mut TARGET``."""
         return f"*mut {self.target.name if self.target is not None else '()'}"
 
 
