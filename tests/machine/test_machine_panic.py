@@ -40,6 +40,17 @@ def test_run_returns_a_panic_stop_with_location_message_and_backtrace(rustos_mac
     assert "KERNEL PANIC: panicked at src/shell/commands.rs" in m.serial_output
 
 
+def test_the_message_is_formatted_from_its_arguments_as_the_kernel_formats_it(rustos_machine):
+    m = rustos_machine
+    m.send_serial("panic hello world\r")
+    stop = m.run(max_instructions=50_000_000)
+    assert stop.kind is StopKind.PANIC
+    expected = "panic requested from the shell: hello world (11 bytes)"   # a &str and a usize argument
+    assert stop.panic.message == expected
+    m.run(max_instructions=20_000_000)
+    assert expected in m.serial_output    # the kernel's own formatting of the same message
+
+
 def test_a_machine_without_the_catch_runs_through_the_handler(boot_machine):
     m = boot_machine()
     assert not m.catch_panic

@@ -29,9 +29,10 @@ from .common import ImageReader, debug_info
 
 MAX_MESSAGE = 4096
 #: ``impl Display for u64`` and the like: the integer type a formatter prints.
-_INT_FORMATTER = re.compile(r"(?:Display|Debug|LowerHex|UpperHex) for (u8|u16|u32|u64|usize|i8|i16|i32|i64|isize)\b")
+_INT_FORMATTER = re.compile(r"(?:(?:Display|Debug|LowerHex|UpperHex) for |<&*)(u8|u16|u32|u64|usize|i8|i16|i32|i64|isize)"
+                            r"(?:\b(?! as)|(?= as core::fmt::(?:Display|Debug|LowerHex|UpperHex)>))")
 _INT_SIZES = {"8": 1, "16": 2, "32": 4, "64": 8, "size": 8}
-_STR_FORMATTER = re.compile(r"<(?:&+)?str as core::fmt::(?:Display|Debug)>::fmt|<&T as core::fmt::Display>::fmt")
+_STR_FORMATTER = re.compile(r"<(?:&+)?str as core::fmt::(?:Display|Debug)>::fmt")
 
 
 def _u16(data: bytes, at: int) -> int:
@@ -46,13 +47,19 @@ def _argument(machine, reader, info, args: int, index: int) -> tuple[str | None,
         return None, f"count argument {index}"
     value, formatter = payload["value"].pointer(), payload["formatter"].int()
     fname = machine.symbolize(formatter).split("+0x")[0]
+    deref = lambda address: int.from_bytes(reader.read_virtual(address, 8), "little")  # noqa: E731
     m = _INT_FORMATTER.search(fname)
     if m is not None:
+        for _ in range(m.group(0).count("&")):  # <&u64 as Display>: the argument is a reference
+            value = deref(value)
         kind = m.group(1)
         size = _INT_SIZES[kind[1:]]
         number = int.from_bytes(reader.read_virtual(value, size), "little", signed=kind[0] == "i")
         return (f"{number:#x}" if "Hex" in fname else str(number)), fname
-    if _STR_FORMATTER.search(fname):
+    m = _STR_FORMATTER.search(fname)
+    if m is not None:
+        for _ in range(max(0, m.group(0).count("&") - 1)):  # <&&str as Display>: a reference to the &str
+            value = deref(value)
         ptr, length = (int.from_bytes(reader.read_virtual(value + o, 8), "little") for o in (0, 8))
         text = reader.read_virtual(ptr, min(length, MAX_MESSAGE)).decode("utf-8", "replace")
         return (repr(text).replace("'", '"') if "Debug" in fname else text), fname
