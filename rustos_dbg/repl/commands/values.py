@@ -35,7 +35,7 @@ def show_value(session, text: str, value) -> str:
 
 @command("print", aliases=("p",), usage="print EXPR",
          help="a Rust value: statics, locals, fields, [i], *ptr, &x, casts ((rustos::heap::Block *)ADDR)",
-         group="inspect")
+         group="kernel")
 def cmd_print(session, args):
     text = args.strip()
     return show_value(session, text, evaluate(session, text))
@@ -58,7 +58,7 @@ def _frame_line(session) -> str:
 
 @command("frame", aliases=("f",), usage="frame [N|none]",
          help="select frame N of the backtrace (its rip, rsp, rbp and CFA) for regs, bt, p and info locals",
-         group="inspect")
+         group="kernel")
 def cmd_frame(session, args):
     word = args.strip()
     if word == "none":
@@ -84,13 +84,13 @@ def _move(session, args: str, step: int) -> str:
 
 
 @command("up", usage="up [N]", help="select the frame N (default 1) out from the selected one (its caller)",
-         group="inspect")
+         group="kernel")
 def cmd_up(session, args):
     return _move(session, args, 1)
 
 
 @command("down", usage="down [N]", help="select the frame N (default 1) in from the selected one (its callee)",
-         group="inspect")
+         group="kernel")
 def cmd_down(session, args):
     return _move(session, args, -1)
 
