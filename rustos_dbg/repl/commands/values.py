@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from ...inspect.kernel.rustvalue import format_shown, render, shown_json
-from ..frames import current_frame, frame_locals, select_frame
+from ..frames import frame_locals, select_frame
 from ..registry import CommandError, command
 from ..valueexpr import evaluate
 
@@ -114,5 +114,3 @@ def locals_view(session, params: bool) -> str:
             lines.append(f"{v.name} = {format_shown(render(v.value))}")
     return "\n".join(lines)
 
-
-__all__ = ["show_value", "locals_view", "current_frame"]
