@@ -15,10 +15,11 @@ Contract:
     tests that need the kernel error with one line saying why.
 
 ``boot_machine`` (function scope)
-    A factory ``boot_machine(cmdline="", mode="deterministic", **kwargs)``
+    A factory ``boot_machine(cmdline="", mode="deterministic", catch_panic=False, **kwargs)``
     returning a fresh :class:`~rustos_dbg.Machine` booted from ``rustos_elf``
     with that kernel command line and mode (``kwargs`` go to
-    :meth:`Machine.boot`, e.g. ``ram_mb``). The machine is stopped at the
+    :meth:`Machine.boot`, e.g. ``ram_mb``); ``catch_panic`` sets
+    :attr:`Machine.catch_panic`. The machine is stopped at the
     64-bit entry: nothing has run yet. Every call builds a new machine.
 
 ``--rustos-coverage FILE`` (command-line option)
@@ -38,7 +39,14 @@ Failure bundles
 ``rustos_machine`` (function scope)
     A fresh deterministic machine in shell mode (empty command line), already
     run until the prompt ``rustos> `` appeared on COM1; the test fails with
-    the stop and the end of the serial output if it does not.
+    the stop and the end of the serial output if it does not. It catches
+    panics: a kernel panic stops it (a ``panic`` stop).
+
+Panics in reports
+    When a test fails and a machine of these fixtures last stopped in the
+    kernel's panic handler, the report gets a ``rustos panic`` section: ``panic
+    at FILE:LINE: MESSAGE`` and the backtrace. :class:`SerialNotSeen` says the
+    same when the panic is the stop that came first.
 
 :class:`LineEnds`
     An ``on_serial`` callback for :meth:`Machine.boot` that records the
@@ -124,6 +132,8 @@ def run_to_serial(machine: Machine, text: str, *, max_instructions: int = MAX_IN
         why = f"not within {max_instructions} instructions"
     else:
         why = f"the machine stopped first: {stop.describe()} ({machine.symbolize(stop.rip)})"
+        if stop.panic is not None:
+            why += "\n" + panic_text(stop.panic)
     raise SerialNotSeen(f"{text!r} did not appear on serial: {why}\n--- serial output of the wait ---\n"
                         f"{_tail(machine.serial_output[start:])}")
 
@@ -143,14 +153,26 @@ def pytest_addoption(parser) -> None:
                           "'none': not written)")
 
 
+def panic_text(report) -> str:
+    """A panic report as a failing test shows it: the headline and the backtrace."""
+    from .inspect.kernel.panic import format_panic
+
+    return format_panic(report)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failing test's machines become bundles, named in its report."""
+    """A failing test's machines: a panic they stopped at shown (``rustos panic``), and
+    the machines written as bundles, named in its report."""
     outcome = yield
     report = outcome.get_result()
     machines = item.stash.get(_MACHINES, [])
     if report.when != "call" or not report.failed or not machines:
         return
+    for machine in machines:
+        stop = machine.last_stop
+        if stop is not None and stop.kind is StopKind.PANIC and stop.panic is not None:
+            report.sections.append(("rustos panic", panic_text(stop.panic)))
     where = item.config.getoption("--rustos-bundles", default=None)
     if where == "none":
         return
@@ -197,11 +219,13 @@ def rustos_elf() -> Path:
 
 @pytest.fixture
 def boot_machine(rustos_elf, request):
-    """Factory: ``boot_machine(cmdline="", mode="deterministic", **kwargs)`` -> a fresh Machine at its entry."""
+    """Factory: ``boot_machine(cmdline="", mode="deterministic", catch_panic=False, **kwargs)``
+    -> a fresh Machine at its entry."""
     covering = request.config.getoption("--rustos-coverage", default=None)
 
-    def boot(cmdline: str = "", mode: str = "deterministic", **kwargs) -> Machine:
+    def boot(cmdline: str = "", mode: str = "deterministic", catch_panic: bool = False, **kwargs) -> Machine:
         machine = Machine.boot(rustos_elf, cmdline=cmdline, mode=mode, **kwargs)
+        machine.catch_panic = catch_panic
         request.node.stash.setdefault(_MACHINES, []).append(machine)
         if covering and machine.counter is not None:
             from .analysis.coverage import Coverage
@@ -216,7 +240,7 @@ def boot_machine(rustos_elf, request):
 @pytest.fixture
 def rustos_machine(boot_machine) -> Machine:
     """A fresh deterministic shell-mode machine, run until the prompt is on COM1."""
-    machine = boot_machine()
+    machine = boot_machine(catch_panic=True)
     try:
         run_to_serial(machine, PROMPT)
     except SerialNotSeen as e:

@@ -27,7 +27,7 @@ from ..cachedir import cache_dir
 #: Bump when the pickled records change shape (the sources below are hashed too).
 FORMAT = "2"
 #: The modules whose classes are pickled: a change to any of them makes a new key.
-_SOURCES = ("index.py", "debuginfo.py", "types.py", "lines.py", "cache.py")
+_SOURCES = ("index.py", "debuginfo.py", "types.py", "lines.py", "functions.py", "cache.py")
 
 
 def elf_key(image) -> str:

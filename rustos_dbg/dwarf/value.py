@@ -1,6 +1,8 @@
 """Typed values in guest memory, read lazily through a GuestReader.
 
-Contract: ``Value(type, address, reader)`` reads nothing until asked.
+Contract: ``Value(type, address, reader)`` reads nothing until asked; a value
+that lives in no memory (a register, a computed value) has ``address`` None and
+its bytes given as ``data``.
 ``v["field"]`` is a member (struct, union, or a Rust enum's variant by name),
 ``v[i]`` an array element, ``v.int()`` an integer (base types, C-like enums,
 pointers, and single-field wrappers such as ``UnsafeCell<u64>``,
@@ -66,7 +68,7 @@ class Value:
         data = None
         if self._data is not None and typ.size is not None and offset + typ.size <= len(self._data):
             data = self._data[offset:offset + typ.size]
-        return Value(typ, self.address + offset, self.reader, data)
+        return Value(typ, None if self.address is None else self.address + offset, self.reader, data)
 
     def cast(self, typ: Type) -> "Value":
         """The same address seen as ``typ``."""

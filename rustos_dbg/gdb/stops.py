@@ -25,6 +25,9 @@ TRIPLE_FAULT       SIGSEGV, *not* an exit: the machine stays inspectable
 HALTED, RESET      SIGTRAP, with a note: the CPU halted for good / the
                    guest asked for a reset (the machine is left as it was)
 ERROR              SIGABRT, with a note: the emulator could not go on
+PANIC              SIGABRT, with a note: ``panic at FILE:LINE: MESSAGE``
+                   (``monitor why`` adds the backtrace); the machine stopped
+                   at the panic handler's entry
 =================  ==========================================================
 """
 
@@ -79,7 +82,7 @@ def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> St
         return SignalStop(signal_for_vector(stop.vector if stop.vector is not None else -1))
     if kind is StopKind.TRIPLE_FAULT:
         return SignalStop(Signal.SIGSEGV)
-    if kind is StopKind.ERROR:
+    if kind in (StopKind.ERROR, StopKind.PANIC):
         return SignalStop(Signal.SIGABRT)
     return SignalStop(Signal.SIGTRAP)  # HALTED, RESET, HANG
 
@@ -87,6 +90,6 @@ def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> St
 def note(stop: Stop) -> str | None:
     """A line worth telling the user for stops GDB shows only as a signal."""
     if stop.kind in (StopKind.TRIPLE_FAULT, StopKind.HALTED, StopKind.RESET, StopKind.ERROR,
-                     StopKind.EXCEPTION, StopKind.HANG):
+                     StopKind.EXCEPTION, StopKind.HANG, StopKind.PANIC):
         return stop.describe()
     return None

@@ -79,6 +79,7 @@ class Runner:
         # Resuming from a breakpoint executes its instruction once; an interrupt
         # delivered first does not consume that (its handler's breakpoints hit).
         m.breakpoints.resume_at(m.cpu.reg("rip"))
+        m.panics.resume_at(m.cpu.reg("rip"))
         deadline = time.monotonic() + timeout if timeout is not None else None
         deterministic = m.clock.counter is not None
         if deterministic and max_instructions != 0:

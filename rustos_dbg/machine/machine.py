@@ -45,6 +45,7 @@ from .hooks import EngineHooks
 from .image import KernelImage, load_image
 from .inputs import Inputs
 from .memory import GuestMemory
+from .panics import PanicCatch
 from .state import MachineState
 from .stops import Stop, StopKind
 from .watchpoints import Watchpoints
@@ -100,6 +101,8 @@ class Machine:
                                        lambda: self.reg("cr3"))
         #: Vectors whose delivery stops the run (StopKind.EXCEPTION).
         self.catch: set[int] = set()
+        self.panics = PanicCatch(self)  #: the catch of kernel panics (see :attr:`catch_panic`)
+        self.last_stop: Stop | None = None  #: what the last :meth:`run` returned (``why``)
         #: The recorded history of the run (time travel), off until enabled.
         self.history = History(self)
         #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
@@ -194,7 +197,7 @@ class Machine:
     def run(self, until=None, max_instructions: int | None = None, timeout: float | None = None,
             stop_when=None, interrupts: bool = True) -> Stop:
         """Runs until a stop: ``until`` (address or symbol) is reached, the
-        kernel exits, a breakpoint, watchpoint or caught exception, a triple
+        kernel exits, a breakpoint, watchpoint, caught exception or panic, a triple
         fault, halting for good, ``max_instructions`` executed, ``timeout``
         host seconds passed, :meth:`interrupt`, or ``stop_when()`` returning
         true (checked between slices; the stop kind is then INTERRUPTED).
@@ -202,7 +205,18 @@ class Machine:
         ``interrupts=False`` holds hardware interrupts off for this run (they
         stay latched in the PIC for a later run), as a debugger's single step
         does; a CPU halted in HLT then cannot go on and the run stops HALTED."""
-        return self.runner.run(until, max_instructions, timeout, stop_when, interrupts)
+        stop = self.runner.run(until, max_instructions, timeout, stop_when, interrupts)
+        self.last_stop = stop
+        return stop
+
+    @property
+    def catch_panic(self) -> bool:
+        """True while the panic handler's entry stops a run (``PANIC``: :mod:`.panics`)."""
+        return self.panics.enabled
+
+    @catch_panic.setter
+    def catch_panic(self, on: bool) -> None:
+        self.panics.enable(bool(on))
 
     def step(self, interrupts: bool = True) -> Stop:
         """Executes one instruction (delivering a pending interrupt first, unless

@@ -2,7 +2,8 @@
 
 ``Machine.run`` and ``Machine.step`` return a :class:`Stop`. Its ``kind``
 (a :class:`StopKind`) says why; the fields that matter for that kind are set.
-``describe()`` gives the line a user sees.
+``describe()`` gives the line a user sees; a PANIC stop carries a
+:class:`PanicReport`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,25 @@ class StopKind(Enum):
     ERROR = "error"                      # the emulator could not go on
     HISTORY_START = "history-start"      # going back reached the beginning of the recorded history
     HANG = "hang"                        # no progress: a deadlock, an IRQ without EOI, interrupts off too long
+    PANIC = "panic"                      # the kernel's panic handler was entered (``machine.catch_panic``)
+
+
+@dataclass(frozen=True)
+class PanicReport:
+    """What a PANIC stop carries: the panic's source location (``file`` None when
+    it could not be read), its message as Rust would format it, and the
+    backtrace at the handler's entry as ``(pc, symbol)`` pairs, innermost first."""
+
+    file: str | None
+    line: int
+    column: int
+    message: str
+    backtrace: tuple = ()
+
+    def headline(self) -> str:
+        """``panic at FILE:LINE: MESSAGE``."""
+        where = f"{self.file}:{self.line}" if self.file is not None else "an unknown location"
+        return f"panic at {where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,7 @@ class Stop:
     message: str = ""
     old_value: int | None = None         # WATCHPOINT: the watched range before the access (the value read, for a read)
     new_value: int | None = None         # WATCHPOINT: the watched range after the accessing instruction
+    panic: PanicReport | None = None     # PANIC: location, message and backtrace
 
     def describe(self) -> str:
         """One line for the user (the fast mode counts no instructions: no count then)."""
@@ -57,6 +78,8 @@ class Stop:
             return f"triple fault {where}{cause} ({len(self.chain)} deliveries in the chain)"
         if self.kind is StopKind.WATCHPOINT:
             return f"watchpoint ({self.access}) on {self.address:#x} {where}"
+        if self.kind is StopKind.PANIC and self.panic is not None:
+            return f"{self.panic.headline()} ({where})"
         if self.kind is StopKind.EXCEPTION:
             return f"exception {self.vector} caught {where}" + (f": {self.message}" if self.message else "")
         text = f"{self.kind.value} {where}"

@@ -1,6 +1,6 @@
 """What the REPL shows at a stop: why, where (symbol+offset and the
 instruction), the deliveries involved (as the ``faults`` log shows them) and
-for an exception delivery the decoded frame.
+for an exception delivery the decoded frame; for a panic its backtrace.
 
 Contract: :func:`describe_stop` is a pure view over a machine and a stop; it
 returns text and never raises for unreadable guest memory. A watchpoint stop
@@ -72,6 +72,10 @@ def describe_stop(machine, stop) -> str:
         lines.append(format_deliveries(stop.chain, machine.exception_log, machine.symbolize))
     if stop.kind is StopKind.EXCEPTION and stop.chain:
         lines.extend(_frame(machine, stop.chain[-1]))
+    if stop.kind is StopKind.PANIC and stop.panic is not None:
+        from ..inspect.kernel.panic import format_panic
+
+        lines.extend(format_panic(stop.panic).splitlines()[1:])
     if stop.kind is StopKind.WATCHPOINT:
         if stop.message:
             lines.append(f"  {stop.message}")

@@ -92,6 +92,7 @@ class Session:
         for watch in old.watchpoints.watches():
             new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
         new.catch |= old.catch
+        new.catch_panic = old.catch_panic
         new.hang.timeout_ns = old.hang.timeout_ns
         if old.history.enabled:
             new.history.enable(old.history.interval, old.history.budget)

@@ -29,7 +29,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "uptime", args: "", help: "time since boot", run: uptime },
     Command { name: "reboot", args: "", help: "reset the machine", run: reboot },
     Command { name: "halt", args: "", help: "stop the CPU", run: halt },
-    Command { name: "panic", args: "", help: "panic the kernel", run: panic_cmd },
+    Command { name: "panic", args: "[TEXT]", help: "panic the kernel", run: panic_cmd },
     Command { name: "run", args: "PROG", help: "run a user program and wait for it", run: procs::run },
     Command { name: "spawn", args: "PROG", help: "start a user program in the background", run: procs::spawn },
     Command { name: "ps", args: "", help: "threads and processes", run: procs::ps },
@@ -158,8 +158,11 @@ fn halt(_: &str) {
     crate::cpu::halt_forever();
 }
 
-fn panic_cmd(_: &str) {
-    panic!("panic requested from the shell");
+fn panic_cmd(args: &str) {
+    if args.is_empty() {
+        panic!("panic requested from the shell");
+    }
+    panic!("panic requested from the shell: {} ({} bytes)", args, args.len());
 }
 
 fn fault_cmd(args: &str) {

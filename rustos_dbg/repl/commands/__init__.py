@@ -1,3 +1,5 @@
 """The REPL's commands, one module per group; importing this registers them all."""
 
-from . import asynctasks, control, gdbserver, guest, inspectors, invariants, meta, qemu, stepping, threads, timetravel  # noqa: F401
+from . import (  # noqa: F401
+    asynctasks, control, gdbserver, guest, inspectors, invariants, meta, qemu, stepping, threads, timetravel, values,
+)

@@ -1,5 +1,6 @@
-"""Execution control: break, delete, watch, rwatch, awatch, unwatch, catch,
-uncatch, continue, run and set limit. Stepping is in :mod:`.stepping`.
+"""Execution control: break, delete, watch, rwatch, awatch, unwatch, catch
+(vectors and ``panic``), uncatch, continue, run and set limit. Stepping is in
+:mod:`.stepping`.
 
 Breakpoints and watchpoints take ``if EXPR`` (the language of
 :mod:`..expr`): the machine evaluates it at each hit and goes on silently when
@@ -157,14 +158,25 @@ def cmd_awatch(session, args):
     return _watch(session, args, WatchKind.ACCESS)
 
 
-@command("catch", usage="catch [VECTOR|pf|df|gp|ud|...|triple]", help="stop when an exception is delivered (no argument: list)", group="control", moves=False)
+def caught(machine) -> str:
+    """What stops the run besides breakpoints: the caught vectors and panics."""
+    parts = [str(v) for v in sorted(machine.catch)] + (["panic"] if machine.catch_panic else [])
+    return ", ".join(parts) or "nothing"
+
+
+@command("catch", usage="catch [VECTOR|pf|df|gp|ud|...|panic|triple]",
+         help="stop when an exception is delivered, or in the kernel's panic handler (no argument: list)",
+         group="control", moves=False)
 def cmd_catch(session, args):
     machine = session.machine
     if not args:
-        return "catching: " + (", ".join(str(v) for v in sorted(machine.catch)) or "nothing") + " (triple faults always stop)"
+        return "catching: " + caught(machine) + " (triple faults always stop)"
     word = args.lower()
     if word == "triple":
         return "triple faults always stop the machine"
+    if word == "panic":
+        machine.catch_panic = True
+        return "catching panics (a stop at the panic handler's entry, with the PanicInfo decoded)"
     vector = CATCH_NAMES.get(word)
     if vector is None:
         vector = parse_int(word)
@@ -174,14 +186,27 @@ def cmd_catch(session, args):
     return f"catching vector {vector}"
 
 
-@command("uncatch", usage="uncatch [VECTOR|NAME]", help="stop catching one vector, or all", group="control", moves=False)
+@command("uncatch", usage="uncatch [VECTOR|NAME|panic]", help="stop catching one vector or panics, or all", group="control", moves=False)
 def cmd_uncatch(session, args):
     if not args:
         session.machine.catch.clear()
+        session.machine.catch_panic = False
         return "catching nothing"
+    if args.lower() == "panic":
+        session.machine.catch_panic = False
+        return "ok"
     vector = CATCH_NAMES.get(args.lower())
     session.machine.catch.discard(parse_int(args) if vector is None else vector)
     return "ok"
+
+
+@command("why", usage="why", help="why the machine last stopped: the stop report (a panic's location, message and backtrace)",
+         group="control", moves=False)
+def cmd_why(session, args):
+    stop = session.machine.last_stop
+    if stop is None:
+        return "the machine has not run yet"
+    return describe_stop(session.machine, stop)
 
 
 @command("continue", aliases=("c", "cont"), usage="continue", help="run until the next stop (Ctrl-C interrupts)", group="control")
@@ -199,8 +224,7 @@ def cmd_run(session, args):
     m = session.machine
     bps, watches = len(m.breakpoints.addresses()), len(m.watchpoints)
     head = (f"rebooted {m.image.path} (command line '{m.cmdline}', {m.ram_bytes >> 20} MiB, {m.mode}); "
-            f"kept {bps} breakpoint(s), {watches} watchpoint(s), catching "
-            + (", ".join(str(v) for v in sorted(m.catch)) or "nothing"))
+            f"kept {bps} breakpoint(s), {watches} watchpoint(s), catching " + caught(m))
     return head + "\n" + report(session, run_machine(session))
 
 

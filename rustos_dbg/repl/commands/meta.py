@@ -63,12 +63,16 @@ def _watch_lines(m) -> list[str]:
     return lines
 
 
-@command("info", usage="info breakpoints|watchpoints|catch|checkpoints|limit|registers|version",
+@command("info", usage="info breakpoints|watchpoints|catch|checkpoints|limit|registers|version|locals|args",
          help="list breakpoints, watchpoints (pending ones marked), caught vectors or checkpoints; the run limits; "
-              "registers and version as QEMU's monitor prints them")
+              "registers and version as QEMU's monitor prints them; the selected frame's locals or arguments")
 def cmd_info(session, args):
     m = session.machine
     what = args.split()[0] if args else ""
+    if what in ("locals", "args"):
+        from .values import locals_view
+
+        return locals_view(session, what == "args")
     if what.startswith("b"):
         return "\n".join(_breakpoint_lines(m)) or "no breakpoints"
     if what.startswith("w"):
@@ -78,7 +82,9 @@ def cmd_info(session, args):
 
         return checkpoints_view(session)
     if what.startswith("c"):
-        return "catching: " + (", ".join(str(v) for v in sorted(m.catch)) or "nothing")
+        from .control import caught
+
+        return "catching: " + caught(m)
     if what.startswith("l"):
         return f"limit per command: {session.limits.describe()}"
     if what.startswith("r"):
@@ -89,7 +95,7 @@ def cmd_info(session, args):
         from .qemu import info_version
 
         return info_version(session)
-    raise CommandError("usage: info breakpoints|watchpoints|catch|checkpoints|limit|registers|version")
+    raise CommandError("usage: info breakpoints|watchpoints|catch|checkpoints|limit|registers|version|locals|args")
 
 
 @command("json", usage="json on|off", help="inspector output as JSON (on) or text (off)")
