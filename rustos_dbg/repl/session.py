@@ -16,6 +16,7 @@ import shlex
 import signal
 import threading
 
+from ..inspect.kernel.syscalls import install as install_syscall_describer
 from ..machine.errors import RustosDbgError
 from .registry import REGISTRY, CommandError, split_command
 from .runcontrol import Budget, Limits
@@ -29,6 +30,7 @@ class Session:
         from . import commands  # noqa: F401  (registers the commands)
 
         self.machine = machine
+        install_syscall_describer(machine)   # calls from ring 3 are logged with their process and arguments
         self.json = json
         self.registry = REGISTRY
         self.last_stop = None

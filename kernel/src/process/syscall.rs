@@ -31,6 +31,28 @@ pub const EPERM: i64 = -1;
 /// Error: no such system call.
 pub const ENOSYS: i64 = -38;
 
+/// One system call as the debugger decodes it (`syscalls`, `catch syscall`).
+pub struct SyscallInfo {
+    /// Its name.
+    pub name: &'static str,
+    /// Its arguments (rdi, rsi, rdx), comma separated: `int`, `fd`, `ms`, `len`,
+    /// `buf` (a user pointer; its length is the next argument), `ptr`.
+    pub args: &'static str,
+}
+
+/// The system calls by number: the debugger reads their names and arguments
+/// here (through DWARF), so they are written down once.
+#[no_mangle]
+#[used]
+pub static RUSTOS_SYSCALLS: [SyscallInfo; 6] = [
+    SyscallInfo { name: "exit", args: "int" },
+    SyscallInfo { name: "write", args: "fd,buf,len" },
+    SyscallInfo { name: "yield", args: "" },
+    SyscallInfo { name: "sleep", args: "ms" },
+    SyscallInfo { name: "uptime", args: "" },
+    SyscallInfo { name: "getpid", args: "" },
+];
+
 /// Most bytes one `write` takes.
 pub const WRITE_MAX: u64 = 4096;
 
