@@ -70,3 +70,22 @@ def test_before_the_thread_table_is_filled_there_is_one_thread(kernel_elf, gdb_f
         text = gdb.console("info threads")
         assert re.search(r"^\*\s+1\s+Thread 1 \(cpu, running, ring 0\)", text, re.M), text
         assert len(re.findall(r"Thread \d+", text)) == 1
+
+
+def test_a_caught_system_call_stops_gdb_in_the_calling_process(kernel_elf, gdb_factory):
+    # gdb's own `catch syscall` needs a GNU/Linux target description (see the README): the
+    # REPL's catch, through `monitor`, is reported as a stop (SIGTRAP, with a note).
+    notes = []
+    with served_machine(kernel_elf, notify=notes.append) as (machine, target, server):
+        gdb = gdb_factory()
+        gdb.connect(server.address[1])
+        assert "catching system calls: write (1)" in gdb.console("monitor catch syscall write")
+        machine.send_serial("run hello\n")
+        stopped = gdb.run_until_stopped("-exec-continue")
+        assert stopped.get("signal-name") == "SIGTRAP" and stopped["thread-id"] == "2", stopped
+        assert target.last_stop.kind.value == "syscall" and target.last_stop.syscall == 1
+        assert any('write(1, "hello from user space, ring ", 28) by 2 (hello)' in n for n in notes), notes
+        assert re.search(r"^\*\s+2\s+Thread 2 \(hello, running, ring 3\)", gdb.console("info threads"), re.M)
+        assert "hello from user space" not in machine.serial_output
+        log = gdb.console("monitor syscalls")
+        assert re.search(r"2 hello\s+1  write\(1, \"hello from user space, ring \", 28\) = \.\.\.", log), log
