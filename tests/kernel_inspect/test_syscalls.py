@@ -32,7 +32,7 @@ def test_the_table_is_the_kernels(kernel_elf):
     table = read_syscall_table(m, m.image)
     assert [(s.number, s.name) for s in table[:6]] == [
         (0, "exit"), (1, "write"), (2, "yield"), (3, "sleep"), (4, "uptime"), (5, "getpid")]
-    assert table[1].args == ("fd", "buf", "len")
+    assert table[1].args == ("fd", "buf", "len") and table[0].args == ("code",)
 
 
 def test_run_hello_shows_write_with_its_string_and_result(kernel_elf):

@@ -31,26 +31,39 @@ pub const EPERM: i64 = -1;
 /// Error: no such system call.
 pub const ENOSYS: i64 = -38;
 
-/// One system call as the debugger decodes it (`syscalls`, `catch syscall`).
+/// One row of `RUSTOS_SYSCALLS` (`#[repr(C)]`: the debugger reads it through DWARF).
+#[repr(C)]
 pub struct SyscallInfo {
-    /// Its name.
-    pub name: &'static str,
-    /// Its arguments (rdi, rsi, rdx), comma separated: `int`, `fd`, `ms`, `len`,
-    /// `buf` (a user pointer; its length is the next argument), `ptr`.
-    pub args: &'static str,
+    /// The number in rax.
+    pub number: u64,
+    /// The name, NUL-padded ASCII.
+    pub name: [u8; 16],
+    /// The arguments (rdi, rsi, rdx), NUL-padded ASCII, e.g. `fd, buf, len`.
+    pub args: [u8; 32],
 }
 
-/// The system calls by number: the debugger reads their names and arguments
-/// here (through DWARF), so they are written down once.
+const fn padded<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Every system call: number, name, arguments (the debugger's `syscalls` and
+/// `catch syscall` read them here, so they are written down once).
 #[no_mangle]
 #[used]
 pub static RUSTOS_SYSCALLS: [SyscallInfo; 6] = [
-    SyscallInfo { name: "exit", args: "int" },
-    SyscallInfo { name: "write", args: "fd,buf,len" },
-    SyscallInfo { name: "yield", args: "" },
-    SyscallInfo { name: "sleep", args: "ms" },
-    SyscallInfo { name: "uptime", args: "" },
-    SyscallInfo { name: "getpid", args: "" },
+    SyscallInfo { number: SYS_EXIT, name: padded("exit"), args: padded("code") },
+    SyscallInfo { number: SYS_WRITE, name: padded("write"), args: padded("fd, buf, len") },
+    SyscallInfo { number: SYS_YIELD, name: padded("yield"), args: padded("") },
+    SyscallInfo { number: SYS_SLEEP, name: padded("sleep"), args: padded("ms") },
+    SyscallInfo { number: SYS_UPTIME, name: padded("uptime"), args: padded("") },
+    SyscallInfo { number: SYS_GETPID, name: padded("getpid"), args: padded("") },
 ];
 
 /// Most bytes one `write` takes.

@@ -3,17 +3,19 @@
 Contract:
 
 * :func:`read_syscall_table` reads ``RUSTOS_SYSCALLS`` (docs/kernel-structures.md
-  §14: an array of ``SyscallInfo { name: &str, args: &str }`` indexed by
-  number) through its DWARF type: names and argument kinds come from the
-  kernel, never from a list here. A kernel without the static raises, as any
-  missing static does.
+  §14: an array of ``SyscallInfo { number: u64, name: [u8; 16], args: [u8; 32] }``,
+  the names NUL padded, the arguments' names comma separated) through its
+  DWARF type: numbers, names and arguments come from the kernel, never from
+  a list here. A kernel without the static raises, as any missing static does.
 * :func:`describer` returns the callable the machine's trace
   (``machine.syscalls.describe``) calls at each call from ring 3: it reads
   the process on the CPU (``RUSTOS_THREADS``' current slot: pid and name) and
   decodes the arguments by their kinds (``buf``: the bytes at the pointer in
   the caller's address space, as many as the next argument says, at most
-  :data:`STRING_MAX` shown; ``fd``, ``int``, ``len``, ``ms``: decimal;
-  ``ptr``: hex), at that moment, into a frozen :class:`SyscallDetail`.
+  :data:`STRING_MAX` shown, for an argument named ``buf``, ``path`` or
+  ``cmd``: :data:`STRING_ARGS`; a call that fills its buffer, such as
+  ``read``, shows what it held before the call; ``ptr``: hex; any other: a
+  signed decimal), at that moment, into a frozen :class:`SyscallDetail`.
   :func:`install` sets it on a machine (the REPL session and the gdb target
   do), once; calls made before have no detail and are shown raw.
 * :func:`read_syscall_log` turns the trace's kept calls into
@@ -29,11 +31,13 @@ from dataclasses import dataclass
 from ...machine.errors import GuestMemoryError
 from .common import debug_info, static, to_json
 
-__all__ = ["SyscallSpec", "SyscallDetail", "SyscallRecord", "SyscallLog", "STRING_MAX", "read_syscall_table",
+__all__ = ["STRING_ARGS", "SyscallSpec", "SyscallDetail", "SyscallRecord", "SyscallLog", "STRING_MAX", "read_syscall_table",
            "describer", "install", "read_syscall_log", "syscalls_view", "syscall_number", "to_json"]
 
 #: Bytes of a string argument shown.
 STRING_MAX = 64
+#: Argument names whose value points to bytes in user memory, the next argument being their length.
+STRING_ARGS = frozenset({"buf", "path", "cmd"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class SyscallSpec:
 
     number: int
     name: str
-    args: tuple[str, ...]      #: the kinds of rdi, rsi, rdx that it takes
+    args: tuple[str, ...]      #: the names of the arguments it takes (rdi, rsi, rdx)
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,19 @@ def read_syscall_table(reader, dwarf=None) -> tuple[SyscallSpec, ...]:
     """The kernel's ``RUSTOS_SYSCALLS``, by number."""
     table = static(reader, debug_info(dwarf), "RUSTOS_SYSCALLS")
     specs = []
-    for number, entry in enumerate(table):
-        kinds = entry["args"].str()
-        specs.append(SyscallSpec(number, entry["name"].str(), tuple(k.strip() for k in kinds.split(",") if k.strip())))
+    for entry in table:
+        names = _cstr(entry["args"])
+        specs.append(SyscallSpec(entry["number"].int(), _cstr(entry["name"]),
+                                 tuple(n.strip() for n in names.split(",") if n.strip())))
     return tuple(specs)
+
+
+def _cstr(value) -> str:
+    return bytes(value.ints()).split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _spec(table, number: int) -> SyscallSpec | None:
+    return next((s for s in table if s.number == number), None)
 
 
 def syscall_number(table: tuple[SyscallSpec, ...], word: str) -> int:
@@ -105,7 +118,8 @@ def syscall_number(table: tuple[SyscallSpec, ...], word: str) -> int:
 
 
 def _name(table, number: int) -> str:
-    return table[number].name if 0 <= number < len(table) else f"syscall_{number}"
+    spec = _spec(table, number)
+    return spec.name if spec is not None else f"syscall_{number}"
 
 
 def _text(data: bytes, cut: bool) -> str:
@@ -122,13 +136,13 @@ def _text(data: bytes, cut: bool) -> str:
 
 
 def decode_args(machine, spec: SyscallSpec | None, args: tuple[int, int, int]) -> str:
-    """The arguments as text, by ``spec``'s kinds (raw hex without a spec), read now."""
+    """The arguments as text, by ``spec``'s argument names (raw hex without a spec), read now."""
     if spec is None:
         return ", ".join(f"{a:#x}" for a in args)
     parts = []
     for i, kind in enumerate(spec.args[:3]):
         value = args[i]
-        if kind == "buf":
+        if kind in STRING_ARGS:
             length = args[i + 1] if i + 1 < 3 else STRING_MAX
             shown = min(length, STRING_MAX)
             try:
@@ -163,7 +177,7 @@ def describer(machine):
             loaded.extend((info, read_syscall_table(machine, info)))
         info, table = loaded
         pid, process = _current_process(machine, info)
-        spec = table[call.number] if 0 <= call.number < len(table) else None
+        spec = _spec(table, call.number)
         return SyscallDetail(pid, process, _name(table, call.number), decode_args(machine, spec, call.args))
 
     return describe

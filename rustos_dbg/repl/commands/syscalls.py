@@ -21,8 +21,8 @@ def _table(session):
 
 
 def _names(session, numbers) -> str:
-    table = _table(session)
-    return ", ".join(f"{table[n].name} ({n})" if 0 <= n < len(table) else str(n) for n in sorted(numbers))
+    names = {s.number: s.name for s in _table(session)}
+    return ", ".join(f"{names[n]} ({n})" if n in names else str(n) for n in sorted(numbers))
 
 
 def catch_syscall(session, args: str) -> str:
