@@ -111,6 +111,7 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         self._regs: bytes | None = None     # the register block, while stopped
         self._pages: dict[tuple, int] = {}   # (cr3, virtual page) -> physical page, while stopped
         self._threads = None                 # the kernel's threads (.threadview), while stopped
+        self._current_layout = None          # where the thread on the CPU is read (.threads), found once
         self._gdb_syscalls = False           # gdb catches system calls (QCatchSyscalls)
         install_syscall_describer(machine)   # caught calls are named in notes and stops
         #: The machine's last stop under GDB.

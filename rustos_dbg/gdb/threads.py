@@ -15,8 +15,9 @@ Contract:
   the CPU (the table's ``current`` slot) has no saved registers (the CPU
   holds them); every other one has the registers of its saved ``context``
   (a ``TrapFrame``, §8: rax..r15, rip, cs, rflags, rsp, ss) and its CR3.
-  :func:`current_tid` reads only the ``current`` slot's id (it is asked at
-  every stop reply, so it stays cheap).
+  :func:`current_tid` reads only the ``current`` slot's id, at addresses
+  found once (:func:`current_layout`): it is asked at every stop reply, so it
+  stays cheap.
 * Statics are read through the kernel inspectors' image reader (readable
   before paging maps the image); guest-memory errors and a missing static or
   type fall back to :data:`NO_TABLE`.
@@ -34,8 +35,10 @@ from ..dwarf import DwarfError
 from ..inspect.kernel.common import ImageReader, debug_info
 from ..inspect.kernel.threads import STATE_NAMES
 from ..machine.errors import GuestMemoryError
+from ..x86.layout import IMAGE_WINDOW, KERNEL_BASE
 
-__all__ = ["GdbThread", "NO_TABLE", "SAVED_REGISTERS", "read_gdb_threads", "current_tid", "describe"]
+__all__ = ["GdbThread", "CurrentLayout", "NO_TABLE", "SAVED_REGISTERS", "read_gdb_threads", "current_layout",
+           "current_tid", "describe"]
 
 #: The magic at the start of ``ThreadTable`` ("THRD" as a little-endian u32).
 _THRD = int.from_bytes(b"THRD", "little")
@@ -96,14 +99,47 @@ def read_gdb_threads(machine) -> tuple[GdbThread, ...]:
     return tuple(out) if out else NO_TABLE
 
 
-def current_tid(machine) -> int:
-    """The gdb id of the thread on the CPU (1 without a table)."""
+@dataclass(frozen=True)
+class CurrentLayout:
+    """Where the ``current`` slot index and the slots' ids are (from DWARF, once)."""
+
+    current: int               #: address of ``ThreadTable.current`` (u32)
+    slots: int                 #: address of ``threads[0]``
+    stride: int                #: bytes per slot
+    tid: int                   #: offset of ``tid`` (u64) in a slot
+    count: int                 #: slots
+
+
+def current_layout(machine) -> CurrentLayout | None:
+    """The addresses :func:`current_tid` reads (None: no usable table)."""
     try:
         table = _table(machine)
         if table is None:
-            return 1
-        tid = table["threads"][table["current"].int()]["tid"].int()
+            return None
+        slots = table["threads"]
+        if not KERNEL_BASE <= table.address < KERNEL_BASE + IMAGE_WINDOW:
+            return None
+        return CurrentLayout(table["current"].address, slots.address, slots.type.element.size,
+                             slots[0]["tid"].address - slots.address, len(slots))
     except _ERRORS:
+        return None
+
+
+def current_tid(machine, layout: CurrentLayout | None = None) -> int:
+    """The gdb id of the thread on the CPU (1 without a table); ``layout`` (from
+    :func:`current_layout`) saves the DWARF lookups: two small reads then."""
+    layout = layout or current_layout(machine)
+    if layout is None:
+        return 1
+    # The static is in the kernel image, loaded at its virtual address minus KERNEL_BASE
+    # (docs/kernel-structures.md §1): read it physically, without a page walk.
+    read = lambda address, n: machine.read_physical(address - KERNEL_BASE, n)
+    try:
+        slot = int.from_bytes(read(layout.current, 4), "little")
+        if slot >= layout.count:
+            return 1
+        tid = int.from_bytes(read(layout.slots + slot * layout.stride + layout.tid, 8), "little")
+    except GuestMemoryError:
         return 1
     return tid or 1
 

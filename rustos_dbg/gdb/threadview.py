@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from gdbstub import Errno, TargetError
 
-from .threads import GdbThread, current_tid, describe, read_gdb_threads
+from .threads import GdbThread, current_layout, current_tid, describe, read_gdb_threads
 from .xml import INDEX, OFFSETS, REGISTERS
 
 _MASK = (1 << 64) - 1
@@ -49,7 +49,9 @@ class ThreadView:
         if self._threads is not None:
             return next((t.tid for t in self._threads if t.running), 1)
         self._attach()
-        return current_tid(self.machine)
+        if self._current_layout is None:
+            self._current_layout = current_layout(self.machine) or False
+        return current_tid(self.machine, self._current_layout) if self._current_layout else 1
 
     def thread_extra_info(self, thread: int) -> str:
         """Name, state and ring of ``thread`` (``info threads`` shows it)."""

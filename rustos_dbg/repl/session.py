@@ -82,7 +82,7 @@ class Session:
     def restart(self) -> None:
         """Reboots the same kernel (the image already parsed), command line, RAM size
         and mode on a fresh machine, keeping breakpoints (with their conditions),
-        watchpoints (pending again until their pages are mapped) and caught vectors.
+        watchpoints (pending again until their pages are mapped), caught vectors and system calls.
         Inputs, output, the exception log and explicit checkpoints start anew; a
         recorded history is recorded again from the boot (same interval and budget)."""
         from ..machine import Machine
@@ -94,6 +94,9 @@ class Session:
         for watch in old.watchpoints.watches():
             new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
         new.catch |= old.catch
+        new.syscalls.catch |= old.syscalls.catch
+        new.syscalls.catch_all = old.syscalls.catch_all
+        install_syscall_describer(new)
         new.hang.timeout_ns = old.hang.timeout_ns
         if old.history.enabled:
             new.history.enable(old.history.interval, old.history.budget)
