@@ -11,7 +11,8 @@ serves it to GDB over TCP.  Layers, bottom up:
   routed by :mod:`gdbstub.parse`: one parser per packet type;
 * :mod:`gdbstub.stop` and :mod:`gdbstub.target`: stop reasons and the
   target protocol;
-* :mod:`gdbstub.dispatch`: the I/O-free protocol state machine;
+* :mod:`gdbstub.dispatch`: the I/O-free protocol state machine (its thread
+  packets in :mod:`gdbstub.threads`, its replies in :mod:`gdbstub.response`);
 * :mod:`gdbstub.session` and :mod:`gdbstub.server`: one connection, and
   the TCP server.
 

@@ -37,6 +37,7 @@ def test_the_table_is_the_kernels(kernel_elf):
 
 def test_run_hello_shows_write_with_its_string_and_result(kernel_elf):
     m, session = _at_prompt(kernel_elf)
+    before = m.snapshot()
     m.send_serial("run hello\n")
     assert m.run_until_serial("exited with", max_instructions=50_000_000) is None
     log = read_syscall_log(m, m.image)
@@ -53,6 +54,8 @@ def test_run_hello_shows_write_with_its_string_and_result(kernel_elf):
     assert re.search(r"^\s+\d+\s+2 hello\s+0  exit\(0\) = \.\.\.$", text, re.M), text
     assert session.execute("syscalls 1").count("\n") == 2       # header, columns, one row
     assert '"name": "write"' in to_json(log)
+    m.restore(before)                                           # the log is machine history
+    assert read_syscall_log(m, m.image).records == ()
 
 
 def test_catch_syscall_write_stops_before_it_runs(kernel_elf):
