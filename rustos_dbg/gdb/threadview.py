@@ -22,7 +22,6 @@ from gdbstub import Errno, TargetError
 from .threads import GdbThread, current_layout, current_tid, describe, read_gdb_threads
 from .xml import INDEX, OFFSETS, REGISTERS
 
-_MASK = (1 << 64) - 1
 
 
 class ThreadView:
