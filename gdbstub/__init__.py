@@ -11,7 +11,8 @@ serves it to GDB over TCP.  Layers, bottom up:
   routed by :mod:`gdbstub.parse`: one parser per packet type;
 * :mod:`gdbstub.stop` and :mod:`gdbstub.target`: stop reasons and the
   target protocol;
-* :mod:`gdbstub.dispatch`: the I/O-free protocol state machine;
+* :mod:`gdbstub.dispatch`: the I/O-free protocol state machine (its thread
+  packets in :mod:`gdbstub.threads`, its replies in :mod:`gdbstub.response`);
 * :mod:`gdbstub.session` and :mod:`gdbstub.server`: one connection, and
   the TCP server.
 
@@ -39,6 +40,8 @@ from .stop import (
     Exited,
     HistoryStart,
     HwBreak,
+    SyscallEntry,
+    SyscallReturn,
     Signal,
     SignalStop,
     StopReason,
@@ -60,6 +63,8 @@ from .target import (
     SupportsSingleStepFlags,
     SupportsPhysicalMemory,
     SupportsSwBreakpoints,
+    SupportsThreads,
+    SupportsCatchSyscalls,
     SupportsWatchpoints,
     Target,
     capabilities,
@@ -85,6 +90,8 @@ __all__ = [
     "SupportsReverse",
     "SupportsSingleStepFlags",
     "SupportsPhysicalMemory",
+    "SupportsThreads",
+    "SupportsCatchSyscalls",
     "StopReason",
     "DoneStep",
     "SignalStop",
@@ -95,6 +102,8 @@ __all__ = [
     "Exited",
     "Terminated",
     "HistoryStart",
+    "SyscallEntry",
+    "SyscallReturn",
     "Signal",
     "SIGINT",
     "SIGTRAP",

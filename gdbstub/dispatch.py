@@ -18,7 +18,19 @@ Contract:
 * The target is touched only through :mod:`gdbstub.target` methods; what it
   lacks is not advertised in ``qSupported`` (e.g. ``bs``/``bc`` get the
   empty reply unless the target is a ``SupportsReverse``).
-* The stub models one process with one thread, id 1.
+* The stub models one process. Without :class:`~gdbstub.target.SupportsThreads`
+  it has one thread, id 1. With it, the target's threads are GDB's: ``qfThreadInfo``
+  lists them (split over ``qsThreadInfo`` to fit ``PacketSize``), ``qC``
+  and stop replies name the current one (on the CPU), ``qThreadExtraInfo``
+  describes one, ``T`` asks whether one is alive. ``Hg`` selects the thread
+  that ``g``/``p``/``m`` read (``Hg0``/``Hg-1``: the current one); the
+  selection is forgotten at every resume. Writes (``G``/``P``/``M``/``X``)
+  act only on the current thread: with another one selected they are refused
+  (``E01``), as its registers live in the target's memory, not the CPU.
+  ``Hc`` accepts any live thread (the whole target resumes); ``vCont`` takes
+  the action that applies to the current thread.
+* ``QCatchSyscalls`` is answered only for a target with
+  :class:`~gdbstub.target.SupportsCatchSyscalls` (and then advertised).
 * QEMU's extension packets (:mod:`gdbstub.qemu`) are answered only for a
   target with the matching capability; ``Qqemu.PhyMemMode:1`` makes this
   connection's ``m``/``M``/``X`` use the target's physical-memory methods.
@@ -26,9 +38,7 @@ Contract:
 
 from __future__ import annotations
 
-import enum
 import logging
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from . import execution as ex
@@ -39,56 +49,22 @@ from .errors import Errno, PacketError, TargetError
 from .framing import DEFAULT_MAX_PACKET_SIZE
 from .parse import parse_packet
 from .stop import SignalStop, StopReason, WatchKind, encode_stop_reply
+from .response import Response, SessionEnd, error_reply, reply
 from .target import Resume, ResumeAction, capabilities
+from .threads import THREAD_ID, ThreadHandlers
 
 __all__ = ["SessionEnd", "Response", "Dispatcher", "THREAD_ID"]
 
 log = logging.getLogger("gdbstub")
 
-#: The id of the stub's only thread.
-THREAD_ID = 1
 _OK = b"OK"
 _EMPTY = b""
 
 
-class SessionEnd(enum.IntEnum):
-    """Why a session ended."""
-
-    DETACHED = 1
-    KILLED = 2
-    DISCONNECTED = 3
-    SHUTDOWN = 4
+_reply, _error = reply, error_reply
 
 
-@dataclass(frozen=True)
-class Response:
-    """What to do after a packet: send ``packets`` then act on the rest.
-
-    :ivar packets: reply payloads (unframed), in order; may be empty.
-    :ivar resume: run the target with this request, then send the stop reply
-        from :meth:`Dispatcher.finish_run`.
-    :ivar start_no_ack: stop acknowledging once ``packets`` are sent.
-    :ivar end: end the session once ``packets`` are sent.
-    :ivar monitor: run this ``monitor`` command (:meth:`Dispatcher.run_monitor`),
-        then send :meth:`Dispatcher.finish_monitor`'s packets.
-    """
-
-    packets: tuple[bytes, ...] = ()
-    resume: Optional[Resume] = None
-    start_no_ack: bool = False
-    end: Optional[SessionEnd] = None
-    monitor: Optional[str] = None
-
-
-def _reply(payload: bytes) -> Response:
-    return Response((payload,))
-
-
-def _error(errno: int) -> Response:
-    return _reply(b"E%02x" % (errno & 0xFF))
-
-
-class Dispatcher:
+class Dispatcher(ThreadHandlers):
     """Answers the packets of one connection on behalf of ``target``.
 
     :param target: an object implementing :class:`gdbstub.target.Target`.
@@ -109,19 +85,19 @@ class Dispatcher:
         self.last_stop: StopReason = SignalStop()
         self._handlers: dict[type, Callable[..., Response]] = {
             pk.QueryHaltReason: lambda p: _reply(self._stop_reply(self.last_stop)),
-            pk.ReadRegisters: lambda p: _reply(target.read_registers().hex().encode()),
-            pk.WriteRegisters: lambda p: self._ok(target.write_registers(p.data)),
-            pk.ReadRegister: lambda p: _reply(target.read_register(p.regno).hex().encode()),
-            pk.WriteRegister: lambda p: self._ok(target.write_register(p.regno, p.value)),
+            pk.ReadRegisters: self._read_registers,
+            pk.WriteRegisters: lambda p: self._write(target.write_registers, p.data),
+            pk.ReadRegister: self._read_register,
+            pk.WriteRegister: lambda p: self._write(target.write_register, p.regno, p.value),
             pk.ReadMemory: self._read_memory,
             pk.WriteMemory: self._write_memory,
             pk.InsertBreakpoint: self._breakpoint,
             pk.RemoveBreakpoint: self._breakpoint,
-            ex.ResumePacket: lambda p: Response(resume=Resume(p.action, p.signal, p.address)),
+            ex.ResumePacket: lambda p: self._resume(Resume(p.action, p.signal, p.address)),
             ex.ReversePacket: self._reverse,
             ex.VContQuery: lambda p: _reply(b"vCont;c;C;s;S"),
             ex.VCont: self._vcont,
-            ex.SetThread: lambda p: self._thread_check(p.thread, (-1, 0)),
+            ex.SetThread: self._set_thread,
             ex.ThreadAlive: lambda p: self._thread_check(p.thread, ()),
             ex.Detach: self._detach,
             ex.Kill: self._kill,
@@ -129,9 +105,11 @@ class Dispatcher:
             qu.QXferRead: self._qxfer,
             qu.MonitorCommand: self._monitor,
             qu.QueryAttached: lambda p: _reply(b"1"),
-            qu.QueryCurrentThread: lambda p: _reply(b"QC%x" % THREAD_ID),
-            qu.ThreadInfoFirst: lambda p: _reply(b"m%x" % THREAD_ID),
-            qu.ThreadInfoNext: lambda p: _reply(b"l"),
+            qu.QueryCurrentThread: lambda p: _reply(b"QC%x" % self._current()),
+            qu.ThreadInfoFirst: self._thread_info_first,
+            qu.ThreadInfoNext: self._thread_info_next,
+            qu.ThreadExtraInfo: self._thread_extra_info,
+            qu.CatchSyscalls: self._catch_syscalls,
             qu.StartNoAckMode: lambda p: Response((_OK,), start_no_ack=True),
             qm.SstepBits: self._sstep_bits,
             qm.Sstep: self._sstep,
@@ -139,6 +117,9 @@ class Dispatcher:
         }
         #: QEMU's ``Qqemu.PhyMemMode:1``: ``m``/``M``/``X`` address physical memory.
         self.physical = False
+        #: The thread ``Hg`` selected (None: the current one); forgotten at each resume.
+        self.general_thread: Optional[int] = None
+        self._pending_ids: list[bytes] = []
 
     # -- entry points -------------------------------------------------------
 
@@ -184,6 +165,8 @@ class Dispatcher:
             features.append(b"hwbreak+")
         if self.caps.reverse:
             features += [b"ReverseStep+", b"ReverseContinue+"]
+        if self.caps.catch_syscalls:
+            features.append(b"QCatchSyscalls+")
         return b";".join(features)
 
     # -- helpers --------------------------------------------------------------
@@ -191,7 +174,7 @@ class Dispatcher:
     def _stop_reply(self, reason: StopReason) -> bytes:
         return encode_stop_reply(
             reason,
-            thread=THREAD_ID,
+            thread=self._current(),
             swbreak=self.gdb_features.supports("swbreak"),
             hwbreak=self.gdb_features.supports("hwbreak"),
         )
@@ -203,10 +186,16 @@ class Dispatcher:
     def _has_target_xml(self) -> bool:
         return self.target.target_xml("target.xml") is not None
 
+    # -- memory ------------------------------------------------------------------
+
     def _read_memory(self, p: pk.ReadMemory) -> Response:
         length = min(p.length, (self.packet_size - 1) // 2, (1 << 64) - p.address)
         if length <= 0:
             return _error(Errno.EINVAL)
+        other = None if self.physical else self._other_thread()
+        if other is not None:
+            data = bytes(self.target.read_thread_memory(other, p.address, length))[:length]
+            return _reply(data.hex().encode()) if data else _error(Errno.EFAULT)
         read = self.target.read_physical if self.physical else self.target.read_memory
         data = bytes(read(p.address, length))[:length]
         if not data:
@@ -214,6 +203,8 @@ class Dispatcher:
         return _reply(data.hex().encode())
 
     def _write_memory(self, p: pk.WriteMemory) -> Response:
+        if p.data and not self.physical and self._other_thread() is not None:
+            return _error(Errno.EPERM)  # not the CPU's address space: see the module contract
         if p.data:  # a zero-length write is GDB probing for 'X' support
             if p.address + len(p.data) > 1 << 64:
                 return _error(Errno.EFAULT)
@@ -239,17 +230,16 @@ class Dispatcher:
     def _reverse(self, p: ex.ReversePacket) -> Response:
         if not self.caps.reverse:
             return _reply(_EMPTY)
-        return Response(resume=Resume(p.action))
+        return self._resume(Resume(p.action))
 
     def _vcont(self, p: ex.VCont) -> Response:
-        action = p.action_for(THREAD_ID)
+        action = p.action_for(self._current())
         if action is None:
             return _error(Errno.EINVAL)
-        return Response(resume=Resume(ResumeAction(action.action), action.signal))
+        return self._resume(Resume(ResumeAction(action.action), action.signal))
 
-    @staticmethod
-    def _thread_check(thread: int, also: tuple[int, ...]) -> Response:
-        return _reply(_OK) if thread == THREAD_ID or thread in also else _error(Errno.EINVAL)
+    def _thread_check(self, thread: int, also: tuple[int, ...]) -> Response:
+        return _reply(_OK) if thread in also or thread in self._thread_ids() else _error(Errno.EINVAL)
 
     def _detach(self, p: ex.Detach) -> Response:
         if self.caps.detach:

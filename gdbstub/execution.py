@@ -5,7 +5,7 @@ whole payload and returns a frozen dataclass, ``None`` for a well-formed
 variant the stub does not implement, or raises
 :class:`~gdbstub.errors.PacketError`.  Covered: ``c``/``s``/``C``/``S``,
 ``vCont?``/``vCont;...``, ``bs``/``bc``, ``H``, ``T``, ``D`` and ``k``/``vKill``.
-The stub models a single thread with id 1.
+Threads: see :mod:`gdbstub.threads`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ whole payload and returns a frozen dataclass, ``None`` for a well-formed
 variant the stub does not implement (e.g. ``qXfer`` writes), or raises
 :class:`~gdbstub.errors.PacketError`.  Covered: ``qSupported``,
 ``qXfer:<object>:read``, ``qRcmd``, ``qAttached``, ``qC``,
-``qfThreadInfo``/``qsThreadInfo`` and ``QStartNoAckMode``.
+``qfThreadInfo``/``qsThreadInfo``, ``qThreadExtraInfo``, ``QCatchSyscalls``
+and ``QStartNoAckMode``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ._fields import hex_bytes, hex_int, split_once
+from ._fields import hex_bytes, hex_int, split_once, thread_id
 from .errors import PacketError
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "QueryCurrentThread",
     "ThreadInfoFirst",
     "ThreadInfoNext",
+    "ThreadExtraInfo",
+    "CatchSyscalls",
     "StartNoAckMode",
 ]
 
@@ -90,6 +93,25 @@ class ThreadInfoFirst:
 @dataclass(frozen=True)
 class ThreadInfoNext:
     """``qsThreadInfo``: next part of the thread list."""
+
+
+@dataclass(frozen=True)
+class ThreadExtraInfo:
+    """``qThreadExtraInfo,tid``: a printable description of thread ``thread``."""
+
+    thread: int
+
+
+@dataclass(frozen=True)
+class CatchSyscalls:
+    """``QCatchSyscalls:0`` (stop catching) or ``QCatchSyscalls:1[;nr...]``.
+
+    ``numbers`` is ``None`` for "every system call" (``:1`` alone), else the
+    numbers listed; ``enable`` is False for ``:0``.
+    """
+
+    enable: bool
+    numbers: Optional[tuple[int, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +183,26 @@ def parse_qattached(data: bytes) -> QueryAttached:
         return QueryAttached()
     _, pid = split_once(data, b":", "qAttached")
     return QueryAttached(hex_int(pid, "qAttached pid", 0xFFFFFFFF))
+
+
+def parse_qthreadextrainfo(data: bytes) -> ThreadExtraInfo:
+    """Parse ``qThreadExtraInfo,tid``."""
+    if not data.startswith(b"qThreadExtraInfo,"):
+        raise PacketError("qThreadExtraInfo: expected ','")
+    return ThreadExtraInfo(thread_id(data[len(b"qThreadExtraInfo,") :], "qThreadExtraInfo thread"))
+
+
+def parse_qcatchsyscalls(data: bytes) -> CatchSyscalls:
+    """Parse ``QCatchSyscalls:0`` or ``QCatchSyscalls:1[;nr;nr...]`` (numbers in hex)."""
+    _, body = split_once(data, b":", "QCatchSyscalls")
+    flag, _, rest = body.partition(b";")
+    if flag == b"0" and not rest:
+        return CatchSyscalls(False)
+    if flag != b"1":
+        raise PacketError("QCatchSyscalls: expected 0, or 1 and numbers")
+    if not rest:
+        return CatchSyscalls(True)
+    return CatchSyscalls(True, tuple(hex_int(n, "QCatchSyscalls number", 0xFFFFFFFF) for n in rest.split(b";")))
 
 
 def _exact(name: bytes, packet):

@@ -12,7 +12,8 @@ Contract:
   for them in ``qSupported``; ``watch:``/``rwatch:``/``awatch:`` are always
   understood by GDB.  Reaching the beginning of a reverse-execution log is
   ``T05replaylog:begin;`` exactly (GDB then prints "No more
-  reverse-execution history.").
+  reverse-execution history.").  A caught system call (``QCatchSyscalls``) is
+  ``T05syscall_entry:NN;`` or ``T05syscall_return:NN;`` with its number.
 * Signal numbers are GDB's own target-independent numbering (the values on
   the wire), not the host's: e.g. SIGBUS is 10, SIGEMT is 7.
 """
@@ -41,6 +42,8 @@ __all__ = [
     "Exited",
     "Terminated",
     "HistoryStart",
+    "SyscallEntry",
+    "SyscallReturn",
     "StopReason",
     "encode_stop_reply",
 ]
@@ -137,8 +140,23 @@ class HistoryStart:
     """Going backwards reached the beginning of the recorded history."""
 
 
+@dataclass(frozen=True)
+class SyscallEntry:
+    """A caught system call ``number`` is being entered (``QCatchSyscalls``)."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class SyscallReturn:
+    """A caught system call ``number`` returns (``QCatchSyscalls``)."""
+
+    number: int
+
+
 #: Everything a target's ``run`` (or reverse execution) may return.
-StopReason = Union[DoneStep, SignalStop, SwBreak, HwBreak, Watch, Exited, Terminated, HistoryStart]
+StopReason = Union[DoneStep, SignalStop, SwBreak, HwBreak, Watch, Exited, Terminated, HistoryStart,
+                   SyscallEntry, SyscallReturn]
 
 
 def _byte(value: int) -> str:
@@ -177,6 +195,10 @@ def encode_stop_reply(
             fields.append("hwbreak:")
     elif isinstance(reason, Watch):
         fields.append("%s:%x" % (_WATCH_FIELD[WatchKind(reason.kind)], reason.address))
+    elif isinstance(reason, SyscallEntry):
+        fields.append("syscall_entry:%x" % reason.number)
+    elif isinstance(reason, SyscallReturn):
+        fields.append("syscall_return:%x" % reason.number)
     elif not isinstance(reason, DoneStep):
         raise TypeError(f"not a stop reason: {reason!r}")
     if thread is not None:

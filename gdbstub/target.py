@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Protocol, runtime_checkable
+from typing import Optional, Protocol, Sequence, runtime_checkable
 
 from .stop import StopReason, WatchKind
 
@@ -43,6 +43,8 @@ __all__ = [
     "SupportsReverse",
     "SupportsSingleStepFlags",
     "SupportsPhysicalMemory",
+    "SupportsThreads",
+    "SupportsCatchSyscalls",
     "Capabilities",
     "capabilities",
 ]
@@ -249,6 +251,56 @@ class SupportsPhysicalMemory(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsThreads(Protocol):
+    """The target's own threads as GDB threads (as OpenOCD's RTOS support does).
+
+    Thread ids are positive (GDB reserves 0 for "any" and -1 for "all"); the
+    list may change whenever the target ran. The *current* thread is the one on
+    the CPU: the :class:`Target` methods read and write it. Another thread is
+    read through the ``*_thread_*`` methods (its saved state) after GDB selects
+    it with ``Hg``; register writes to it are refused (``E01``) unless
+    the target also has ``write_thread_register(thread, regno, value)``.
+    Without this capability the stub shows one thread, id 1.
+    """
+
+    def thread_ids(self) -> Sequence[int]:
+        """The live threads' ids, in the order GDB should list them."""
+        ...
+
+    def current_thread(self) -> int:
+        """The id of the thread on the CPU (reported in stop replies and ``qC``)."""
+        ...
+
+    def thread_extra_info(self, thread: int) -> str:
+        """A short printable description of ``thread`` (GDB shows it in ``info threads``)."""
+        ...
+
+    def read_thread_registers(self, thread: int) -> bytes:
+        """All registers of ``thread``, laid out as :meth:`Target.read_registers`."""
+        ...
+
+    def read_thread_register(self, thread: int, regno: int) -> bytes:
+        """Register ``regno`` of ``thread``."""
+        ...
+
+    def read_thread_memory(self, thread: int, address: int, length: int) -> bytes:
+        """Memory as ``thread`` sees it (its address space); rules of :meth:`Target.read_memory`."""
+        ...
+
+
+@runtime_checkable
+class SupportsCatchSyscalls(Protocol):
+    """System-call catchpoints (``QCatchSyscalls``, advertised as ``QCatchSyscalls+``):
+    the target's ``run`` then returns :class:`~gdbstub.stop.SyscallEntry` /
+    :class:`~gdbstub.stop.SyscallReturn` for the calls asked for."""
+
+    def catch_syscalls(self, numbers: Optional[Sequence[int]]) -> bool:
+        """Stop at the calls ``numbers`` (``None``: every call; empty: none);
+        return ``False`` to refuse."""
+        ...
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """Which optional capabilities a target has (see :func:`capabilities`)."""
@@ -263,6 +315,8 @@ class Capabilities:
     sstep_flags: bool = False
     physical_memory: bool = False
     monitor_abort: bool = False
+    threads: bool = False
+    catch_syscalls: bool = False
 
 
 def capabilities(target: object) -> Capabilities:
@@ -278,4 +332,6 @@ def capabilities(target: object) -> Capabilities:
         sstep_flags=isinstance(target, SupportsSingleStepFlags),
         physical_memory=isinstance(target, SupportsPhysicalMemory),
         monitor_abort=isinstance(target, SupportsMonitorCommand) and isinstance(target, SupportsMonitorAbort),
+        threads=isinstance(target, SupportsThreads),
+        catch_syscalls=isinstance(target, SupportsCatchSyscalls),
     )

@@ -88,7 +88,7 @@ class Execution:
         return reason
 
     def _reason(self, stop: Stop, stepping: bool) -> StopReason | None:
-        return stop_reason(stop, stepping=stepping, sw=self._sw, hw=self._hw)
+        return stop_reason(stop, stepping=stepping, sw=self._sw, hw=self._hw, syscalls=self._gdb_syscalls)
 
     def _step(self) -> Stop:
         """One instruction with interrupts held off, unless the CPU waits in HLT

@@ -24,6 +24,10 @@ TRIPLE_FAULT       SIGSEGV, *not* an exit: the machine stays inspectable
                    stays shut down (see :mod:`.running`)
 HALTED, RESET      SIGTRAP, with a note: the CPU halted for good / the
                    guest asked for a reset (the machine is left as it was)
+SYSCALL            ``syscall_entry``/``syscall_return`` with the number when
+                   gdb asked for them (``QCatchSyscalls``), else SIGTRAP
+                   with a note naming the call (the REPL's ``catch syscall``
+                   through ``monitor``)
 ERROR              SIGABRT, with a note: the emulator could not go on
 PANIC              SIGABRT, with a note: ``panic at FILE:LINE: MESSAGE``
                    (``monitor why`` adds the backtrace); the machine stopped
@@ -33,8 +37,8 @@ PANIC              SIGABRT, with a note: ``panic at FILE:LINE: MESSAGE``
 
 from __future__ import annotations
 
-from gdbstub import (DoneStep, Exited, HwBreak, Signal, SignalStop, StopReason, SwBreak, Watch,
-                     WatchKind)
+from gdbstub import (DoneStep, Exited, HwBreak, Signal, SignalStop, StopReason, SwBreak, SyscallEntry,
+                     SyscallReturn, Watch, WatchKind)
 
 from ..machine import Stop, StopKind
 from ..x86.vectors import vector_info
@@ -52,12 +56,14 @@ def signal_for_vector(vector: int) -> int:
     return Signal[vector_info(vector).gdb_signal]
 
 
-def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> StopReason | None:
+def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int],
+                syscalls: bool = False) -> StopReason | None:
     """The stop reason for ``stop`` (``None``: keep running).
 
     :param stepping: the run was a single step.
     :param sw: addresses of GDB's software breakpoints (Z0).
     :param hw: addresses of GDB's hardware breakpoints (Z1).
+    :param syscalls: GDB catches system calls (``QCatchSyscalls``).
     """
     kind = stop.kind
     if kind in CONTINUE_KINDS:
@@ -84,12 +90,15 @@ def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> St
         return SignalStop(Signal.SIGSEGV)
     if kind in (StopKind.ERROR, StopKind.PANIC):
         return SignalStop(Signal.SIGABRT)
+    if kind is StopKind.SYSCALL and syscalls and stop.syscall is not None:
+        return SyscallReturn(stop.syscall) if stop.phase == "return" else SyscallEntry(stop.syscall)
     return SignalStop(Signal.SIGTRAP)  # HALTED, RESET, HANG
 
 
 def note(stop: Stop) -> str | None:
     """A line worth telling the user for stops GDB shows only as a signal."""
     if stop.kind in (StopKind.TRIPLE_FAULT, StopKind.HALTED, StopKind.RESET, StopKind.ERROR,
-                     StopKind.EXCEPTION, StopKind.HANG, StopKind.PANIC):
+                     StopKind.EXCEPTION, StopKind.HANG, StopKind.PANIC,
+                     StopKind.SYSCALL):
         return stop.describe()
     return None

@@ -3,6 +3,8 @@
 Contract (see :mod:`gdbstub.target` for the protocol itself):
 
 * Registers are :mod:`.regfile`'s, in :mod:`.xml`'s order.
+* The kernel's threads and processes are gdb threads (:mod:`.threadview`,
+  ids and fallbacks in :mod:`.threads`).
 * While the machine stays stopped, the register block and the page
   translations are cached (GDB reads them again and again); running,
   writing a register or memory, and ``monitor`` commands drop the caches.
@@ -23,6 +25,9 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
 * QEMU's extension packets (``qqemu.sstep*``, ``qemu.PhyMemMode``, physical
   ``m``/``M``/``X``) are :class:`.qemu.QemuExtensions`'. A written ``$pc``
   takes the CPU out of HLT.
+* gdb's ``catch syscall`` (``QCatchSyscalls``) drives the machine's system-call
+  trace (:mod:`rustos_dbg.machine.syscalls`); its stops are ``syscall_entry`` /
+  ``syscall_return`` (:mod:`.stops`).
 * ``monitor CMD`` exists only when the target is given a ``monitor``
   callable (text -> output text; a bad command raises an exception whose
   text is one line): only then has it a ``monitor_command`` method, so
@@ -51,6 +56,7 @@ from typing import Callable, Optional
 
 from gdbstub import Errno, TargetError, WatchKind
 
+from ..inspect.kernel.syscalls import install as install_syscall_describer
 from ..machine import GuestMemoryError, Stop
 from ..machine.engine import drop_cached_code
 from ..machine.watchpoints import WatchKind as MachineWatchKind
@@ -59,6 +65,7 @@ from .qemu import QemuExtensions
 from .regfile import RegisterFile
 from .reverse import Reversing
 from .running import Execution
+from .threadview import ThreadView
 from .xml import OFFSETS, REGISTERS, TARGET_XML
 
 _MASK = (1 << 64) - 1
@@ -67,7 +74,7 @@ MONITOR_OUTPUT_CAP = 1 << 20
 _PAGE = 4096
 
 
-class MachineTarget(Execution, Reversing, QemuExtensions):
+class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
     """A gdbstub target serving ``machine``.
 
     :param machine: the machine to debug.
@@ -102,7 +109,11 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
         self._interrupt = threading.Event()
         self._attached = False
         self._regs: bytes | None = None     # the register block, while stopped
-        self._pages: dict[int, int] = {}     # virtual page -> physical page, while stopped
+        self._pages: dict[tuple, int] = {}   # (cr3, virtual page) -> physical page, while stopped
+        self._threads = None                 # the kernel's threads (.threadview), while stopped
+        self._current_layout = None          # where the thread on the CPU is read (.threads), found once
+        self._gdb_syscalls = False           # gdb catches system calls (QCatchSyscalls)
+        install_syscall_describer(machine)   # caught calls are named in notes and stops
         #: The machine's last stop under GDB.
         self.last_stop: Stop | None = None
         #: The KERNEL_EXIT stop, once the kernel exited under GDB.
@@ -122,6 +133,7 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
     def _invalidate(self) -> None:
         """Forgets the cached registers and translations (the machine moved or was changed)."""
         self._regs = None
+        self._threads = None
         self._pages.clear()
 
     def _forget(self) -> None:
@@ -134,6 +146,8 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
         for key in sorted(self._watch):
             self.machine.remove_watchpoint(*key)
         self._watch.clear()
+        if self._gdb_syscalls:
+            self._catch_syscalls(())
 
     def session_ended(self, hung_up: bool = False) -> None:
         """The GDB connection ended (any way, its last reply sent): clean up and hand
@@ -187,22 +201,26 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
         self._invalidate()
         self.registers.write(regno, value)
 
-    def _physical(self, page: int) -> int:
-        """The physical page of virtual ``page`` (cached while stopped)."""
-        phys = self._pages.get(page)
+    def _physical(self, page: int, cr3: int | None = None) -> int:
+        """The physical page of virtual ``page`` under ``cr3`` (None: the CPU's; cached while stopped)."""
+        phys = self._pages.get((cr3, page))
         if phys is None:
-            phys = self._pages[page] = self.machine.memory.translate(page)
+            phys = self._pages[(cr3, page)] = self.machine.memory.translate(page, cr3=cr3)
         return phys
 
     def read_memory(self, address: int, length: int) -> bytes:
         self._attach()
+        return self._read_in(address, length, None)
+
+    def _read_in(self, address: int, length: int, cr3: int | None) -> bytes:
+        """Virtual memory under ``cr3`` (None: the CPU's), up to the first unmapped page."""
         out = bytearray()
         addr = address & _MASK
         while len(out) < length:
             offset = addr & (_PAGE - 1)
             chunk = min(length - len(out), _PAGE - offset)
             try:
-                out += self.machine.read_physical(self._physical(addr - offset) + offset, chunk)
+                out += self.machine.read_physical(self._physical(addr - offset, cr3) + offset, chunk)
             except GuestMemoryError:
                 break
             addr = (addr + chunk) & _MASK
@@ -268,6 +286,22 @@ class MachineTarget(Execution, Reversing, QemuExtensions):
             self._watch.discard(key)
             self.machine.remove_watchpoint(*key)
         return True
+
+    # --- system calls ---------------------------------------------------------------------
+
+    def catch_syscalls(self, numbers) -> bool:
+        """gdb's ``catch syscall`` (``QCatchSyscalls``): the machine's trace then stops at
+        the entry and the return of those calls (None: all; empty: none), replacing the
+        REPL's system-call catches; a session's end clears them."""
+        self._attach()
+        self._catch_syscalls(numbers)
+        return True
+
+    def _catch_syscalls(self, numbers) -> None:
+        trace = self.machine.syscalls
+        trace.catch_all = numbers is None
+        trace.catch = set(numbers or ())
+        self._gdb_syscalls = trace.catch_returns = numbers is None or bool(numbers)
 
     # --- monitor -----------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ change: ``len(log)`` is the number of entries ever appended, ``log[i]`` and
 ``log[i:j]`` use those absolute positions (negative ones count from the end).
 Only the most recent entries, at least ``keep`` minus one chunk of them, are
 held in full; older entries are dropped a chunk at a time and survive as
-per-vector counts (:attr:`ExceptionLog.folded`). Reading a dropped position
+per-vector counts (:attr:`ExceptionLog.folded`; another log may count them
+by its own ``fold_key``, e.g. the system-call log by number, and a key of
+None is not counted). Reading a dropped position
 raises ``IndexError``; a slice starts at the oldest kept entry
 (:attr:`ExceptionLog.first`). Iteration yields the kept entries.
 
@@ -19,7 +21,8 @@ costs the chunk references plus the partial chunk, not a copy of the log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from operator import attrgetter
+from typing import Callable, Iterator
 
 #: Entries per chunk: the unit in which old entries are folded into counts.
 CHUNK = 256
@@ -47,8 +50,9 @@ class ExceptionLogState:
 class ExceptionLog:
     """An append-only log with absolute positions, holding only recent entries in full."""
 
-    def __init__(self, keep: int = DEFAULT_KEEP) -> None:
-        """A log that keeps at least ``keep - CHUNK`` (at most ``keep``) entries in full."""
+    def __init__(self, keep: int = DEFAULT_KEEP, fold_key: Callable = attrgetter("vector")) -> None:
+        """A log that keeps at least ``keep - CHUNK`` (at most ``keep``) entries in full;
+        dropped entries are counted by ``fold_key(entry)`` (default: its vector)."""
         if keep < 2 * CHUNK:
             raise ValueError(f"an exception log keeps at least {2 * CHUNK} entries")
         self._max_chunks = keep // CHUNK
@@ -56,6 +60,7 @@ class ExceptionLog:
         self._tail: list = []
         self._first = 0
         self._folded: dict[int, int] = {}
+        self._fold_key = fold_key
 
     # --- recording -----------------------------------------------------------------
 
@@ -68,7 +73,9 @@ class ExceptionLog:
             if len(self._chunks) > self._max_chunks - 1:
                 old = self._chunks.pop(0)
                 for e in old:
-                    self._folded[e.vector] = self._folded.get(e.vector, 0) + 1
+                    key = self._fold_key(e)
+                    if key is not None:
+                        self._folded[key] = self._folded.get(key, 0) + 1
                 self._first += CHUNK
 
     # --- reading -------------------------------------------------------------------
@@ -80,7 +87,7 @@ class ExceptionLog:
 
     @property
     def folded(self) -> dict[int, int]:
-        """Per vector, how many older entries were dropped (only counted)."""
+        """Per vector (per ``fold_key``), how many older entries were dropped (only counted)."""
         return dict(sorted(self._folded.items()))
 
     @property

@@ -19,7 +19,8 @@ from unicorn.x86_const import UC_X86_INS_IN, UC_X86_INS_OUT
 
 from ..x86.vectors import PAGE_FAULT, has_error_code
 from .clock import NS_PER_INSTRUCTION
-from .delivery import Source, TripleFault
+from .delivery import Outcome, Source, TripleFault
+from .syscalls import SYSCALL_VECTOR
 from .stops import Stop, StopKind
 from .watchpoints import WATCH_NAMES
 
@@ -85,6 +86,7 @@ class EngineHooks:
         """Delivers an event through the IDT; a triple fault or a caught vector stops."""
         m = self._m
         cr2 = m.cpu.reg("cr2") if vector == PAGE_FAULT else None
+        cpl = m.cpu.reg("cs") & 3 if vector == SYSCALL_VECTOR else 0
         try:
             entry = m.deliverer.deliver(vector, source, error_code, rip, cr2)
         except TripleFault as shutdown:
@@ -92,6 +94,21 @@ class EngineHooks:
             return
         if entry.vector in m.catch and not m.control.quiet:
             self.request(StopKind.EXCEPTION, vector=entry.vector, chain=(entry,))
+        elif cpl == 3 and entry.outcome is Outcome.DELIVERED:
+            caught = m.syscalls.on_delivery(entry.vector, cpl, entry.rip)
+            if caught is not None and not m.control.quiet:
+                self.request_syscall(*caught)
+
+    def request_syscall(self, phase: str, call, result: int | None = None, before: int | None = None) -> None:
+        """Ends the slice at a caught system call (``phase`` "entry" after its delivery,
+        "return" before the ``iretq`` at ``before``, which is then not counted)."""
+        counter = self._m.clock.counter
+        if before is not None and counter is not None:
+            counter.before(before)
+        message = str(call.detail) if call.detail is not None else f"number {call.number}"
+        if result is not None:
+            message += f" = {result - (1 << 64) if result >> 63 else result}"
+        self.request(StopKind.SYSCALL, syscall=call.number, phase=phase, message=message)
 
     def _on_intr(self, uc, vector: int, _data) -> None:
         m = self._m

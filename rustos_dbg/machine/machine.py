@@ -48,6 +48,7 @@ from .memory import GuestMemory
 from .panics import PanicCatch
 from .state import MachineState
 from .stops import Stop, StopKind
+from .syscalls import SyscallTrace
 from .watchpoints import Watchpoints
 
 MIN_RAM_MB, MAX_RAM_MB = 16, 3072
@@ -93,6 +94,8 @@ class Machine:
         self.hooks = EngineHooks(self)
         self.runner = Runner(self)
         self.code_cache = CodeCache(self)
+        #: System calls from ring 3 and their results (:mod:`.syscalls`); catching them too.
+        self.syscalls = SyscallTrace(self)
         self.devices.debug_exit.on_exit = self.hooks.on_debug_exit
         self.devices.i8042.on_reset = self.hooks.on_reset
         # Debugger settings: not machine state.
@@ -125,7 +128,7 @@ class Machine:
         """The whole machine now, as one immutable value (between runs)."""
         return MachineState(self.cpu.snapshot(), self.memory.snapshot(), self.devices.snapshot(),
                             self.clock.snapshot(), self.inputs.snapshot(), self.exception_log.snapshot(),
-                            bytes(self._serial))
+                            bytes(self._serial), self.syscalls.snapshot())
 
     def restore(self, state: MachineState) -> None:
         """Puts the whole machine back to ``state`` (from :meth:`snapshot` of this
@@ -139,6 +142,8 @@ class Machine:
         self.clock.restore(state.clock)
         self.inputs.restore(state.inputs)
         self.exception_log.restore(state.exception_log)
+        if state.syscalls is not None:
+            self.syscalls.restore(state.syscalls)
         self._serial[:] = state.serial
         self.control.take()
         self.control.watch_due = False

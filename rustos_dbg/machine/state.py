@@ -33,6 +33,7 @@ class MachineState:
     inputs: InputState
     exception_log: ExceptionLogState  #: the deliveries logged so far (recent in full)
     serial: bytes             #: everything the guest had written to COM1
+    syscalls: Any = None      #: the system-call log (``SyscallTraceState``), as far as it had come
 
     @property
     def icount(self) -> int:

@@ -29,6 +29,7 @@ class StopKind(Enum):
     ERROR = "error"                      # the emulator could not go on
     HISTORY_START = "history-start"      # going back reached the beginning of the recorded history
     HANG = "hang"                        # no progress: a deadlock, an IRQ without EOI, interrupts off too long
+    SYSCALL = "syscall"                  # a caught system call entered (or returns): machine.syscalls
     PANIC = "panic"                      # the kernel's panic handler was entered (``machine.catch_panic``)
 
 
@@ -66,6 +67,8 @@ class Stop:
     old_value: int | None = None         # WATCHPOINT: the watched range before the access (the value read, for a read)
     new_value: int | None = None         # WATCHPOINT: the watched range after the accessing instruction
     panic: PanicReport | None = None     # PANIC: location, message and backtrace
+    syscall: int | None = None           # SYSCALL: the call's number
+    phase: str | None = None             # SYSCALL: "entry" or "return"
 
     def describe(self) -> str:
         """One line for the user (the fast mode counts no instructions: no count then)."""
@@ -80,6 +83,9 @@ class Stop:
             return f"watchpoint ({self.access}) on {self.address:#x} {where}"
         if self.kind is StopKind.PANIC and self.panic is not None:
             return f"{self.panic.headline()} ({where})"
+        if self.kind is StopKind.SYSCALL:
+            verb = "returns" if self.phase == "return" else "entered"
+            return f"system call {self.message or self.syscall} {verb} {where}"
         if self.kind is StopKind.EXCEPTION:
             return f"exception {self.vector} caught {where}" + (f": {self.message}" if self.message else "")
         text = f"{self.kind.value} {where}"

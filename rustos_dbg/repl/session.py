@@ -16,6 +16,7 @@ import shlex
 import signal
 import threading
 
+from ..inspect.kernel.syscalls import install as install_syscall_describer
 from ..machine.errors import RustosDbgError
 from .registry import REGISTRY, CommandError, split_command
 from .runcontrol import Budget, Limits
@@ -29,6 +30,7 @@ class Session:
         from . import commands  # noqa: F401  (registers the commands)
 
         self.machine = machine
+        install_syscall_describer(machine)   # calls from ring 3 are logged with their process and arguments
         self.json = json
         self.registry = REGISTRY
         self.last_stop = None
@@ -80,7 +82,7 @@ class Session:
     def restart(self) -> None:
         """Reboots the same kernel (the image already parsed), command line, RAM size
         and mode on a fresh machine, keeping breakpoints (with their conditions),
-        watchpoints (pending again until their pages are mapped) and caught vectors.
+        watchpoints (pending again until their pages are mapped), caught vectors and system calls.
         Inputs, output, the exception log and explicit checkpoints start anew; a
         recorded history is recorded again from the boot (same interval and budget)."""
         from ..machine import Machine
@@ -93,6 +95,9 @@ class Session:
             new.add_watchpoint(watch.address, watch.length, watch.kind, condition=watch.condition)
         new.catch |= old.catch
         new.catch_panic = old.catch_panic
+        new.syscalls.catch |= old.syscalls.catch
+        new.syscalls.catch_all = old.syscalls.catch_all
+        install_syscall_describer(new)
         new.hang.timeout_ns = old.hang.timeout_ns
         if old.history.enabled:
             new.history.enable(old.history.interval, old.history.budget)

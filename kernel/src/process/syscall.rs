@@ -31,6 +31,41 @@ pub const EPERM: i64 = -1;
 /// Error: no such system call.
 pub const ENOSYS: i64 = -38;
 
+/// One row of `RUSTOS_SYSCALLS` (`#[repr(C)]`: the debugger reads it through DWARF).
+#[repr(C)]
+pub struct SyscallInfo {
+    /// The number in rax.
+    pub number: u64,
+    /// The name, NUL-padded ASCII.
+    pub name: [u8; 16],
+    /// The arguments (rdi, rsi, rdx), NUL-padded ASCII, e.g. `fd, buf, len`.
+    pub args: [u8; 32],
+}
+
+const fn padded<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Every system call: number, name, arguments (the debugger's `syscalls` and
+/// `catch syscall` read them here, so they are written down once).
+#[no_mangle]
+#[used]
+pub static RUSTOS_SYSCALLS: [SyscallInfo; 6] = [
+    SyscallInfo { number: SYS_EXIT, name: padded("exit"), args: padded("code") },
+    SyscallInfo { number: SYS_WRITE, name: padded("write"), args: padded("fd, buf, len") },
+    SyscallInfo { number: SYS_YIELD, name: padded("yield"), args: padded("") },
+    SyscallInfo { number: SYS_SLEEP, name: padded("sleep"), args: padded("ms") },
+    SyscallInfo { number: SYS_UPTIME, name: padded("uptime"), args: padded("") },
+    SyscallInfo { number: SYS_GETPID, name: padded("getpid"), args: padded("") },
+];
+
 /// Most bytes one `write` takes.
 pub const WRITE_MAX: u64 = 4096;
 

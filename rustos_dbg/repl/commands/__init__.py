@@ -1,5 +1,6 @@
 """The REPL's commands, one module per group; importing this registers them all."""
 
 from . import (  # noqa: F401
-    asynctasks, control, gdbserver, guest, inspectors, invariants, meta, qemu, stepping, threads, timetravel, values,
+    asynctasks, control, gdbserver, guest, inspectors, invariants, meta, qemu, stepping, syscalls, threads, timetravel,
+    values,
 )

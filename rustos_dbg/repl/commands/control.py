@@ -18,6 +18,7 @@ from ..expr import compile_expr, parse_address, parse_int
 from ..registry import CommandError, command
 from ..report import describe_stop
 from ..runcontrol import Condition, Limits
+from .syscalls import catch_syscall, caught_syscalls, uncatch_syscall
 
 #: Names accepted by ``catch`` besides vector numbers.
 CATCH_NAMES = {"de": 0, "db": 1, "nmi": 2, "bp": 3, "of": 4, "br": 5, "ud": 6, "nm": 7, "df": 8,
@@ -164,14 +165,18 @@ def caught(machine) -> str:
     return ", ".join(parts) or "nothing"
 
 
-@command("catch", usage="catch [VECTOR|pf|df|gp|ud|...|panic|triple]",
-         help="stop when an exception is delivered, or in the kernel's panic handler (no argument: list)",
+@command("catch", usage="catch [VECTOR|pf|df|gp|ud|...|panic|triple] | catch syscall [N|NAME]...",
+         help="stop when an exception is delivered, in the kernel's panic handler, or when a system call "
+              "is entered from ring 3 (no argument: list)",
          group="control", moves=False)
 def cmd_catch(session, args):
     machine = session.machine
     if not args:
-        return "catching: " + caught(machine) + " (triple faults always stop)"
+        return ("catching: " + caught(machine)
+                + " (triple faults always stop); system calls: " + caught_syscalls(session))
     word = args.lower()
+    if word.split()[0] == "syscall":
+        return catch_syscall(session, args.split(None, 1)[1] if " " in args.strip() else "")
     if word == "triple":
         return "triple faults always stop the machine"
     if word == "panic":
@@ -186,8 +191,11 @@ def cmd_catch(session, args):
     return f"catching vector {vector}"
 
 
-@command("uncatch", usage="uncatch [VECTOR|NAME|panic]", help="stop catching one vector or panics, or all", group="control", moves=False)
+@command("uncatch", usage="uncatch [VECTOR|NAME|panic] | uncatch syscall [N|NAME]...",
+         help="stop catching one vector or panics, or all (or system calls)", group="control", moves=False)
 def cmd_uncatch(session, args):
+    if args.strip().lower().split()[:1] == ["syscall"]:
+        return uncatch_syscall(session, args.split(None, 1)[1] if " " in args.strip() else "")
     if not args:
         session.machine.catch.clear()
         session.machine.catch_panic = False

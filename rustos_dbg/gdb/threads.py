@@ -1,0 +1,149 @@
+"""The kernel's threads and processes as gdb threads (the model behind gdbstub's thread packets).
+
+Contract:
+
+* gdb thread id = the kernel's thread id (``Thread.tid``, which is also a
+  process's pid: from 1, never reused; the boot thread "kernel", slot 0, is
+  1). The live threads are the non-free slots of ``RUSTOS_THREADS``
+  (docs/kernel-structures.md §14) in slot order; exited ones stay listed
+  until their slot is reused, as the kernel's ``ps`` shows them.
+* Before the table holds a thread (``thread::init`` registers the boot
+  thread early in the boot), with a table whose magic is not ``THRD``, or for
+  a kernel without the static or without DWARF, there is one thread, id 1:
+  the CPU (:data:`NO_TABLE`).
+* :func:`read_gdb_threads` returns :class:`GdbThread` models: the thread on
+  the CPU (the table's ``current`` slot) has no saved registers (the CPU
+  holds them); every other one has the registers of its saved ``context``
+  (a ``TrapFrame``, §8: rax..r15, rip, cs, rflags, rsp, ss) and its CR3.
+  :func:`current_tid` reads only the ``current`` slot's id, at addresses
+  found once (:func:`current_layout`): it is asked at every stop reply, so it
+  stays cheap.
+* Statics are read through the kernel inspectors' image reader (readable
+  before paging maps the image); guest-memory errors and a missing static or
+  type fall back to :data:`NO_TABLE`.
+
+The REPL's ``thread N`` (another branch) models the same saved context; the
+two should become one model in ``rustos_dbg/inspect/kernel/threads.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..dwarf import DwarfError
+from ..inspect.kernel.common import ImageReader, debug_info
+from ..inspect.kernel.threads import STATE_NAMES
+from ..machine.errors import GuestMemoryError
+from ..x86.layout import IMAGE_WINDOW, KERNEL_BASE
+
+__all__ = ["GdbThread", "CurrentLayout", "NO_TABLE", "SAVED_REGISTERS", "read_gdb_threads", "current_layout",
+           "current_tid", "describe"]
+
+#: The magic at the start of ``ThreadTable`` ("THRD" as a little-endian u32).
+_THRD = int.from_bytes(b"THRD", "little")
+#: The registers a ``TrapFrame`` saves (its field names).
+SAVED_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+                   "r12", "r13", "r14", "r15", "rip", "cs", "rflags", "ss")
+_ERRORS = (DwarfError, GuestMemoryError, KeyError, IndexError, AttributeError)
+
+
+@dataclass(frozen=True)
+class GdbThread:
+    """One kernel thread or process as gdb sees it."""
+
+    tid: int                 #: gdb's thread id = the kernel's tid (pid)
+    name: str
+    state: str
+    ring: int
+    running: bool            #: on the CPU (its registers are the CPU's)
+    cr3: int | None          #: its PML4 (physical); None for the single thread without a table
+    saved: Mapping[str, int] = field(default_factory=dict)  #: its saved TrapFrame (empty while running)
+
+
+#: What gdb sees before the thread table exists: one thread, the CPU.
+NO_TABLE = (GdbThread(1, "cpu", "running", 0, True, None),)
+
+
+def _table(machine):
+    """The ``ThreadTable`` value (lazy: fields are read when asked), or None if its magic is wrong."""
+    info = debug_info(machine.image)
+    table = info.value(ImageReader(machine), "RUSTOS_THREADS")["data"]["value"]
+    return table if table["magic"].int() == _THRD else None
+
+
+def _name(value) -> str:
+    return bytes(value.ints()).split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def read_gdb_threads(machine) -> tuple[GdbThread, ...]:
+    """The live threads, in slot order (see the module contract); :data:`NO_TABLE` without a table."""
+    try:
+        table = _table(machine)
+        if table is None:
+            return NO_TABLE
+        table = table.load()
+        current = table["current"].int()
+        out = []
+        for slot, record in enumerate(table["threads"]):
+            state = record["state"].int()
+            if state == 0:
+                continue
+            running = slot == current
+            context = record["context"]
+            saved = {} if running else {name: context[name].int() for name in SAVED_REGISTERS}
+            out.append(GdbThread(record["tid"].int(), _name(record["name"]), STATE_NAMES.get(state, f"?{state}"),
+                                 record["ring"].int(), running, record["cr3"].int(), saved))
+    except _ERRORS:
+        return NO_TABLE
+    return tuple(out) if out else NO_TABLE
+
+
+@dataclass(frozen=True)
+class CurrentLayout:
+    """Where the ``current`` slot index and the slots' ids are (from DWARF, once)."""
+
+    current: int               #: address of ``ThreadTable.current`` (u32)
+    slots: int                 #: address of ``threads[0]``
+    stride: int                #: bytes per slot
+    tid: int                   #: offset of ``tid`` (u64) in a slot
+    count: int                 #: slots
+
+
+def current_layout(machine) -> CurrentLayout | None:
+    """The addresses :func:`current_tid` reads (None: no usable table)."""
+    try:
+        table = _table(machine)
+        if table is None:
+            return None
+        slots = table["threads"]
+        if not KERNEL_BASE <= table.address < KERNEL_BASE + IMAGE_WINDOW:
+            return None
+        return CurrentLayout(table["current"].address, slots.address, slots.type.element.size,
+                             slots[0]["tid"].address - slots.address, len(slots))
+    except _ERRORS:
+        return None
+
+
+def current_tid(machine, layout: CurrentLayout | None = None) -> int:
+    """The gdb id of the thread on the CPU (1 without a table); ``layout`` (from
+    :func:`current_layout`) saves the DWARF lookups: two small reads then."""
+    layout = layout or current_layout(machine)
+    if layout is None:
+        return 1
+    # The static is in the kernel image, loaded at its virtual address minus KERNEL_BASE
+    # (docs/kernel-structures.md §1): read it physically, without a page walk.
+    read = lambda address, n: machine.read_physical(address - KERNEL_BASE, n)
+    try:
+        slot = int.from_bytes(read(layout.current, 4), "little")
+        if slot >= layout.count:
+            return 1
+        tid = int.from_bytes(read(layout.slots + slot * layout.stride + layout.tid, 8), "little")
+    except GuestMemoryError:
+        return 1
+    return tid or 1
+
+
+def describe(thread: GdbThread) -> str:
+    """gdb's extra info for ``thread`` (``info threads`` shows it in parentheses): name, state, ring."""
+    return f"{thread.name}, {thread.state}, ring {thread.ring}"
