@@ -65,7 +65,7 @@ from .qemu import QemuExtensions
 from .regfile import RegisterFile
 from .reverse import Reversing
 from .running import Execution
-from .threadview import ThreadView
+from .threadview import ThreadView, warm_up
 from .xml import OFFSETS, REGISTERS, TARGET_XML
 
 _MASK = (1 << 64) - 1
@@ -111,6 +111,8 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         self._regs: bytes | None = None     # the register block, while stopped
         self._pages: dict[tuple, int] = {}   # (cr3, virtual page) -> physical page, while stopped
         self._threads = None                 # the kernel's threads (.threadview), while stopped
+        #: Set once the kernel's DWARF is read (in the background: :func:`.threadview.warm_up`).
+        self.dwarf_ready = warm_up(machine.image)
         self._current_layout = None          # where the thread on the CPU is read (.threads), found once
         self._gdb_syscalls = False           # gdb catches system calls (QCatchSyscalls)
         install_syscall_describer(machine)   # caught calls are named in notes and stops

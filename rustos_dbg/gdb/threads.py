@@ -11,19 +11,19 @@ Contract:
   thread early in the boot), with a table whose magic is not ``THRD``, or for
   a kernel without the static or without DWARF, there is one thread, id 1:
   the CPU (:data:`NO_TABLE`).
-* :func:`read_gdb_threads` returns :class:`GdbThread` models: the thread on
-  the CPU (the table's ``current`` slot) has no saved registers (the CPU
-  holds them); every other one has the registers of its saved ``context``
-  (a ``TrapFrame``, §8: rax..r15, rip, cs, rflags, rsp, ss) and its CR3.
+* :func:`read_gdb_threads` returns :class:`GdbThread` models, made from the
+  kernel inspectors' one model of a thread's registers and address space
+  (:func:`~rustos_dbg.inspect.kernel.thread_context.thread_contexts`, which
+  the REPL's ``thread N`` uses too): the thread on the CPU (the table's
+  ``current`` slot) has no saved registers (the CPU holds them); every other
+  one has the registers of its saved ``context`` (a ``TrapFrame``, §8) and
+  its CR3.
   :func:`current_tid` reads only the ``current`` slot's id, at addresses
   found once (:func:`current_layout`): it is asked at every stop reply, so it
   stays cheap.
 * Statics are read through the kernel inspectors' image reader (readable
   before paging maps the image); guest-memory errors and a missing static or
   type fall back to :data:`NO_TABLE`.
-
-The REPL's ``thread N`` (another branch) models the same saved context; the
-two should become one model in ``rustos_dbg/inspect/kernel/threads.py``.
 """
 
 from __future__ import annotations
@@ -33,19 +33,16 @@ from typing import Mapping
 
 from ..dwarf import DwarfError
 from ..inspect.kernel.common import ImageReader, debug_info
-from ..inspect.kernel.threads import STATE_NAMES
-from ..machine.errors import GuestMemoryError
+from ..inspect.kernel.thread_context import thread_contexts
+from ..machine.errors import GuestMemoryError, RustosDbgError
 from ..x86.layout import IMAGE_WINDOW, KERNEL_BASE
 
-__all__ = ["GdbThread", "CurrentLayout", "NO_TABLE", "SAVED_REGISTERS", "read_gdb_threads", "current_layout",
+__all__ = ["GdbThread", "CurrentLayout", "NO_TABLE", "read_gdb_threads", "current_layout",
            "current_tid", "describe"]
 
 #: The magic at the start of ``ThreadTable`` ("THRD" as a little-endian u32).
 _THRD = int.from_bytes(b"THRD", "little")
-#: The registers a ``TrapFrame`` saves (its field names).
-SAVED_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-                   "r12", "r13", "r14", "r15", "rip", "cs", "rflags", "ss")
-_ERRORS = (DwarfError, GuestMemoryError, KeyError, IndexError, AttributeError)
+_ERRORS = (DwarfError, GuestMemoryError, RustosDbgError, KeyError, IndexError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -72,31 +69,17 @@ def _table(machine):
     return table if table["magic"].int() == _THRD else None
 
 
-def _name(value) -> str:
-    return bytes(value.ints()).split(b"\0", 1)[0].decode("utf-8", "replace")
-
-
 def read_gdb_threads(machine) -> tuple[GdbThread, ...]:
     """The live threads, in slot order (see the module contract); :data:`NO_TABLE` without a table."""
     try:
-        table = _table(machine)
-        if table is None:
+        if _table(machine) is None:
             return NO_TABLE
-        table = table.load()
-        current = table["current"].int()
-        out = []
-        for slot, record in enumerate(table["threads"]):
-            state = record["state"].int()
-            if state == 0:
-                continue
-            running = slot == current
-            context = record["context"]
-            saved = {} if running else {name: context[name].int() for name in SAVED_REGISTERS}
-            out.append(GdbThread(record["tid"].int(), _name(record["name"]), STATE_NAMES.get(state, f"?{state}"),
-                                 record["ring"].int(), running, record["cr3"].int(), saved))
+        contexts = thread_contexts(machine, machine.image)
     except _ERRORS:
         return NO_TABLE
-    return tuple(out) if out else NO_TABLE
+    threads = tuple(GdbThread(c.thread.tid, c.thread.name, c.thread.state, c.thread.ring, c.on_cpu, c.thread.cr3,
+                              {} if c.on_cpu else c.values) for c in contexts)
+    return threads or NO_TABLE
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,37 @@ the saved context is kernel data the scheduler owns; change it with
 
 from __future__ import annotations
 
+import threading
+
 from gdbstub import Errno, TargetError
 
-from .threads import GdbThread, current_layout, current_tid, describe, read_gdb_threads
+from ..inspect.kernel.common import debug_info
+from .threads import NO_TABLE, GdbThread, current_layout, current_tid, describe, read_gdb_threads
 from .xml import INDEX, OFFSETS, REGISTERS
+
+#: How long a thread query waits for the DWARF (gdb gives up on a reply after 2 s).
+DWARF_WAIT_SECONDS = 1.5
+
+
+def warm_up(image) -> threading.Event:
+    """Reads the kernel's DWARF on a background thread: the first thread query
+    needs it, and gdb waits 2 s (``remotetimeout``) for a reply while a cold read
+    (a new kernel build, nothing in the disk cache yet) takes longer. Until it is
+    read, the thread list is the one thread of the CPU (not kept: the next stop
+    reads the table)."""
+
+    def read() -> None:
+        try:
+            debug_info(image)
+        except Exception:  # no DWARF: the thread list is then one thread, found without it
+            pass
+        finally:
+            done.set()
+
+    done = threading.Event()
+
+    threading.Thread(target=read, name="rustos-dbg-dwarf", daemon=True).start()
+    return done
 
 
 
@@ -30,6 +57,8 @@ class ThreadView:
     def _thread_list(self) -> tuple[GdbThread, ...]:
         self._attach()
         if self._threads is None:
+            if not self.dwarf_ready.wait(DWARF_WAIT_SECONDS):
+                return NO_TABLE
             self._threads = read_gdb_threads(self.machine)
         return self._threads
 
@@ -49,6 +78,8 @@ class ThreadView:
             return next((t.tid for t in self._threads if t.running), 1)
         self._attach()
         if self._current_layout is None:
+            if not self.dwarf_ready.wait(DWARF_WAIT_SECONDS):
+                return 1
             self._current_layout = current_layout(self.machine) or False
         return current_tid(self.machine, self._current_layout) if self._current_layout else 1
 

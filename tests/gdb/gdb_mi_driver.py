@@ -142,6 +142,7 @@ def served_machine(elf, at_prompt=True, monitor=True, history=None, **target_kwa
     if monitor:
         target_kwargs["monitor"] = GdbMonitor(Session(machine))
     target = MachineTarget(machine, **target_kwargs)
+    target.dwarf_ready.wait(300)  # the thread list is complete from gdb's first query on
     server = MachineServer(target, port=0)
     server.start()
     try:

@@ -91,3 +91,20 @@ def test_a_caught_system_call_stops_gdb_in_the_calling_process(kernel_elf, gdb_f
         assert "hello from user space" not in machine.serial_output
         log = gdb.console("monitor syscalls")
         assert re.search(rf"2 hello\s+{write}  write\(1, \"hello from user space, ring \", 28\) = \.\.\.", log), log
+
+
+def test_until_the_dwarf_is_read_the_stub_answers_with_one_thread_and_asks_again(kernel_elf, monkeypatch):
+    import threading
+
+    from rustos_dbg.gdb import threadview
+
+    monkeypatch.setattr(threadview, "DWARF_WAIT_SECONDS", 0.01)
+    with served_machine(kernel_elf) as (machine, target, server):
+        machine.send_serial("spawn spin\r")
+        machine.run(max_instructions=20_000_000)
+        ready = target.dwarf_ready
+        target.dwarf_ready = threading.Event()  # as if the background read were still going on
+        assert target.thread_ids() == [1] and target.current_thread() == 1
+        target.dwarf_ready = ready
+        ids = target.thread_ids()  # the one-thread answer was not kept
+        assert len(ids) >= 2 and 1 in ids
