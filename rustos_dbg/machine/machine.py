@@ -44,7 +44,9 @@ from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
 from .inputs import Inputs
+from .locktrack import LockTracker
 from .memory import GuestMemory
+from .sanitizer import HeapSanitizer
 from .state import MachineState
 from .stops import Stop, StopKind
 from .watchpoints import Watchpoints
@@ -104,6 +106,10 @@ class Machine:
         self.history = History(self)
         #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
         self.hang = HangWatch(self)
+        #: The heap sanitizer (off until :meth:`sanitize_heap`).
+        self.sanitizer = HeapSanitizer(self)
+        #: IRQ-unsafe lock detection (off until :meth:`track_locks`).
+        self.lock_tracker = LockTracker(self)
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -160,6 +166,28 @@ class Machine:
     def last_write(self, address: int, size: int = 1) -> LastWrite | None:
         """The latest write to ``size`` bytes at ``address`` before now, or None."""
         return self.history.last_write(address, size)
+
+    # --- verdicts ---------------------------------------------------------------
+
+    def sanitize_heap(self, on: bool = True) -> None:
+        """Turns the heap sanitizer on or off (:mod:`.sanitizer`): the first bad heap
+        access, double or invalid free then stops a run as ``StopKind.SANITIZER``
+        with the :class:`~.sanitizer.HeapError` in ``Stop.detail``. A ``ValueError``
+        when the kernel has no allocator shims or heap, or in the fast mode."""
+        if on:
+            self.sanitizer.enable()
+        else:
+            self.sanitizer.disable()
+
+    def track_locks(self, words: dict[int, str] | None, stop: bool = True) -> int:
+        """Tracks acquisitions of the lock words ``{address: name}`` (None: stops
+        tracking): the first lock taken both with interrupts on and in an IRQ handler
+        is an ``IrqUnsafeLock`` in ``lock_tracker.unsafe`` and, with ``stop``, stops
+        the run (``StopKind.IRQ_UNSAFE_LOCK``). Returns how many words are watched."""
+        if words is None:
+            self.lock_tracker.disable()
+            return 0
+        return self.lock_tracker.enable(words, stop)
 
     # --- invariants --------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class StopKind(Enum):
     ERROR = "error"                      # the emulator could not go on
     HISTORY_START = "history-start"      # going back reached the beginning of the recorded history
     HANG = "hang"                        # no progress: a deadlock, an IRQ without EOI, interrupts off too long
+    SANITIZER = "sanitizer"              # the heap sanitizer found a bad access or free (``detail``: a HeapError)
+    IRQ_UNSAFE_LOCK = "irq-unsafe-lock"  # a lock taken with interrupts on and in an IRQ handler (``detail``)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Stop:
     message: str = ""
     old_value: int | None = None         # WATCHPOINT: the watched range before the access (the value read, for a read)
     new_value: int | None = None         # WATCHPOINT: the watched range after the accessing instruction
+    detail: object = field(default=None, compare=False)  # SANITIZER / IRQ_UNSAFE_LOCK: the verdict
 
     def describe(self) -> str:
         """One line for the user (the fast mode counts no instructions: no count then)."""
@@ -59,5 +62,7 @@ class Stop:
             return f"watchpoint ({self.access}) on {self.address:#x} {where}"
         if self.kind is StopKind.EXCEPTION:
             return f"exception {self.vector} caught {where}" + (f": {self.message}" if self.message else "")
+        if self.kind in (StopKind.SANITIZER, StopKind.IRQ_UNSAFE_LOCK):
+            return f"{self.message}; stopped {where}"
         text = f"{self.kind.value} {where}"
         return text + (f": {self.message}" if self.message else "")
