@@ -82,6 +82,7 @@ class LockTracker:
         self.disable()
         self.stop, self._names = stop, dict(words)
         self._probe = context_probe(m)
+        self._trap = self._physical("RUSTOS_TRAP")
         for address, name in sorted(words.items()):
             try:
                 paddr = m.memory.translate(address)
@@ -92,6 +93,26 @@ class LockTracker:
         flush_tlb(m.uc)
         m.uc.ctl_flush_tb()
         return len(self._hooks)
+
+    def _physical(self, name: str) -> int | None:
+        """The physical address of kernel static ``name`` (statics never move), or None."""
+        address = self._m.symbols.address_of(name)
+        try:
+            return None if address is None else self._m.memory.translate(address)
+        except Exception:
+            return None
+
+    def _in_irq(self) -> bool | None:
+        """True inside an external interrupt's handler, False outside every handler,
+        None inside another handler (one physical read: this runs at every acquisition)."""
+        if self._trap is None:
+            trap = self._probe().trap
+        else:
+            value = int.from_bytes(self._m.read_physical(self._trap, 8), "little")
+            trap = value - 1 if value else None
+        if trap is None:
+            return False
+        return True if trap >= FIRST_IRQ_VECTOR else None
 
     def disable(self) -> None:
         """Removes the hooks (what was found is kept)."""
@@ -109,18 +130,18 @@ class LockTracker:
         if not value & 0xFF or self._m.read_physical(paddr, 1) != b"\0":
             return   # a release, or a write over a held lock
         m = self._m
-        context = self._probe()
         interrupts = bool(m.cpu.reg("rflags") & _IF)
-        if context.trap is not None and context.trap >= FIRST_IRQ_VECTOR:
+        in_irq = self._in_irq()
+        if in_irq:
             kind = "irq"
-        elif context.trap is None and interrupts:
+        elif in_irq is False and interrupts:
             kind = "thread"
         else:
             return
         seen = self.first.setdefault(word, {})
         if kind in seen:
             return
-        seen[kind] = Acquisition(site_here(m, m.cpu.reg("rip")), context.describe(), interrupts)
+        seen[kind] = Acquisition(site_here(m, m.cpu.reg("rip")), self._probe().describe(), interrupts)
         if len(seen) == 2:
             verdict = IrqUnsafeLock(self._names.get(word, f"{word:#x}"), word, seen["thread"], seen["irq"])
             self.unsafe.append(verdict)

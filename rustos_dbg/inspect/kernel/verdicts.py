@@ -7,22 +7,28 @@ both built of ``rustos_dbg.machine.sites.Site``) and two lookups passed in:
 None). A site is named by the first frame of its backtrace outside the
 allocation machinery and the standard library (:data:`LIBRARY`): ``allocated at
 SYMBOL (FILE:LINE)``. Where the line table gives a standard-library line (code
-inlined from ``core`` or ``alloc``, absolute paths), the nearest kernel line
-before it in the same function is shown instead, the library line after it.
+inlined from ``core`` or ``alloc``: absolute paths) or one of the kernel's
+allocation and locking machinery (:data:`MACHINERY_FILES`), the nearest other
+kernel line before it (within :data:`_BACK` bytes) is shown instead, the
+inlined line after it.
 Return addresses are looked up at ``addr - 1`` (a call may end a line).
 Views return text; nothing here reads guest memory.
 """
 
 from __future__ import annotations
 
+from ..hw.common import return_symbol, symbol_name
+
 #: Symbol prefixes of code that is not where the kernel's own logic is.
 LIBRARY = ("alloc::", "<alloc::", "core::", "<core::", "__rustc::", "<rustos::heap::", "rustos::heap::",
            "<rustos_core::blocks::", "<linked_list_allocator::", "<rustos::sync::IrqMutex<rustos::heap::")
-_BACK = 48   # bytes searched backwards for a kernel line
+#: Kernel files of the allocation and locking machinery (inlined into callers).
+MACHINERY_FILES = ("src/heap.rs", "src/sync.rs")
+_BACK = 160   # bytes searched backwards for a kernel line
 
 
 def _is_library_line(line: str | None) -> bool:
-    return line is None or line.startswith("/")
+    return line is None or line.startswith("/") or line.startswith(MACHINERY_FILES)
 
 
 def kernel_line(source_line, address: int) -> str | None:
@@ -44,10 +50,11 @@ def _name(symbolize, address: int) -> str:
 
 
 def frame_text(symbolize, source_line, address: int, is_return: bool) -> str:
-    """``0x...  symbol+off (file:line)`` of one frame."""
+    """``0x...  symbol+off (file:line)`` of one frame (a return address is looked up at ``address - 1``)."""
     at = address - 1 if is_return else address
     line = kernel_line(source_line, at)
-    return f"{address:#x}  {symbolize(address)}" + (f" ({line})" if line else "")
+    name = (return_symbol(symbolize, address) if is_return else symbol_name(symbolize, address)) or ""
+    return f"{address:#x}  {name}".rstrip() + (f" ({line})" if line else "")
 
 
 def site_place(symbolize, source_line, site, returns: bool = True) -> str:
