@@ -24,7 +24,7 @@ LIBRARY = ("alloc::", "<alloc::", "core::", "<core::", "__rustc::", "<rustos::he
            "<rustos_core::blocks::", "<linked_list_allocator::", "<rustos::sync::IrqMutex<rustos::heap::")
 #: Kernel files of the allocation and locking machinery (inlined into callers).
 MACHINERY_FILES = ("src/heap.rs", "src/sync.rs")
-_BACK = 160   # bytes searched backwards for a kernel line
+_BACK = 1024   # bytes searched backwards for a kernel line
 
 
 def _is_library_line(line: str | None) -> bool:
