@@ -81,12 +81,12 @@ def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int]) -> St
         return SignalStop(Signal.SIGSEGV)
     if kind is StopKind.ERROR:
         return SignalStop(Signal.SIGABRT)
-    return SignalStop(Signal.SIGTRAP)  # HALTED, RESET, HANG
+    return SignalStop(Signal.SIGTRAP)  # HALTED, RESET, HANG, SANITIZER, IRQ_UNSAFE_LOCK
 
 
 def note(stop: Stop) -> str | None:
     """A line worth telling the user for stops GDB shows only as a signal."""
     if stop.kind in (StopKind.TRIPLE_FAULT, StopKind.HALTED, StopKind.RESET, StopKind.ERROR,
-                     StopKind.EXCEPTION, StopKind.HANG):
+                     StopKind.EXCEPTION, StopKind.HANG, StopKind.SANITIZER, StopKind.IRQ_UNSAFE_LOCK):
         return stop.describe()
     return None

@@ -31,7 +31,9 @@ sanitizer was turned on are :data:`UNKNOWN`: never reported.
 Determinism: the hooks only read guest state, and the heap re-hooking ends a
 slice early, which the run loop makes invisible; instruction counts are the
 same as without the sanitizer up to its stop. The deterministic mode is
-required (the counter gives each event's instruction count).
+required (the counter gives each event's instruction count). The shadow
+state is debugger state: a restore (snapshots, time travel) does not rewind
+it; turn the sanitizer off and on again after going back.
 """
 
 from __future__ import annotations
