@@ -170,20 +170,14 @@ class Machine:
     # --- verdicts ---------------------------------------------------------------
 
     def sanitize_heap(self, on: bool = True) -> None:
-        """Turns the heap sanitizer on or off (:mod:`.sanitizer`): the first bad heap
-        access, double or invalid free then stops a run as ``StopKind.SANITIZER``
-        with the :class:`~.sanitizer.HeapError` in ``Stop.detail``. A ``ValueError``
-        when the kernel has no allocator shims or heap, or in the fast mode."""
-        if on:
-            self.sanitizer.enable()
-        else:
-            self.sanitizer.disable()
+        """Turns the heap sanitizer (:mod:`.sanitizer`) on or off; its first error stops a
+        run (``StopKind.SANITIZER``, the ``HeapError`` in ``Stop.detail``). A ``ValueError``
+        without the allocator's symbols or in the fast mode."""
+        self.sanitizer.enable() if on else self.sanitizer.disable()
 
     def track_locks(self, words: dict[int, str] | None, stop: bool = True) -> int:
-        """Tracks acquisitions of the lock words ``{address: name}`` (None: stops
-        tracking): the first lock taken both with interrupts on and in an IRQ handler
-        is an ``IrqUnsafeLock`` in ``lock_tracker.unsafe`` and, with ``stop``, stops
-        the run (``StopKind.IRQ_UNSAFE_LOCK``). Returns how many words are watched."""
+        """Tracks the lock words ``{address: name}`` (None: stops) for IRQ-unsafe locks
+        (:mod:`.locktrack`; with ``stop``, the first stops the run); returns how many are watched."""
         if words is None:
             self.lock_tracker.disable()
             return 0

@@ -39,12 +39,13 @@ it; turn the sanitizer off and on again after going back.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
 from ..structs.kernel import KernelMagic
 from .engine import drop_cached_code, flush_tlb
+from .heapmodel import HeapBlock, HeapError, image_bytes, ret_sites  # noqa: F401 (re-exported)
 from .sites import Site, site_here
 
 #: Shadow states (odd: accesses allowed).
@@ -59,69 +60,6 @@ ALLOCATOR_CODE = ("<rustos::heap::", "rustos::heap::", "<rustos_core::blocks::",
 PAGE = 4096
 _HEADER_SEARCH = 64          # bytes of RUSTOS_HEAP searched for the magic
 _START, _IN_USE = 8, 48   # offsets in KernelHeap: start (size, max follow), stats.bytes_in_use (structs.kernel)
-
-
-@dataclass(frozen=True)
-class HeapBlock:
-    """One block handed out by the allocator."""
-
-    address: int
-    size: int                #: bytes requested (the block may be larger: its size class)
-    allocated: Site
-    freed: Site | None = None
-
-    @property
-    def end(self) -> int:
-        """One past its last byte."""
-        return self.address + self.size
-
-
-@dataclass(frozen=True)
-class HeapError:
-    """The sanitizer's verdict."""
-
-    kind: str                #: ``use-after-free``, ``out-of-bounds``, ``double-free``, ``invalid-free``
-    access: str              #: ``read``, ``write`` or ``free``
-    address: int
-    size: int
-    event: Site         #: the access (or the call of ``__rust_dealloc``)
-    block: HeapBlock | None  #: the block involved (the nearest one for an out-of-bounds access)
-
-    def describe(self) -> str:
-        """One line: what happened where."""
-        what = f"{self.access} of {self.size} bytes at {self.address:#x}" if self.access != "free" else \
-            f"free of {self.address:#x} ({self.size} bytes)"
-        return f"heap {self.kind}: {what} by the instruction at {self.event.rip:#x}"
-
-
-def ret_sites(read_code, symbols, start: int, depth: int = 2) -> list[int]:
-    """The ``ret`` instructions of the function at ``start``, following tail jumps to
-    other functions' starts (``depth`` levels)."""
-    from capstone import CS_ARCH_X86, CS_MODE_64, Cs
-
-    sym = symbols.containing(start)
-    if sym is None or not sym.size:
-        return []
-    cs = Cs(CS_ARCH_X86, CS_MODE_64)
-    found = []
-    for insn in cs.disasm(read_code(sym.address, sym.size), sym.address):
-        if insn.mnemonic == "ret":
-            found.append(insn.address)
-        elif insn.mnemonic == "jmp" and depth and insn.op_str.startswith("0x"):
-            target = int(insn.op_str, 16)
-            callee = symbols.containing(target)
-            if callee is not None and callee.address == target and target != sym.address:
-                found.extend(ret_sites(read_code, symbols, target, depth - 1))
-    return found
-
-
-def image_bytes(image, address: int, size: int) -> bytes:
-    """``size`` bytes of the kernel ELF's loaded segments at virtual ``address``
-    (empty when no segment holds them)."""
-    for seg in image.segments:
-        if seg.vaddr <= address and address + size <= seg.vaddr + len(seg.data):
-            return seg.data[address - seg.vaddr:address - seg.vaddr + size]
-    return b""
 
 
 class HeapSanitizer:
