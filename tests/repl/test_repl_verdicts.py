@@ -163,3 +163,35 @@ def test_the_sanitizer_needs_the_deterministic_mode(rustos_elf):
         session.execute("sanitize heap on")
     assert str(info.value) == "the heap sanitizer needs the deterministic mode"
     assert session.execute("sanitize") == "heap sanitizer: off"
+
+
+def _call_push(machine, ptr: int):
+    """Enters ``BlockLists::push(lists, class, ptr)`` as a call from the current rip would
+    (return address pushed, arguments in registers), and runs: the sanitizer's hook at the
+    entry judges the free before the function's first instruction."""
+    entry = machine.symbols.find("<rustos_core::blocks::BlockLists>::push").address
+    rsp = machine.reg("rsp") - 64
+    machine.write_virtual(rsp, struct.pack("<Q", machine.reg("rip")))
+    machine.set_reg("rsp", rsp)
+    machine.set_reg("rdx", ptr)
+    machine.set_reg("rip", entry)
+    return machine.run(max_instructions=20, interrupts=False), entry
+
+
+@pytest.mark.parametrize("offset, kind", [(0, "double-free"), (8, "invalid-free")])
+def test_sanitizer_stops_a_double_or_invalid_free_before_it_runs(session, offset, kind):
+    machine = session.machine
+    run(session, "sanitize heap on")
+    run(session, 'type "fault uaf\\n"')
+    assert run(session, RUN).startswith("heap use-after-free")
+    freed = [b for b in machine.sanitizer.blocks if b.freed is not None]
+    assert freed
+    block = freed[-1]
+    machine.sanitizer.clear_error()
+    before = machine.icount
+    stop, entry = _call_push(machine, block.address + offset)
+    assert stop.kind is StopKind.SANITIZER and stop.detail.kind == kind, stop.describe()
+    assert stop.rip == entry == machine.reg("rip") and machine.icount == before   # stopped before push ran
+    assert stop.detail.address == block.address + offset and stop.detail.block == block
+    text = session.execute("sanitize")
+    assert f"heap {kind}: free of {block.address + offset:#x}" in text
