@@ -1,7 +1,8 @@
 """Verdicts end to end on the real kernel: a stack overflow named (``fault df``),
 ``stacks`` against the TSS and the thread table, the heap sanitizer at the
 read after free of ``fault uaf`` (with both backtraces, and the run unchanged
-until then), and an IRQ-unsafe lock flagged before its deadlock
+until then; a double and an invalid free caught at the allocator's entry),
+and an IRQ-unsafe lock flagged before its deadlock
 (``fault irqlock``)."""
 
 import re
