@@ -73,10 +73,20 @@ _FAULT_STOPS = (StopKind.EXCEPTION, StopKind.TRIPLE_FAULT, StopKind.HANG, StopKi
 _RECENT = 64
 
 
+def _in_thread_stacks(entry) -> bool:
+    """True when an exception's CR2 or RSP lies in the threads' stack area (then the
+    thread table, read through DWARF, is worth reading)."""
+    from ..x86.layout import THREAD_STACK_SLOT, THREAD_STACKS
+
+    area = range(THREAD_STACKS, THREAD_STACKS + 64 * THREAD_STACK_SLOT)
+    return entry.vector < 32 and (entry.old_rsp in area or (entry.cr2 or 0) in area)
+
+
 def stack_overflow(machine, stop=None):
     """The stack overflow behind ``stop`` (a :class:`~rustos_dbg.inspect.kernel.stacks.StackOverflow`),
     from the latest exceptions of the log, or None. The boot and IST stacks are
-    tried first; thread stacks (read from DWARF) only when those do not explain it."""
+    tried first; thread stacks (read from DWARF) only when those do not explain it
+    and a fault lies in the threads' stack area."""
     from ..inspect.kernel.stacks import find_overflow, read_stacks
 
     entries = list(stop.chain if stop is not None else ()) + machine.exception_log[-_RECENT:]
@@ -85,7 +95,7 @@ def stack_overflow(machine, stop=None):
         return None
     try:
         found = find_overflow(read_stacks(machine, machine.symbols), entries, machine, machine.symbols)
-        if found is None:
+        if found is None and any(_in_thread_stacks(e) for e in entries):
             found = find_overflow(read_stacks(machine, machine.symbols, machine.image), entries, machine,
                                   machine.symbols)
     except Exception:  # a report never fails on guest data
