@@ -62,7 +62,7 @@ def run_checked(session, run, done):
 
 
 @command("check", usage="check [NAME...] | check on|off | check every N|off",
-         help="kernel invariants (heap, executor, idt, tss, paging, stubs): now, at every stop, or every N instructions",
+         help="kernel invariants (heap, executor, idt, tss, paging, irqlocks, stubs): now, at every stop, or every N instructions",
          group="inspect")
 def cmd_check(session, args):
     words = session.split(args)
