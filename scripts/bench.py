@@ -12,6 +12,8 @@
 4. Time travel on the workload: recording a history (checkpoints) against the
    plain deterministic run, reverse-step and goto latency, checkpoint memory;
    then the same deep into a run of about 1e9 instructions.
+5. Verdicts (``bench_verdicts``): the heap sanitizer and the lock tracker
+   against the plain deterministic mode on a boot and shell commands.
 
 Usage: scripts/bench [--rounds N] [--long-rounds N] [--boots N]
 """
@@ -250,6 +252,8 @@ def main() -> int:
     print_invariant_costs(machine_at_workload, elf, args.rounds)
     from bench_analysis import print_analysis_costs  # noqa: E402
     print_analysis_costs(machine_at_workload, elf, args.rounds)
+    from bench_verdicts import print_verdict_costs  # noqa: E402 (scripts/ is on sys.path)
+    print_verdict_costs(elf)
     return 0
 
 

@@ -101,12 +101,23 @@ pub fn trigger_use_after_free() -> (u64, u64) {
     // SAFETY: `stale` came from `Box::into_raw` just above and is freed once.
     // Keeping it afterwards is the planted bug.
     drop(unsafe { Box::from_raw(stale) });
+    closing_balance(stale);
     let account = Box::new(Account { id: 2, balance: 500 });
     late_update(stale);
     let balance = &account.balance as *const u64;
     // SAFETY: `balance` points into `account`, alive here; the volatile read
     // keeps the compiler from assuming the value it stored.
     (&*account as *const Account as u64, unsafe { core::ptr::read_volatile(balance) })
+}
+
+/// Reads the balance of the account at `stale` after it was freed (the
+/// block is free and not reused yet): the read after free that the heap
+/// sanitizer stops at.
+#[inline(never)]
+fn closing_balance(stale: *const Account) -> u64 {
+    // SAFETY: NOT sound: `stale` is freed, which is the point of the trigger;
+    // the block is still mapped heap memory, so nothing faults.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*stale).balance)) }
 }
 
 /// Zeroes the balance of the account at `stale`: correct while it lives, a
@@ -128,6 +139,19 @@ pub fn trigger_deadlock() -> ! {
     loop {
         x86_64::instructions::hlt();
     }
+}
+
+/// An IRQ-unsafe lock, then its deadlock: takes [`irq::DEADLOCK_DEMO`] in
+/// thread context with interrupts enabled (and releases it), arms the timer
+/// IRQ to take it, lets a few ticks take it in the handler (no harm yet: it is
+/// free then), and finally holds it across a tick: [`trigger_deadlock`].
+pub fn trigger_irq_unsafe_lock() -> ! {
+    *irq::DEADLOCK_DEMO.lock() += 1;
+    irq::arm_deadlock();
+    for _ in 0..3 {
+        x86_64::instructions::hlt();
+    }
+    trigger_deadlock()
 }
 
 /// What [`OVERRUN_PATTERN`] says: "OVERRUN!" (not a canonical address).

@@ -92,13 +92,13 @@ def stop_reason(stop: Stop, *, stepping: bool, sw: set[int], hw: set[int],
         return SignalStop(Signal.SIGABRT)
     if kind is StopKind.SYSCALL and syscalls and stop.syscall is not None:
         return SyscallReturn(stop.syscall) if stop.phase == "return" else SyscallEntry(stop.syscall)
-    return SignalStop(Signal.SIGTRAP)  # HALTED, RESET, HANG
+    return SignalStop(Signal.SIGTRAP)  # HALTED, RESET, HANG, SANITIZER, IRQ_UNSAFE_LOCK
 
 
 def note(stop: Stop) -> str | None:
     """A line worth telling the user for stops GDB shows only as a signal."""
     if stop.kind in (StopKind.TRIPLE_FAULT, StopKind.HALTED, StopKind.RESET, StopKind.ERROR,
                      StopKind.EXCEPTION, StopKind.HANG, StopKind.PANIC,
-                     StopKind.SYSCALL):
+                     StopKind.SYSCALL, StopKind.SANITIZER, StopKind.IRQ_UNSAFE_LOCK):
         return stop.describe()
     return None

@@ -76,6 +76,10 @@ class EngineHooks:
         m = self._m
         m.control.watch_due = False
         hit = m.watchpoints.settle()
+        for verdict in (m.sanitizer.settle(), m.lock_tracker.settle()):
+            if verdict is not None and not m.control.quiet:
+                m.control.request(verdict)
+                return
         if hit is not None and not m.control.quiet:
             m.control.request(Stop(StopKind.WATCHPOINT, m.cpu.reg("rip"), m.icount, address=hit.address,
                                    access=WATCH_NAMES[hit.kind],

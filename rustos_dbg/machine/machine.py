@@ -44,8 +44,10 @@ from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
 from .inputs import Inputs
+from .locktrack import LockTracker
 from .memory import GuestMemory
 from .panics import PanicCatch
+from .sanitizer import HeapSanitizer
 from .state import MachineState
 from .stops import Stop, StopKind
 from .syscalls import SyscallTrace
@@ -110,6 +112,10 @@ class Machine:
         self.history = History(self)
         #: Hang detection during runs (``hang.timeout_ns``; None turns it off).
         self.hang = HangWatch(self)
+        #: The heap sanitizer (off until :meth:`sanitize_heap`).
+        self.sanitizer = HeapSanitizer(self)
+        #: IRQ-unsafe lock detection (off until :meth:`track_locks`).
+        self.lock_tracker = LockTracker(self)
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -168,6 +174,22 @@ class Machine:
     def last_write(self, address: int, size: int = 1) -> LastWrite | None:
         """The latest write to ``size`` bytes at ``address`` before now, or None."""
         return self.history.last_write(address, size)
+
+    # --- verdicts ---------------------------------------------------------------
+
+    def sanitize_heap(self, on: bool = True) -> None:
+        """Turns the heap sanitizer (:mod:`.sanitizer`) on or off; its first error stops a
+        run (``StopKind.SANITIZER``, the ``HeapError`` in ``Stop.detail``). A ``ValueError``
+        without the allocator's symbols or in the fast mode."""
+        self.sanitizer.enable() if on else self.sanitizer.disable()
+
+    def track_locks(self, words: dict[int, str] | None, stop: bool = True) -> int:
+        """Tracks the lock words ``{address: name}`` (None: stops) for IRQ-unsafe locks
+        (:mod:`.locktrack`; with ``stop``, the first stops the run); returns how many are watched."""
+        if words is None:
+            self.lock_tracker.disable()
+            return 0
+        return self.lock_tracker.enable(words, stop)
 
     # --- invariants --------------------------------------------------------------
 

@@ -29,6 +29,8 @@ class StopKind(Enum):
     ERROR = "error"                      # the emulator could not go on
     HISTORY_START = "history-start"      # going back reached the beginning of the recorded history
     HANG = "hang"                        # no progress: a deadlock, an IRQ without EOI, interrupts off too long
+    SANITIZER = "sanitizer"              # the heap sanitizer found a bad access or free (``detail``: a HeapError)
+    IRQ_UNSAFE_LOCK = "irq-unsafe-lock"  # a lock taken with interrupts on and in an IRQ handler (``detail``)
     SYSCALL = "syscall"                  # a caught system call entered (or returns): machine.syscalls
     PANIC = "panic"                      # the kernel's panic handler was entered (``machine.catch_panic``)
 
@@ -69,6 +71,7 @@ class Stop:
     panic: PanicReport | None = None     # PANIC: location, message and backtrace
     syscall: int | None = None           # SYSCALL: the call's number
     phase: str | None = None             # SYSCALL: "entry" or "return"
+    detail: object = field(default=None, compare=False)  # SANITIZER / IRQ_UNSAFE_LOCK: the verdict
 
     def describe(self) -> str:
         """One line for the user (the fast mode counts no instructions: no count then)."""
@@ -88,5 +91,7 @@ class Stop:
             return f"system call {self.message or self.syscall} {verb} {where}"
         if self.kind is StopKind.EXCEPTION:
             return f"exception {self.vector} caught {where}" + (f": {self.message}" if self.message else "")
+        if self.kind in (StopKind.SANITIZER, StopKind.IRQ_UNSAFE_LOCK):
+            return f"{self.message}; stopped {where}"
         text = f"{self.kind.value} {where}"
         return text + (f": {self.message}" if self.message else "")

@@ -1,6 +1,11 @@
 """What the REPL shows at a stop: why, where (symbol+offset and the
 instruction), the deliveries involved (as the ``faults`` log shows them) and
 for an exception delivery the decoded frame; for a panic its backtrace.
+Verdicts come after: a stack
+overflow (an exception, triple fault, hang or halt whose latest exception
+hit a stack's guard page, :mod:`rustos_dbg.inspect.kernel.stacks`), the heap
+sanitizer's error and an IRQ-unsafe lock with their backtraces
+(:mod:`rustos_dbg.inspect.kernel.verdicts`).
 
 Contract: :func:`describe_stop` is a pure view over a machine and a stop; it
 returns text and never raises for unreadable guest memory. A watchpoint stop
@@ -63,6 +68,58 @@ def _watch_values(stop) -> str:
     return f"  old {_hex(stop.old_value)} -> new {_hex(stop.new_value)}"
 
 
+#: Stops after which an overflowed stack is looked for.
+_FAULT_STOPS = (StopKind.EXCEPTION, StopKind.TRIPLE_FAULT, StopKind.HANG, StopKind.HALTED, StopKind.ERROR)
+#: Exception-log entries searched for a stack overflow.
+_RECENT = 64
+
+
+def _in_thread_stacks(entry) -> bool:
+    """True when an exception's CR2 or RSP lies in the threads' stack area (then the
+    thread table, read through DWARF, is worth reading)."""
+    from ..x86.layout import THREAD_STACK_SLOT, THREAD_STACKS
+
+    area = range(THREAD_STACKS, THREAD_STACKS + 64 * THREAD_STACK_SLOT)
+    return entry.vector < 32 and (entry.old_rsp in area or (entry.cr2 or 0) in area)
+
+
+def stack_overflow(machine, stop=None):
+    """The stack overflow behind ``stop`` (a :class:`~rustos_dbg.inspect.kernel.stacks.StackOverflow`),
+    from the latest exceptions of the log, or None. The boot and IST stacks are
+    tried first; thread stacks (read from DWARF) only when those do not explain it
+    and a fault lies in the threads' stack area."""
+    from ..inspect.kernel.stacks import find_overflow, read_stacks
+
+    entries = list(stop.chain if stop is not None else ()) + machine.exception_log[-_RECENT:]
+    entries.sort(key=lambda e: e.icount)
+    if not any(e.vector < 32 for e in entries):
+        return None
+    try:
+        found = find_overflow(read_stacks(machine, machine.symbols), entries, machine, machine.symbols)
+        if found is None and any(_in_thread_stacks(e) for e in entries):
+            found = find_overflow(read_stacks(machine, machine.symbols, machine.image), entries, machine,
+                                  machine.symbols)
+    except Exception:  # a report never fails on guest data
+        return None
+    return found
+
+
+def verdict_lines(machine, stop) -> list[str]:
+    """The verdicts a stop carries (stack overflow, heap error, IRQ-unsafe lock)."""
+    from ..inspect.kernel.stacks import overflow_view
+    from ..inspect.kernel.verdicts import heap_error_view, irq_unsafe_view
+
+    if stop.kind is StopKind.SANITIZER and stop.detail is not None:
+        return [heap_error_view(stop.detail, machine.symbolize, machine.source_line)]
+    if stop.kind is StopKind.IRQ_UNSAFE_LOCK and stop.detail is not None:
+        return [irq_unsafe_view(stop.detail, machine.symbolize, machine.source_line)]
+    if stop.kind in _FAULT_STOPS:
+        found = stack_overflow(machine, stop)
+        if found is not None:
+            return [overflow_view(found, stop.icount)]
+    return []
+
+
 def describe_stop(machine, stop) -> str:
     """The stop report (deliveries shown as the ``faults`` log shows them)."""
     from ..inspect.hw.faults import format_deliveries
@@ -76,6 +133,7 @@ def describe_stop(machine, stop) -> str:
         from ..inspect.kernel.panic import format_panic
 
         lines.extend(format_panic(stop.panic).splitlines()[1:])
+    lines.extend(verdict_lines(machine, stop))
     if stop.kind is StopKind.WATCHPOINT:
         if stop.message:
             lines.append(f"  {stop.message}")

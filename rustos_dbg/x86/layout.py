@@ -13,3 +13,5 @@ HEAP_MAX = 32 << 20                   #: largest heap size
 PAGE_SIZE = 4096
 GUARD_SIZE = 4096                     #: guard page at the bottom of each GuardedStack
 IMAGE_WINDOW = 1 << 30                #: the kernel image lies within 1 GiB above KERNEL_BASE
+THREAD_STACKS = 0xFFFF_FF00_0000_0000  #: the threads' kernel stacks, one THREAD_STACK_SLOT each (kernel/src/layout.rs)
+THREAD_STACK_SLOT = 0x10_0000

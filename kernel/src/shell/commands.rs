@@ -36,7 +36,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "kill", args: "PID", help: "end a thread or process", run: procs::kill },
     Command { name: "ls", args: "", help: "list the disk's root directory", run: procs::ls },
     Command { name: "cat", args: "FILE", help: "print a file from the disk", run: procs::cat },
-    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
+    Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 
 /// Runs one line.
@@ -197,6 +197,10 @@ fn fault_cmd(args: &str) {
             println!("fault deadlock: DEADLOCK_DEMO taken with interrupts on; the timer IRQ takes it next");
             fault::trigger_deadlock();
         }
+        (Some("irqlock"), None) => {
+            println!("fault irqlock: DEADLOCK_DEMO taken with interrupts on, then by the timer IRQ, then held across a tick");
+            fault::trigger_irq_unsafe_lock();
+        }
         (Some("overrun"), None) => match fault::trigger_heap_overrun() {
             Some((block, hit)) => println!("fault overrun: wrote 8 bytes past the block at {:#x}, into the free block at {:#x}", block, hit),
             None => println!("fault overrun: no two adjacent blocks, nothing written"),
@@ -209,6 +213,6 @@ fn fault_cmd(args: &str) {
             Some((first, lost)) => println!("fault lostwake: tasks {}-{} nap; the timer will drop task {}'s waker", first, lost, lost),
             None => println!("fault lostwake: the task table is full"),
         },
-        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|overrun|noeoi|lostwake"),
+        _ => println!("error: usage: fault bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake"),
     }
 }

@@ -1,7 +1,7 @@
 """Kernel invariants: checks of the kernel's and the CPU's structures at a stop.
 
 Contract: :data:`INVARIANTS` names each check (``heap``, ``executor``,
-``wakers``, ``idt``, ``tss``, ``paging``, ``stubs``) with a one-line description; :func:`run_checks`
+``wakers``, ``idt``, ``tss``, ``paging``, ``irqlocks``, ``stubs``) with a one-line description; :func:`run_checks`
 (machine, names=None) runs the named ones (all by default, in that order)
 and returns a tuple of :class:`~.model.CheckResult`. A check never raises on
 bad guest data: it reports it (an unreadable root structure is a problem
@@ -18,6 +18,7 @@ import sys
 
 from ...machine import checking
 from ...machine.errors import RustosDbgError
+from .irqlocks import check_irq_locks
 from .kernel import check_executor, check_heap, check_wakers
 from .model import CheckResult, format_result, format_results, to_json
 from .paging import check_paging
@@ -35,11 +36,13 @@ INVARIANTS = {
     "idt": (check_idt, "gates 0-47 present, handlers executable, IST slots nonzero and mapped"),
     "tss": (check_tss, "RSP0 and the IST stacks mapped, their guard pages unmapped"),
     "paging": (check_paging, "no page both writable and executable, every table frame used in the allocator"),
+    "irqlocks": (check_irq_locks, "no lock taken both with interrupts on and in an IRQ handler (locks --unsafe on)"),
     "stubs": (check_stubs, "the latest IRQ returned with every register as it found it (re-executes the history)"),
 }
 
 
-#: The checks ``check on`` and ``check every N`` run: all but ``stubs``, which re-executes the history.
+#: The checks ``check on`` and ``check every N`` run: all but ``stubs``, which re-executes the history,
+#: and ``irqlocks``, which judges the lock tracker's record of the run rather than a state.
 EVERY_STOP = ("heap", "executor", "wakers", "idt", "tss", "paging")
 
 

@@ -21,6 +21,8 @@ are written by hand.
   (:mod:`.wakers`), lost wake-ups;
 * :mod:`.frames` - ``RUSTOS_FRAMES``: counters, bitmap recount, free ranges;
 * :mod:`.bootinfo` - ``RUSTOS_BOOT_INFO``: command line, memory map, offsets.
+* :mod:`.stacks` - every kernel stack (depth, high-water mark) and a stack overflow named;
+* :mod:`.verdicts` - views of the heap sanitizer's errors and of IRQ-unsafe locks.
 
 Inconsistent guest data never raises: it is reported as
 :class:`~.common.Problem`\\ s in the model. Only an unreadable root static

@@ -5,8 +5,8 @@ Contract: :func:`read_threads` (reader, dwarf) reads ``IrqMutex<ThreadTable>``
 :class:`ThreadTable`: the slot on the CPU, the switch count, and every
 non-free slot as a :class:`Thread` (id, name, state, ring, ticks, its address
 space's PML4, and where it was when it last left the CPU: the saved
-``context.rip`` and ``cs``, with the symbol when ``dwarf`` is the machine's
-image: the kernel's, or for user code its program's, see ``user_programs``). The running thread's saved context is stale (the CPU holds it):
+``context.rip``, ``cs`` and ``rsp``, with the symbol when ``dwarf`` is the machine's
+image: the kernel's, or for user code its program's, see ``user_programs``; and its kernel stack's guard page and top). The running thread's saved context is stale (the CPU holds it):
 ``where`` is None for it. A kernel without the table raises, as any missing
 static does. Views: :func:`threads_view` (text) and :func:`to_json`.
 """
@@ -37,6 +37,9 @@ class Thread:
     rip: int | None          #: where it left the CPU (None while it runs)
     cs: int | None
     where: str | None        #: ``rip`` symbolized (kernel code), when known
+    stack_guard: int = 0     #: its kernel stack's guard page (0: the boot stack)
+    stack_top: int = 0       #: the top of its kernel stack
+    rsp: int | None = None   #: the saved ``context.rsp`` (None while it runs)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ def thread_row(i: int, slot, current: int, symbols=None) -> Thread:
     cs = None if running else slot["context"]["cs"].int()
     where = symbols.symbolize(rip) if symbols is not None and rip is not None and rip >> 63 else None
     return Thread(i, slot["tid"].int(), _name(slot["name"]), STATE_NAMES.get(state, f"?{state}"),
-                  slot["ring"].int(), slot["ticks"].int(), slot["cr3"].int(), rip, cs, where)
+                  slot["ring"].int(), slot["ticks"].int(), slot["cr3"].int(), rip, cs, where,
+                  slot["stack_guard"].int(), slot["stack_top"].int(),
+                  None if running else slot["context"]["rsp"].int())
 
 
 def read_threads(reader, dwarf=None) -> ThreadTable:

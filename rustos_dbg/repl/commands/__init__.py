@@ -2,5 +2,5 @@
 
 from . import (  # noqa: F401
     asynctasks, control, gdbserver, guest, inspectors, invariants, meta, qemu, stepping, syscalls, threads, timetravel,
-    values,
+    values, verdicts,
 )

@@ -12,7 +12,12 @@ it reports the instruction without moving the machine (the remote protocol
 cannot refresh gdb's view after a monitor command). ``locks`` lists the
 kernel's locks (:mod:`rustos_dbg.inspect.kernel.locks`) with, for a held one,
 its holder (from the recorded history: the write that took it) and the CPU
-when it spins on it; the machine stays where it is.
+when it spins on it; the machine stays where it is. ``locks --unsafe on``
+tracks every lock word (``Machine.track_locks``,
+:mod:`rustos_dbg.machine.locktrack`): the first lock taken both with
+interrupts on and in an IRQ handler stops the run; ``locks --unsafe`` lists
+the IRQ-unsafe locks found, each with both acquisition sites;
+``locks --unsafe off`` stops tracking.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ def run_checked(session, run, done):
 
 
 @command("check", usage="check [NAME...] | check on|off | check every N|off",
-         help="kernel invariants (heap, executor, idt, tss, paging, stubs): now, at every stop, or every N instructions",
+         help="kernel invariants (heap, executor, idt, tss, paging, irqlocks, stubs): now, at every stop, or every N instructions",
          group="inspect")
 def cmd_check(session, args):
     words = session.split(args)
@@ -121,11 +126,37 @@ def _with_holders(machine, model):
     return replace(model, locks=tuple(result))
 
 
-@command("locks", usage="locks", help="the kernel's locks: state, holder (from the history) and who spins on them",
+def _unsafe(session, args: list[str]) -> str:
+    """``locks --unsafe [on|off]``."""
+    from ...inspect.kernel.verdicts import irq_unsafe_view
+
+    m = session.machine
+    tracker = m.lock_tracker
+    if args == ["on"]:
+        model = locks_view.read_locks(m, m.image)
+        n = m.track_locks({k.word: k.name for k in model.locks})
+        return (f"tracking {n} locks: the first one taken both with interrupts on and in an interrupt "
+                "handler stops the run")
+    if args == ["off"]:
+        m.track_locks(None)
+        return "lock tracking: off"
+    if args:
+        raise CommandError("usage: locks [--unsafe [on|off]]")
+    if not tracker.unsafe:
+        return ("no IRQ-unsafe lock seen" + (" yet (tracking)" if tracker.enabled else
+                                              " (tracking is off: locks --unsafe on)"))
+    return "\n".join(irq_unsafe_view(v, m.symbolize, m.source_line) for v in tracker.unsafe)
+
+
+@command("locks", usage="locks [--unsafe [on|off]]",
+         help="the kernel's locks: state, holder (from the history), spinners; --unsafe: IRQ-unsafe locks",
          group="inspect")
 def cmd_locks(session, args):
+    words = args.split()
+    if words[:1] == ["--unsafe"]:
+        return _unsafe(session, words[1:])
     if args:
-        raise CommandError("usage: locks")
+        raise CommandError("usage: locks [--unsafe [on|off]]")
     m = session.machine
     model = _with_holders(m, locks_view.read_locks(m, m.image))
     return locks_view.to_json(model) if session.json else locks_view.locks_view(model)
