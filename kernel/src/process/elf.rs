@@ -96,7 +96,7 @@ fn load_segment(pml4: u64, image: &[u8], s: &Segment) -> Result<(), &'static str
     }
     let mut page = s.vaddr & !(PAGE_SIZE - 1);
     while page < s.vaddr + s.memsz {
-        let frame = frames::allocate().ok_or("program too big for memory")?;
+        let frame = frames::allocate().ok_or(crate::process::TOO_BIG)?;
         // SAFETY: a fresh frame, reached through the physical window.
         let bytes = unsafe { core::slice::from_raw_parts_mut((PHYS_OFFSET + frame) as *mut u8, PAGE_SIZE as usize) };
         bytes.fill(0);
@@ -121,6 +121,18 @@ fn load_segment(pml4: u64, image: &[u8], s: &Segment) -> Result<(), &'static str
 /// free with the address space.
 pub fn load(pml4: u64, image: &[u8]) -> Result<u64, &'static str> {
     let (entry, phoff, phnum, phentsize) = header(image)?;
+    let mut pages = 0u64;
+    for i in 0..phnum {
+        let s = segment(image, phoff + i * phentsize).ok_or("truncated program headers")?;
+        if s.kind == PT_LOAD && s.memsz != 0 {
+            check(image, &s)?;
+            pages += (s.vaddr + s.memsz).div_ceil(PAGE_SIZE) - s.vaddr / PAGE_SIZE;
+        }
+    }
+    // The segments' pages must fit in the free frames (the stack and page tables need more).
+    if pages >= frames::counts().0 {
+        return Err(crate::process::TOO_BIG);
+    }
     let mut loaded = 0;
     for i in 0..phnum {
         let s = segment(image, phoff + i * phentsize).ok_or("truncated program headers")?;

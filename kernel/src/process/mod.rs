@@ -8,8 +8,19 @@
 //! IF set) at the first switch to it. The process calls the kernel through
 //! `int 0x80` (`syscall`); a fault ends it with a report (see
 //! `interrupts::exceptions`). Its address space is freed when its slot is reused.
+//!
+//! Programs are ELF files in the disk's root directory ([`spawn_command`]
+//! reads `/PROG`). Only when no disk answers at all does the kernel fall back
+//! to the copies of hello, spin and nullderef built into it (`programs`): the
+//! emulator boots without a disk unless given one, and the debugger's own
+//! tests and sessions run those three there.
+//!
+//! The arguments (`PROG ARGS` minus `PROG `) are copied to the top of the
+//! user stack; the program starts with their address in rdi and their length
+//! in rsi, and RSP just below them.
 
 pub mod elf;
+pub mod files;
 pub mod programs;
 pub mod syscall;
 pub mod usermem;
@@ -32,6 +43,12 @@ pub const USER_STACK_SIZE: u64 = 64 * 1024;
 pub const USER_CS: u64 = 0x23;
 /// User data/stack selector (GDT index 3, RPL 3).
 pub const USER_SS: u64 = 0x1b;
+/// Most bytes of arguments a program gets.
+pub const ARGS_MAX: usize = 256;
+/// Largest program file `spawn_command` loads.
+pub const PROGRAM_MAX: usize = 4 * 1024 * 1024;
+/// Why a program that does not fit is refused.
+pub const TOO_BIG: &str = "program too big for memory";
 
 fn map_stack(pml4: u64) -> Result<(), &'static str> {
     let mut page = USER_STACK_TOP - USER_STACK_SIZE;
@@ -48,8 +65,23 @@ fn map_stack(pml4: u64) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Starts program `image` as a ring-3 process called `name`; returns its pid.
-pub fn spawn(name: &str, image: &[u8]) -> Result<u64, SpawnError> {
+/// Copies `args` to the top of the (mapped) stack of `pml4`; returns their address.
+fn place_args(pml4: u64, args: &[u8]) -> u64 {
+    let at = USER_STACK_TOP - ARGS_MAX as u64;
+    if let Some((phys, _)) = paging::translate_in(pml4, at) {
+        // SAFETY: a frame of the new process's stack, through the physical
+        // window; the ARGS_MAX bytes lie in the stack's last page.
+        unsafe { core::ptr::copy_nonoverlapping(args.as_ptr(), (PHYS_OFFSET + phys) as *mut u8, args.len()) };
+    }
+    at
+}
+
+/// Starts program `image` as a ring-3 process called `name` with arguments
+/// `args` (at most [`ARGS_MAX`] bytes); returns its pid.
+pub fn spawn(name: &str, image: &[u8], args: &str) -> Result<u64, SpawnError> {
+    if args.len() > ARGS_MAX {
+        return Err(SpawnError::BadProgram("arguments too long"));
+    }
     thread::start(name, |t, _| {
         let pml4 = paging::new_address_space(t.cr3).ok_or(SpawnError::OutOfMemory)?;
         let entry = match elf::load(pml4, image).and_then(|entry| map_stack(pml4).map(|_| entry)) {
@@ -66,13 +98,38 @@ pub fn spawn(name: &str, image: &[u8]) -> Result<u64, SpawnError> {
         c.cs = USER_CS;
         c.ss = USER_SS;
         c.rflags = 0x202;
-        c.rsp = USER_STACK_TOP;
+        c.rdi = place_args(pml4, args.as_bytes());
+        c.rsi = args.len() as u64;
+        c.rsp = c.rdi;
         Ok(())
     })
 }
 
-/// Starts the embedded program `name`; returns its pid.
+/// The ELF file of program `name`: `/name` on the disk, or the built-in copy when there is no disk.
+pub fn load_program(name: &str) -> Result<alloc::borrow::Cow<'static, [u8]>, SpawnError> {
+    use rustos_core::fat32::Error;
+    match crate::disk::read_all(name, PROGRAM_MAX) {
+        Ok(Some(image)) => Ok(image.into()),
+        Ok(None) => Err(SpawnError::BadProgram(TOO_BIG)),
+        Err(Error::NotFound) | Err(Error::BadName) => Err(SpawnError::NoSuchProgram),
+        Err(Error::IsDir) => Err(SpawnError::BadProgram("a directory, not a program")),
+        Err(Error::NoDevice) => programs::find(name).map(|p| p.image.into()).ok_or(SpawnError::Disk(Error::NoDevice)),
+        Err(e) => Err(SpawnError::Disk(e)),
+    }
+}
+
+/// Starts `PROG [ARGS]` (the program from the disk); returns its pid.
+pub fn spawn_command(command: &str) -> Result<u64, SpawnError> {
+    let command = command.trim();
+    let (name, args) = command.split_once(' ').map(|(n, a)| (n, a.trim())).unwrap_or((command, ""));
+    if name.is_empty() {
+        return Err(SpawnError::NoSuchProgram);
+    }
+    let image = load_program(name)?;
+    spawn(name.trim_start_matches('/'), &image, args)
+}
+
+/// Starts program `name` with no arguments; returns its pid.
 pub fn spawn_program(name: &str) -> Result<u64, SpawnError> {
-    let program = programs::find(name).ok_or(SpawnError::NoSuchProgram)?;
-    spawn(name, program.image)
+    spawn_command(name)
 }

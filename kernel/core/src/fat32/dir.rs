@@ -2,7 +2,8 @@
 //! the directory by a cluster when every slot is taken), delete a file, and
 //! re-read or rewrite one entry by its position on the disk.
 
-use super::entry::{short_name, DirEntry, DELETED};
+use super::entry::{short_name, DirEntry, ATTR_LONG_NAME, DELETED};
+use super::longname::LongName;
 use super::{BlockDevice, Error, Volume, SECTOR};
 
 /// Where a new entry can go: a free slot, or after the directory's last cluster.
@@ -12,29 +13,51 @@ enum Room {
 }
 
 impl Volume {
-    /// Calls `f` with every file and directory entry of the root directory.
-    pub fn list_root(&self, dev: &mut impl BlockDevice, mut f: impl FnMut(&DirEntry)) -> Result<(), Error> {
+    /// Calls `f` with every file and directory entry of the root directory
+    /// and the long-name entries before it (`f` returns false to stop).
+    fn each_listed(&self, dev: &mut impl BlockDevice, mut f: impl FnMut(&DirEntry, &LongName) -> bool) -> Result<(), Error> {
+        let mut long = LongName::EMPTY;
         self.each_sector(dev, self.root_cluster, |lba, s| {
             for (i, raw) in s.chunks(32).enumerate() {
+                let slot = lba * SECTOR as u64 + i as u64 * 32;
                 if raw[0] == 0 {
                     return false;
                 }
-                if DirEntry::is_listed(raw) {
-                    f(&DirEntry::decode(raw, lba * SECTOR as u64 + i as u64 * 32));
+                if raw[0] != DELETED && raw[11] & ATTR_LONG_NAME == ATTR_LONG_NAME {
+                    long.feed(raw, slot);
+                    continue;
+                }
+                let pieces = long;
+                let name = long.take(raw);
+                if DirEntry::is_listed(raw) && !f(&DirEntry::decode(raw, slot, name), &pieces) {
+                    return false;
                 }
             }
             true
         })
     }
 
+    /// Calls `f` with every file and directory entry of the root directory.
+    pub fn list_root(&self, dev: &mut impl BlockDevice, mut f: impl FnMut(&DirEntry)) -> Result<(), Error> {
+        self.each_listed(dev, |e, _| {
+            f(e);
+            true
+        })
+    }
+
     /// The root-directory entry called `name` (case-insensitive; a leading `/` is ignored).
     pub fn find(&self, dev: &mut impl BlockDevice, name: &str) -> Result<DirEntry, Error> {
+        self.find_with_pieces(dev, name).map(|(e, _)| e)
+    }
+
+    fn find_with_pieces(&self, dev: &mut impl BlockDevice, name: &str) -> Result<(DirEntry, LongName), Error> {
         let name = name.strip_prefix('/').unwrap_or(name);
         let mut found = None;
-        self.list_root(dev, |e| {
-            if found.is_none() && e.name().eq_ignore_ascii_case(name) {
-                found = Some(*e);
+        self.each_listed(dev, |e, pieces| {
+            if e.is_called(name) {
+                found = Some((*e, *pieces));
             }
+            found.is_none()
         })?;
         found.ok_or(Error::NotFound)
     }
@@ -48,7 +71,7 @@ impl Volume {
         if !DirEntry::is_listed(raw) {
             return Err(Error::NotFound);
         }
-        Ok(DirEntry::decode(raw, slot))
+        Ok(DirEntry::decode(raw, slot, None))
     }
 
     /// Writes `entry`'s first cluster and size back to its slot.
@@ -100,16 +123,20 @@ impl Volume {
         };
         let raw = DirEntry::new_file(&raw_name);
         self.patch(dev, slot, |dst| dst.copy_from_slice(&raw))?;
-        Ok(DirEntry::decode(&raw, slot))
+        Ok(DirEntry::decode(&raw, slot, None))
     }
 
-    /// Deletes file `name`: frees its clusters and marks its entry deleted.
+    /// Deletes file `name`: frees its clusters and marks its entry (and its
+    /// long-name entries) deleted.
     pub fn remove(&self, dev: &mut impl BlockDevice, name: &str) -> Result<(), Error> {
-        let entry = self.find(dev, name)?;
+        let (entry, pieces) = self.find_with_pieces(dev, name)?;
         if entry.is_dir() {
             return Err(Error::IsDir);
         }
         self.free_chain(dev, entry.cluster)?;
+        for &slot in &pieces.slots[..pieces.count] {
+            self.patch(dev, slot, |raw| raw[0] = DELETED)?;
+        }
         self.patch(dev, entry.slot, |raw| raw[0] = DELETED)
     }
 }

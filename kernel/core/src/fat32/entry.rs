@@ -1,6 +1,7 @@
 //! One 32-byte short (8.3) directory entry: decoded into [`DirEntry`], and
 //! the 11-byte on-disk form of a name ([`short_name`]).
 
+use super::longname::LONG_MAX;
 use super::Error;
 
 /// Directory-entry attribute: a directory.
@@ -15,8 +16,10 @@ pub(super) const DELETED: u8 = 0xE5;
 /// One 8.3 directory entry, with where it lives on the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DirEntry {
-    name: [u8; 12],
+    name: [u8; LONG_MAX],
     name_len: u8,
+    short: [u8; 12],
+    short_len: u8,
     /// Attribute bits.
     pub attr: u8,
     /// First cluster (0: an empty file).
@@ -28,9 +31,19 @@ pub struct DirEntry {
 }
 
 impl DirEntry {
-    /// The name as `name.ext`, lower case.
+    /// The name: the long name when it has one, else `name.ext` in lower case.
     pub fn name(&self) -> &str {
         core::str::from_utf8(&self.name[..self.name_len as usize]).unwrap_or("?")
+    }
+
+    /// The 8.3 name as `name.ext`, lower case.
+    pub fn short_name(&self) -> &str {
+        core::str::from_utf8(&self.short[..self.short_len as usize]).unwrap_or("?")
+    }
+
+    /// Whether `name` (case-insensitive) is this entry's long or short name.
+    pub fn is_called(&self, name: &str) -> bool {
+        self.name().eq_ignore_ascii_case(name) || self.short_name().eq_ignore_ascii_case(name)
     }
 
     /// Whether the entry is a directory.
@@ -43,7 +56,7 @@ impl DirEntry {
         raw[0] != 0 && raw[0] != DELETED && raw[11] & ATTR_LONG_NAME != ATTR_LONG_NAME && raw[11] & ATTR_VOLUME_ID == 0
     }
 
-    pub(super) fn decode(raw: &[u8], slot: u64) -> DirEntry {
+    pub(super) fn decode(raw: &[u8], slot: u64, long: Option<([u8; LONG_MAX], usize)>) -> DirEntry {
         let mut name = [0u8; 12];
         let mut n = 0;
         for &b in raw[0..8].iter().take_while(|&&b| b != b' ') {
@@ -61,7 +74,15 @@ impl DirEntry {
         let hi = u16::from_le_bytes([raw[20], raw[21]]) as u32;
         let lo = u16::from_le_bytes([raw[26], raw[27]]) as u32;
         let size = u32::from_le_bytes([raw[28], raw[29], raw[30], raw[31]]);
-        DirEntry { name, name_len: n as u8, attr: raw[11], cluster: (hi << 16 | lo) & 0x0FFF_FFFF, size, slot }
+        let (long, long_len) = long.unwrap_or_else(|| {
+            let mut long = [0u8; LONG_MAX];
+            long[..n].copy_from_slice(&name[..n]);
+            (long, n)
+        });
+        DirEntry {
+            name: long, name_len: long_len as u8, short: name, short_len: n as u8,
+            attr: raw[11], cluster: (hi << 16 | lo) & 0x0FFF_FFFF, size, slot,
+        }
     }
 
     /// Writes the cluster and size fields into the raw entry.

@@ -1,8 +1,8 @@
 //! FAT32, read and write (Microsoft's FAT specification, "FAT: General
 //! Overview of On-Disk Format"): the BIOS parameter block of sector 0
 //! (`volume`), cluster chains in the FATs, 8.3 entries of the root directory
-//! (`entry`, `dir`; long-name entries are skipped, subdirectories listed but
-//! not entered) and file contents (`file`). Sectors come from a
+//! (`entry`, `dir`; long names read and deleted but never created:
+//! `longname`; subdirectories listed but not entered) and file contents (`file`). Sectors come from a
 //! [`BlockDevice`], so this runs over ATA in the kernel and over a byte array
 //! in the host tests. Every chain walk is bounded by the volume's cluster
 //! count and every cluster number is range-checked, so a corrupt FAT gives
@@ -14,11 +14,13 @@
 mod dir;
 mod entry;
 mod file;
+mod longname;
 mod volume;
 #[cfg(test)]
 mod tests;
 
 pub use entry::{short_name, DirEntry, ATTR_DIRECTORY};
+pub use longname::{checksum, LONG_MAX};
 pub use volume::Volume;
 
 /// Bytes per sector (the only size supported).
@@ -27,6 +29,8 @@ pub const SECTOR: usize = 512;
 /// Why a FAT32 operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
+    /// No device answers.
+    NoDevice,
     /// The device could not read or write a sector.
     Io,
     /// Sector 0 is not a FAT32 boot sector.
@@ -49,6 +53,7 @@ impl Error {
     /// A one-line description.
     pub fn describe(self) -> &'static str {
         match self {
+            Error::NoDevice => "no disk",
             Error::Io => "disk read or write failed",
             Error::NotFat32 => "not a FAT32 volume",
             Error::Corrupt => "corrupt FAT",

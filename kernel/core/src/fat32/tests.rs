@@ -205,3 +205,54 @@ fn names_must_be_8_3() {
     let v = Volume::mount(&mut dev).unwrap();
     assert_eq!(v.create(&mut dev, "bad name"), Err(Error::BadName));
 }
+
+/// Writes the long-name entries of `long` for the short name `short` at `index`, `index + 1`, ...
+fn long_entries(img: &mut [u8], index: usize, long: &str, short: &[u8; 11]) -> usize {
+    let chars: Vec<u16> = long.encode_utf16().collect();
+    let pieces = chars.len().div_ceil(13);
+    let offsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+    for k in 0..pieces {
+        let ord = pieces - k; // last piece first
+        let at = DATA * SECTOR + (index + k) * 32;
+        let raw = &mut img[at..at + 32];
+        raw.fill(0);
+        raw[0] = ord as u8 | if k == 0 { 0x40 } else { 0 };
+        raw[11] = 0x0F;
+        raw[13] = checksum(short);
+        for (i, off) in offsets.iter().enumerate() {
+            let pos = (ord - 1) * 13 + i;
+            let c = match pos.cmp(&chars.len()) {
+                std::cmp::Ordering::Less => chars[pos],
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Greater => 0xFFFF,
+            };
+            raw[*off..*off + 2].copy_from_slice(&c.to_le_bytes());
+        }
+    }
+    pieces
+}
+
+#[test]
+fn long_names_are_read_found_and_deleted() {
+    let mut dev = image();
+    let n = long_entries(&mut dev.0, 3, "nullderef", b"NULLDE~1   ");
+    entry(&mut dev.0, 3 + n, b"NULLDE~1   ", 0x20, 6, 4);
+    set_fat(&mut dev.0, 6, 0x0FFF_FFFF);
+    let m = long_entries(&mut dev.0, 4 + n, "a-long-name-of-twenty-six", b"ALONGN~1TXT");
+    entry(&mut dev.0, 4 + n + m, b"ALONGN~1TXT", 0x20, 0, 0);
+    // A long name whose checksum is not its short entry's: the 8.3 name stands.
+    let k = long_entries(&mut dev.0, 5 + n + m, "stray", b"OTHER      ");
+    entry(&mut dev.0, 5 + n + m + k, b"PLAIN      ", 0x20, 0, 0);
+    let v = Volume::mount(&mut dev).unwrap();
+    let listed: Vec<String> = names(&v, &mut dev).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(listed, ["note.txt", "sub", "nullderef", "a-long-name-of-twenty-six", "plain"]);
+    let e = v.find(&mut dev, "NullDeref").unwrap();
+    assert_eq!((e.short_name(), e.cluster), ("nullde~1", 6));
+    assert_eq!(v.find(&mut dev, "nullde~1").unwrap().slot, e.slot);
+    v.remove(&mut dev, "nullderef").unwrap();
+    for i in 3..3 + n + 1 {
+        assert_eq!(dev.0[DATA * SECTOR + i * 32], 0xE5, "entry {i} deleted");
+    }
+    assert_eq!(fat(&dev.0, 0, 6), 0);
+    assert_eq!(names(&v, &mut dev).len(), 4);
+}
