@@ -81,10 +81,24 @@ pub fn open(path: &str, create: bool, truncate: bool) -> Result<DirEntry, Error>
     })
 }
 
-/// Writes `bytes` as the whole content of `path` (created if missing).
+/// Writes `bytes` as the whole content of `path` (created if missing; a
+/// file created here is deleted again when the write fails, e.g. on a full disk).
 pub fn write_file(path: &str, bytes: &[u8]) -> Result<(), Error> {
-    let mut entry = open(path, true, true)?;
-    with_volume(|v, dev| v.write_at(dev, &mut entry, 0, bytes).map(|_| ()))
+    with_volume(|v, dev| {
+        let (mut entry, created) = match v.find(dev, path) {
+            Err(Error::NotFound) => (v.create(dev, path)?, true),
+            other => (other?, false),
+        };
+        if entry.is_dir() {
+            return Err(Error::IsDir);
+        }
+        v.truncate(dev, &mut entry)?;
+        let written = v.write_at(dev, &mut entry, 0, bytes).map(|_| ());
+        if written.is_err() && created {
+            v.remove(dev, path)?;
+        }
+        written
+    })
 }
 
 /// Deletes file `path`.

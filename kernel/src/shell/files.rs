@@ -37,10 +37,11 @@ pub fn cat(args: &str) {
         }
         ends_in_newline = bytes.last() == Some(&b'\n');
     });
-    match read {
-        Ok(()) if !ends_in_newline => println!(),
-        Ok(()) => {}
-        Err(e) => println!("error: cat: {}: {}", path, disk::describe(e)),
+    if !ends_in_newline {
+        println!(); // what was printed ends its line, and an error gets its own
+    }
+    if let Err(e) = read {
+        println!("error: cat: {}: {}", path, disk::describe(e));
     }
 }
 
