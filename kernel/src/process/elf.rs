@@ -7,6 +7,9 @@ use crate::layout::{PAGE_SIZE, PHYS_OFFSET};
 use crate::memory::{frames, paging};
 use x86_64::structures::paging::PageTableFlags as Flags;
 
+/// Why a program that does not fit in the free frames is refused.
+pub const TOO_BIG: &str = "program too big for memory";
+
 /// End (exclusive) of the user half of the address space.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
 
@@ -96,7 +99,7 @@ fn load_segment(pml4: u64, image: &[u8], s: &Segment) -> Result<(), &'static str
     }
     let mut page = s.vaddr & !(PAGE_SIZE - 1);
     while page < s.vaddr + s.memsz {
-        let frame = frames::allocate().ok_or(crate::process::TOO_BIG)?;
+        let frame = frames::allocate().ok_or(TOO_BIG)?;
         // SAFETY: a fresh frame, reached through the physical window.
         let bytes = unsafe { core::slice::from_raw_parts_mut((PHYS_OFFSET + frame) as *mut u8, PAGE_SIZE as usize) };
         bytes.fill(0);
@@ -131,7 +134,7 @@ pub fn load(pml4: u64, image: &[u8]) -> Result<u64, &'static str> {
     }
     // The segments' pages must fit in the free frames (the stack and page tables need more).
     if pages >= frames::counts().0 {
-        return Err(crate::process::TOO_BIG);
+        return Err(TOO_BIG);
     }
     let mut loaded = 0;
     for i in 0..phnum {

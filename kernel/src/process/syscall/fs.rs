@@ -3,7 +3,8 @@
 //! table (`process::files`). Data moves between the disk and user memory one
 //! sector at a time through a buffer on the kernel stack.
 
-use super::*;
+use super::errno::*;
+use crate::process::usermem;
 use crate::disk;
 use crate::process::files;
 use rustos_core::fat32::{Error, SECTOR};

@@ -6,46 +6,17 @@
 //! (`usermem`) before use: a bad one fails the call with [`EFAULT`]. The
 //! numbers are in `table`; docs/kernel-structures.md lists them.
 
+pub mod errno;
 mod fs;
 pub mod table;
 
-use super::usermem;
+use crate::process::usermem;
 use crate::interrupts::frame::TrapFrame;
 use crate::thread::{self, sched, SpawnError};
 use crate::time;
 pub use table::Sys;
 
-/// Error: not permitted (e.g. the boot thread calling exit).
-pub const EPERM: i64 = -1;
-/// Error: no such file or program.
-pub const ENOENT: i64 = -2;
-/// Error: the disk failed, or its FAT is corrupt.
-pub const EIO: i64 = -5;
-/// Error: the program file is not a loadable ELF.
-pub const ENOEXEC: i64 = -8;
-/// Error: not an open file descriptor (or not open for that).
-pub const EBADF: i64 = -9;
-/// Error: the thread table is full.
-pub const EAGAIN: i64 = -11;
-/// Error: no memory (or the program is too big for it).
-pub const ENOMEM: i64 = -12;
-/// Error: a bad address.
-pub const EFAULT: i64 = -14;
-/// Error: no disk.
-pub const ENODEV: i64 = -19;
-/// Error: a directory.
-pub const EISDIR: i64 = -21;
-/// Error: a bad argument (or a name with no 8.3 form).
-pub const EINVAL: i64 = -22;
-/// Error: too many open files.
-pub const EMFILE: i64 = -24;
-/// Error: the disk is full.
-pub const ENOSPC: i64 = -28;
-/// Error: no such system call.
-pub const ENOSYS: i64 = -38;
-
-/// Most bytes one `write`, `read` or `write_file` moves.
-pub const IO_MAX: u64 = 4096;
+pub use errno::*;
 
 fn sys_write(fd: u64, ptr: u64, len: u64) -> i64 {
     if fd != 1 && fd != 2 {
@@ -61,15 +32,15 @@ fn sys_write(fd: u64, ptr: u64, len: u64) -> i64 {
 }
 
 fn sys_spawn(ptr: u64, len: u64) -> i64 {
-    if len > super::ARGS_MAX as u64 + 16 {
+    if len > crate::process::spawn::ARGS_MAX as u64 + 16 {
         return EINVAL;
     }
     let Some(bytes) = usermem::read(ptr, len) else { return EFAULT };
     let Ok(command) = core::str::from_utf8(bytes) else { return EINVAL };
-    match super::spawn_command(command) {
+    match crate::process::spawn::spawn_command(command) {
         Ok(pid) => pid as i64,
         Err(SpawnError::NoSuchProgram) => ENOENT,
-        Err(SpawnError::BadProgram(super::TOO_BIG)) | Err(SpawnError::OutOfMemory) => ENOMEM,
+        Err(SpawnError::BadProgram(crate::process::spawn::TOO_BIG)) | Err(SpawnError::OutOfMemory) => ENOMEM,
         Err(SpawnError::BadProgram(_)) => ENOEXEC,
         Err(SpawnError::TableFull) => EAGAIN,
         Err(SpawnError::Disk(e)) => fs::errno(e),
@@ -88,7 +59,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let result = match call {
         Sys::Exit => {
             if sched::end_current(frame, a as i64, now) {
-                super::files::close_all(pid);
+                crate::process::files::close_all(pid);
                 return;
             }
             EPERM
