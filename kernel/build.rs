@@ -30,7 +30,7 @@ fn main() {
     user_programs(Path::new(&out));
 }
 
-/// The user programs the kernel embeds.
+/// The user programs the kernel embeds (its fallback when no disk answers).
 const PROGRAMS: [&str; 3] = ["hello", "spin", "nullderef"];
 
 fn user_programs(out: &Path) {

@@ -97,7 +97,9 @@ fn map_range(virt: u64, bytes: u64) -> bool {
     true
 }
 
-/// Maps the initial heap and hands it to the fallback allocator.
+/// Maps the initial heap and hands it to the fallback allocator. Never
+/// inlined: the debugger stops on it (`until rustos::heap::init`).
+#[inline(never)]
 pub fn init() {
     assert!(map_range(HEAP_START, HEAP_INITIAL), "cannot map the initial heap");
     let mut heap = RUSTOS_HEAP.lock();

@@ -71,6 +71,13 @@ def run_qemu(
     return QemuRun(b"".join(chunks).decode(errors="replace"), status)
 
 
+def disk_copy(elf: Path, tmp_path: Path) -> Path:
+    """A copy of the disk `scripts/build-kernel` wrote beside `elf` (build/disk.img), for a run that writes to it."""
+    copy = tmp_path / "disk.img"
+    shutil.copyfile(Path(elf).with_name("disk.img"), copy)
+    return copy
+
+
 TEST_LINE = re.compile(r"^test (\S+) \.\.\. (ok|FAILED)", re.M)
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
 

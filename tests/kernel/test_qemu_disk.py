@@ -37,11 +37,14 @@ def test_ls_and_cat_read_the_fat32_disk(kernel_elf, tmp_path):
 
 @pytest.mark.qemu
 def test_without_a_disk_ls_and_cat_fail_in_one_line(kernel_elf):
-    run = run_qemu(kernel_elf, stdin=b"ls\ncat note.txt\necho alive\n", until=r"\nalive")
+    run = run_qemu(kernel_elf, stdin=b"ls\ncat note.txt\nwrite a.txt hi\nrm a.txt\nrun files\necho alive\n", until=r"\nalive")
     errors = [line.strip() for line in run.output.splitlines() if line.startswith("error:")]
     assert errors == [
         "error: ls: no disk (no ATA drive answers on the primary channel)",
         "error: cat: note.txt: no disk (no ATA drive answers on the primary channel)",
+        "error: write: a.txt: no disk (no ATA drive answers on the primary channel)",
+        "error: rm: a.txt: no disk (no ATA drive answers on the primary channel)",
+        "error: run: cannot start 'files': no disk (no ATA drive answers on the primary channel)",
     ]
 
 
@@ -53,9 +56,25 @@ def test_missing_file_is_a_one_line_error(kernel_elf, tmp_path):
     assert errors == ["error: cat: nothing.txt: no such file", "error: usage: cat FILE"]
 
 
-def test_mkdisk_refuses_a_long_name_in_one_line(tmp_path):
+def test_mkdisk_refuses_a_name_too_long_in_one_line(tmp_path):
     (tmp_path / "f").write_bytes(b"x")
-    done = subprocess.run([sys.executable, str(MKDISK), str(tmp_path / "d.img"), f"nullderef.bin={tmp_path / 'f'}"], capture_output=True, text=True)
+    name = "a-name-longer-than-twenty-six.txt"
+    done = subprocess.run([sys.executable, str(MKDISK), str(tmp_path / "d.img"), f"{name}={tmp_path / 'f'}"], capture_output=True, text=True)
     assert done.returncode != 0
-    assert done.stderr.strip() == "mkdisk: 'nullderef.bin' is not an 8.3 name"
+    assert done.stderr.strip() == f"mkdisk: {name!r} is not a name of 1-26 printable ASCII characters"
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.qemu
+def test_long_names_from_mkdisk_are_listed_found_and_removed(kernel_elf, tmp_path):
+    disk = make_disk(tmp_path, {"nullderef": b"one\n", "a-long-name.txt": b"two\n", "short.txt": b"three\n"})
+    stdin = b"ls\ncat NULLDEREF\ncat a-long-name.txt\ncat nullde~1\nrm a-long-name.txt\nls\necho end-of-run\n"
+    run = run_qemu(kernel_elf, stdin=stdin, until=r"\nend-of-run", disk=disk)
+    listings = run.output.split("rustos> ls")[1:]
+    first = re.findall(r"^\s+\d+ (\S+)\r?$", listings[0], re.M)
+    second = re.findall(r"^\s+\d+ (\S+)\r?$", listings[1], re.M)
+    assert first == ["nullderef", "a-long-name.txt", "short.txt"]
+    assert second == ["nullderef", "short.txt"]
+    assert re.findall(r"^(one|two)\r?$", run.output, re.M) == ["one", "two", "one"]
+    image = disk.read_bytes()
+    assert b"\xe5LONGN~1TXT" in image and b"ALONGN~1TXT" not in image   # the short entry deleted too

@@ -1,13 +1,15 @@
-"""User space in QEMU: the ring-3 kernel tests (`ktest=user`) and the shell's
-`run`, `spawn`, `ps` and `kill` with the embedded programs hello, spin and
-nullderef. The emulator runs the same `ktest=user` suite against QEMU in
-tests/machine/test_machine_kernel_suite.py, and programs in reused frames in
-tests/machine/test_machine_user_programs.py."""
+"""User space in QEMU: the ring-3 kernel tests (`ktest=user`, with a copy of
+build/disk.img: its disk tests write to it) and the shell's `run`, `spawn`,
+`ps` and `kill` with hello, spin and nullderef (from the built-in copies when
+no disk is attached). The emulator runs the same `ktest=user` suite against
+QEMU in tests/machine/test_machine_kernel_suite.py, programs in reused frames
+in tests/machine/test_machine_user_programs.py, and the shell's file commands
+in tests/machine/test_machine_shell_files.py."""
 
 import re
 
 import pytest
-from qemu import SUMMARY, kernel_results, run_qemu
+from qemu import SUMMARY, disk_copy, kernel_results, run_qemu
 
 pytestmark = pytest.mark.qemu
 
@@ -15,18 +17,31 @@ USER_TESTS = (
     "user_hello_ring3", "user_nullderef_killed", "user_spin_preempted", "user_address_space",
     "user_pointer_checks", "user_bad_images_refused",
 )
+DISK_TESTS = ("disk_write_read_delete", "disk_programs_load_from_disk", "disk_files_program", "disk_bad_programs_refused")
 THREAD_TESTS = ("threads_preempt", "thread_sleep", "thread_yield", "thread_fault_ends_thread", "thread_stack_guard")
 PS_ROW = re.compile(r"^\s*(\d+) (\S+)\s+(ready|running|sleeping)\s+(\d)\s+(\d+)\s*$", re.M)
 
 
-def test_ring3_kernel_tests_pass_in_qemu(kernel_elf):
-    run = run_qemu(kernel_elf, append="test ktest=user", timeout=120)
+def test_ring3_kernel_tests_pass_in_qemu(kernel_elf, tmp_path):
+    run = run_qemu(kernel_elf, append="test ktest=user", timeout=120, disk=disk_copy(kernel_elf, tmp_path))
     results = kernel_results(run.output)
     assert run.status == 33, run.output[-2000:]
-    for name in USER_TESTS + THREAD_TESTS:
+    for name in USER_TESTS + THREAD_TESTS + DISK_TESTS:
         assert results.get(name) == "ok", (name, results)
+    assert "files: bad pointers -> -14 -14 -14 -14" in run.output
+    assert "files: ok" in run.output
     summary = SUMMARY.search(run.output)
     assert summary and int(summary.group(1)) == len(results) and summary.group(2) == "0"
+
+
+def test_without_a_disk_the_disk_tests_fail_with_a_clear_line(kernel_elf):
+    run = run_qemu(kernel_elf, append="test ktest=user", timeout=120)
+    results = kernel_results(run.output)
+    assert run.status == 35, run.output[-2000:]                     # failures, not a hang
+    assert {name for name, result in results.items() if result != "ok"} == set(DISK_TESTS)
+    assert all(results.get(name) == "ok" for name in USER_TESTS)   # the built-in programs still run
+    reason = "the disk tests need build/disk.img as the primary IDE master: no disk (no ATA drive answers on the primary channel)"
+    assert run.output.count(reason) == len(DISK_TESTS), run.output[-3000:]
 
 
 def test_without_the_switch_the_suite_stays_in_ring_0(kernel_elf):
@@ -71,13 +86,15 @@ def test_spawn_spin_ps_and_kill(kernel_elf):
     assert after == {"kernel"}
 
 
-def test_bad_program_names_are_one_line_errors(kernel_elf):
-    stdin = b"run nosuch\nspawn\nkill 1\nkill 99\necho ok-then\n"
-    run = run_qemu(kernel_elf, stdin=stdin, until=r"\nok-then", timeout=60)
+def test_bad_program_names_are_one_line_errors(kernel_elf, tmp_path):
+    stdin = b"run nosuch\nspawn\nrun note.txt\nkill 1\nkill 99\nrun hello\necho ok-then\n"
+    run = run_qemu(kernel_elf, stdin=stdin, until=r"\nok-then", timeout=60, disk=disk_copy(kernel_elf, tmp_path))
     errors = [line.strip() for line in run.output.splitlines() if line.startswith("error:")]
     assert errors == [
-        "error: no program 'nosuch' (programs: hello, spin, nullderef)",
-        "error: usage: spawn PROG (programs: hello, spin, nullderef)",
+        "error: run: no program 'nosuch' on the disk",
+        "error: usage: spawn PROG [ARGS] (`ls` lists the programs on the disk)",
+        "error: run: cannot start 'note.txt': not an ELF file",
         "error: no process 1 that can be killed",
         "error: no process 99 that can be killed",
     ]
+    assert "hello from user space, ring 3" in run.output

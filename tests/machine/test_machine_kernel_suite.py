@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from qemu import SUMMARY, kernel_results, run_qemu
@@ -11,6 +12,7 @@ from rustos_dbg import Machine, StopKind
 pytestmark = pytest.mark.emulator
 
 RUNNING = re.compile(r"^running (\d+) kernel tests", re.M)
+DISK_TESTS = ("disk_write_read_delete", "disk_programs_load_from_disk", "disk_files_program", "disk_bad_programs_refused")
 
 
 def run_suite(machine: Machine, timeout: float = 120):
@@ -37,21 +39,38 @@ def test_kernel_suite_passes_in_the_emulator(boot_machine):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("cmdline", ["test", "test ktest=user"])   # ktest=user: ring 3 and its faults
+@pytest.mark.parametrize("cmdline", ["test", "test ktest=user"])   # ktest=user: ring 3, its faults, the disk
 def test_emulator_passes_the_same_tests_as_qemu(rustos_elf, tmp_path, cmdline):
     if shutil.which("qemu-system-x86_64") is None:
         pytest.skip("qemu-system-x86_64 is not installed (scripts/test installs it)")
     elf = tmp_path / "rustos.elf"  # one copy for both runs: the kernel may be rebuilt meanwhile
     shutil.copyfile(rustos_elf, elf)
-    qemu = run_qemu(elf, append=cmdline, timeout=120)
+    disks = []
+    for name in ("qemu.img", "emulator.img"):  # the disk tests write: each run gets its own copy
+        disks.append(tmp_path / name)
+        shutil.copyfile(Path(rustos_elf).with_name("disk.img"), disks[-1])
+    qemu = run_qemu(elf, append=cmdline, timeout=120, disk=disks[0])
     assert qemu.status == 33, qemu.output[-2000:]
-    machine = Machine.boot(elf, cmdline=cmdline)
+    machine = Machine.boot(elf, cmdline=cmdline, disk=disks[1])
     stop, results = run_suite(machine)
     assert (stop.kind, stop.exit_code) == (StopKind.KERNEL_EXIT, 33), explain(machine, stop)
     in_qemu = kernel_results(qemu.output)
     assert {n for n, r in results.items() if r == "ok"} == {n for n, r in in_qemu.items() if r == "ok"}
     assert "FAILED" not in results.values() and "FAILED" not in in_qemu.values()
     assert len(results) >= 20
+    if "ktest=user" in cmdline:
+        assert {name for name in results if name.startswith("disk_")} == set(DISK_TESTS)
+        # The same writes reached both images: the kernel's file system work is the same in both.
+        assert disks[0].read_bytes() == disks[1].read_bytes()
+
+
+def test_without_a_disk_the_disk_tests_fail_in_one_line_each(boot_machine):
+    machine = boot_machine("test ktest=user")
+    stop, results = run_suite(machine)
+    assert (stop.kind, stop.exit_code) == (StopKind.KERNEL_EXIT, 35), explain(machine, stop)
+    assert {name for name, result in results.items() if result != "ok"} == set(DISK_TESTS)
+    reason = "no disk (no ATA drive answers on the primary channel)"
+    assert machine.serial_output.count(reason) == len(DISK_TESTS)
 
 
 def test_one_test_by_name(boot_machine):

@@ -1,6 +1,7 @@
 //! ATA PIO on the primary channel's master drive (ports 0x1F0-0x1F7, control
 //! 0x3F6), polled with interrupts left masked (IRQ 14 is not used), LBA28
-//! addressing (ATA/ATAPI-6, §9 "PIO data-in"). Every wait is bounded, so a
+//! addressing (ATA/ATAPI-6, §9 "PIO data-in" and "PIO data-out"; every
+//! written sector is followed by FLUSH CACHE). Every wait is bounded, so a
 //! missing or silent drive gives an error instead of a hang.
 
 use rustos_core::fat32::{BlockDevice, Error, SECTOR};
@@ -21,6 +22,8 @@ const ERR: u8 = 0x01;
 const DF: u8 = 0x20;
 
 const CMD_READ_SECTORS: u8 = 0x20;
+const CMD_WRITE_SECTORS: u8 = 0x30;
+const CMD_FLUSH_CACHE: u8 = 0xE7;
 const CMD_IDENTIFY: u8 = 0xEC;
 
 /// Status polls before a wait gives up.
@@ -56,6 +59,36 @@ fn wait_data() -> Result<(), Error> {
     Err(Error::Io)
 }
 
+/// Waits until BSY clears (after a write or a flush); fails on ERR/DF or a timeout.
+fn wait_idle() -> Result<(), Error> {
+    for _ in 0..POLLS {
+        let status = inb(STATUS_COMMAND);
+        if status == 0xFF {
+            return Err(Error::Io);
+        }
+        if status & BSY == 0 {
+            return if status & (ERR | DF) != 0 { Err(Error::Io) } else { Ok(()) };
+        }
+    }
+    Err(Error::Io)
+}
+
+/// Selects the drive and sets up a one-sector command at `lba`.
+fn select(lba: u64, command: u8) -> Result<(), Error> {
+    if lba >= 1 << 28 {
+        return Err(Error::Io);
+    }
+    outb(DRIVE, 0xE0 | ((lba >> 24) & 0x0F) as u8);
+    settle();
+    outb(SECTOR_COUNT, 1);
+    outb(LBA_LOW, lba as u8);
+    outb(LBA_MID, (lba >> 8) as u8);
+    outb(LBA_HIGH, (lba >> 16) as u8);
+    outb(STATUS_COMMAND, command);
+    settle();
+    Ok(())
+}
+
 /// The 400 ns delay after selecting a drive: four reads of the alternate status.
 fn settle() {
     for _ in 0..4 {
@@ -86,9 +119,9 @@ impl Ata {
         outb(STATUS_COMMAND, CMD_IDENTIFY);
         let status = inb(STATUS_COMMAND);
         if status == 0 || status == 0xFF {
-            return Err(Error::Io);
+            return Err(Error::NoDevice);
         }
-        wait_data()?;
+        wait_data().map_err(|_| Error::NoDevice)?;
         let mut id = [0u8; SECTOR];
         read_words(&mut id);
         Ok(u32::from_le_bytes([id[120], id[121], id[122], id[123]]))
@@ -97,19 +130,23 @@ impl Ata {
 
 impl BlockDevice for Ata {
     fn read(&mut self, lba: u64, buf: &mut [u8; SECTOR]) -> Result<(), Error> {
-        if lba >= 1 << 28 {
-            return Err(Error::Io);
-        }
-        outb(DRIVE, 0xE0 | ((lba >> 24) & 0x0F) as u8);
-        settle();
-        outb(SECTOR_COUNT, 1);
-        outb(LBA_LOW, lba as u8);
-        outb(LBA_MID, (lba >> 8) as u8);
-        outb(LBA_HIGH, (lba >> 16) as u8);
-        outb(STATUS_COMMAND, CMD_READ_SECTORS);
-        settle();
+        select(lba, CMD_READ_SECTORS)?;
         wait_data()?;
         read_words(buf);
         Ok(())
+    }
+
+    fn write(&mut self, lba: u64, buf: &[u8; SECTOR]) -> Result<(), Error> {
+        select(lba, CMD_WRITE_SECTORS)?;
+        wait_data()?;
+        let mut data: Port<u16> = Port::new(DATA);
+        for pair in buf.chunks(2) {
+            // SAFETY: the data port, written while DRQ is set.
+            unsafe { data.write(u16::from_le_bytes([pair[0], pair[1]])) };
+        }
+        wait_idle()?;
+        outb(STATUS_COMMAND, CMD_FLUSH_CACHE);
+        settle();
+        wait_idle()
     }
 }

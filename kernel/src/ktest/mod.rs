@@ -8,6 +8,7 @@
 //! `N passed, M failed`, and the run ends through isa-debug-exit: 0x10 when
 //! everything passed, 0x11 otherwise.
 
+mod disk;
 mod tests;
 mod threads;
 mod user;

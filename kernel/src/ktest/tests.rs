@@ -1,5 +1,6 @@
 //! The kernel tests, in the order they run.
 
+use super::disk::*;
 use super::threads::*;
 use super::user::*;
 use crate::fault;
@@ -49,7 +50,8 @@ test_list!(
     threads_preempt, thread_sleep, thread_yield, thread_fault_ends_thread, thread_stack_guard;
     panics: should_panic;
     user: user_hello_ring3, user_nullderef_killed, user_spin_preempted, user_address_space,
-    user_pointer_checks, user_bad_images_refused
+    user_pointer_checks, user_bad_images_refused, disk_write_read_delete, disk_programs_load_from_disk,
+    disk_files_program, disk_bad_programs_refused
 );
 
 fn expect_fault(f: impl FnOnce()) -> FaultRecord {

@@ -7,6 +7,9 @@ use crate::layout::{PAGE_SIZE, PHYS_OFFSET};
 use crate::memory::{frames, paging};
 use x86_64::structures::paging::PageTableFlags as Flags;
 
+/// Why a program that does not fit in the free frames is refused.
+pub const TOO_BIG: &str = "program too big for memory";
+
 /// End (exclusive) of the user half of the address space.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
 
@@ -96,7 +99,7 @@ fn load_segment(pml4: u64, image: &[u8], s: &Segment) -> Result<(), &'static str
     }
     let mut page = s.vaddr & !(PAGE_SIZE - 1);
     while page < s.vaddr + s.memsz {
-        let frame = frames::allocate().ok_or("program too big for memory")?;
+        let frame = frames::allocate().ok_or(TOO_BIG)?;
         // SAFETY: a fresh frame, reached through the physical window.
         let bytes = unsafe { core::slice::from_raw_parts_mut((PHYS_OFFSET + frame) as *mut u8, PAGE_SIZE as usize) };
         bytes.fill(0);
@@ -121,6 +124,18 @@ fn load_segment(pml4: u64, image: &[u8], s: &Segment) -> Result<(), &'static str
 /// free with the address space.
 pub fn load(pml4: u64, image: &[u8]) -> Result<u64, &'static str> {
     let (entry, phoff, phnum, phentsize) = header(image)?;
+    let mut pages = 0u64;
+    for i in 0..phnum {
+        let s = segment(image, phoff + i * phentsize).ok_or("truncated program headers")?;
+        if s.kind == PT_LOAD && s.memsz != 0 {
+            check(image, &s)?;
+            pages += (s.vaddr + s.memsz).div_ceil(PAGE_SIZE) - s.vaddr / PAGE_SIZE;
+        }
+    }
+    // The segments' pages must fit in the free frames (the stack and page tables need more).
+    if pages >= frames::counts().0 {
+        return Err(TOO_BIG);
+    }
     let mut loaded = 0;
     for i in 0..phnum {
         let s = segment(image, phoff + i * phentsize).ok_or("truncated program headers")?;

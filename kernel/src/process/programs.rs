@@ -1,5 +1,7 @@
 //! The user programs built into the kernel image (`kernel/user/`, built by
-//! `scripts/build-kernel` and embedded by `build.rs`), until a disk holds them.
+//! `scripts/build-kernel` and embedded by `build.rs`): the fallback `run`
+//! uses only when no disk answers (the programs live on the disk; see
+//! `process::spawn`).
 
 /// A program's name and ELF image.
 pub struct Program {

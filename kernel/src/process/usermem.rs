@@ -38,3 +38,15 @@ pub fn read(ptr: u64, len: u64) -> Option<&'static [u8]> {
     // space, which does not change while the system call runs (interrupts off).
     Some(unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) })
 }
+
+/// Copies `bytes` to user memory at `ptr`; false (nothing copied) unless
+/// the range passes [`check`] for writing.
+pub fn write(ptr: u64, bytes: &[u8]) -> bool {
+    if !check(ptr, bytes.len() as u64, true) {
+        return false;
+    }
+    // SAFETY: checked just now: mapped, user writable, in the running address
+    // space, which does not change while the system call runs (interrupts off).
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as *mut u8, bytes.len()) };
+    true
+}

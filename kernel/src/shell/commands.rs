@@ -1,6 +1,6 @@
 //! The shell's commands: one function each, listed in [`COMMANDS`].
 
-use super::procs;
+use super::{files, procs};
 use crate::{fault, recovery};
 use crate::memory::{frames, paging};
 use crate::task::executor::{TaskState, QUEUE_CAPACITY};
@@ -23,19 +23,21 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "clear", args: "", help: "clear the screen", run: clear },
     Command { name: "info", args: "", help: "memory map, heap, uptime and tasks", run: info },
     Command { name: "color", args: "FG [BG]", help: "set the screen colours (0-15)", run: color },
-    Command { name: "page", args: "HEXADDR", help: "page-table indices and translation of an address", run: page },
+    Command { name: "page", args: "HEXADDR", help: "page-table walk of an address", run: page },
     Command { name: "heap", args: "", help: "heap statistics and free lists", run: heap_cmd },
     Command { name: "tasks", args: "", help: "executor tasks and the ready queue", run: tasks },
     Command { name: "uptime", args: "", help: "time since boot", run: uptime },
     Command { name: "reboot", args: "", help: "reset the machine", run: reboot },
     Command { name: "halt", args: "", help: "stop the CPU", run: halt },
     Command { name: "panic", args: "[TEXT]", help: "panic the kernel", run: panic_cmd },
-    Command { name: "run", args: "PROG", help: "run a user program and wait for it", run: procs::run },
-    Command { name: "spawn", args: "PROG", help: "start a user program in the background", run: procs::spawn },
+    Command { name: "run", args: "PROG [ARGS]", help: "run /PROG from the disk, wait for it", run: procs::run },
+    Command { name: "spawn", args: "PROG [ARGS]", help: "start /PROG in the background", run: procs::spawn },
     Command { name: "ps", args: "", help: "threads and processes", run: procs::ps },
     Command { name: "kill", args: "PID", help: "end a thread or process", run: procs::kill },
-    Command { name: "ls", args: "", help: "list the disk's root directory", run: procs::ls },
-    Command { name: "cat", args: "FILE", help: "print a file from the disk", run: procs::cat },
+    Command { name: "ls", args: "[DIR]", help: "list the disk's root directory /", run: files::ls },
+    Command { name: "cat", args: "FILE", help: "print a file from the disk", run: files::cat },
+    Command { name: "write", args: "FILE TEXT", help: "write TEXT and a newline to FILE", run: files::write },
+    Command { name: "rm", args: "FILE", help: "delete a file from the disk", run: files::rm },
     Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 

@@ -5,6 +5,7 @@
 //! previous line with arrow up, and runs each line with `commands::execute`.
 
 pub mod commands;
+mod files;
 mod procs;
 
 use crate::keyboard;

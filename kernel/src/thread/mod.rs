@@ -46,6 +46,8 @@ pub enum SpawnError {
     NoSuchProgram,
     /// The program file was refused (why).
     BadProgram(&'static str),
+    /// The disk could not be read (no disk, a corrupt FAT, ...).
+    Disk(rustos_core::fat32::Error),
 }
 
 impl core::fmt::Display for SpawnError {
@@ -55,6 +57,7 @@ impl core::fmt::Display for SpawnError {
             SpawnError::OutOfMemory => write!(f, "out of memory"),
             SpawnError::NoSuchProgram => write!(f, "no such program"),
             SpawnError::BadProgram(why) => write!(f, "{}", why),
+            SpawnError::Disk(e) => write!(f, "{}", crate::disk::describe(*e)),
         }
     }
 }

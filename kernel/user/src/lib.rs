@@ -5,21 +5,39 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
-/// System call numbers (the kernel's `process::syscall` table).
+/// System call numbers (the kernel's table, `process::syscall::table`).
 pub mod nr {
-    /// `exit(code)`: ends the process.
-    pub const EXIT: u64 = 0;
     /// `write(fd, ptr, len)`: writes to the console (fd 1 or 2); returns bytes written.
     pub const WRITE: u64 = 1;
+    /// `exit(code)`: ends the process.
+    pub const EXIT: u64 = 2;
+    /// `read(fd, ptr, len)`: reads an open file; returns bytes read, 0 at the end.
+    pub const READ: u64 = 5;
+    /// `write_file(fd, ptr, len)`: writes an open file (or the console, fd 1 or 2).
+    pub const WRITE_FILE: u64 = 6;
     /// `yield()`: gives up the CPU.
-    pub const YIELD: u64 = 2;
-    /// `sleep(ms)`: sleeps.
-    pub const SLEEP: u64 = 3;
+    pub const YIELD: u64 = 8;
     /// `uptime()`: milliseconds since boot.
-    pub const UPTIME: u64 = 4;
+    pub const UPTIME: u64 = 11;
+    /// `open(path, len, flags)`: returns a file descriptor.
+    pub const OPEN: u64 = 12;
+    /// `seek(fd, offset, whence)`: returns the new offset.
+    pub const SEEK: u64 = 13;
+    /// `close(fd)`.
+    pub const CLOSE: u64 = 14;
+    /// `readdir(index, buf, len)`: one entry of `/`.
+    pub const READDIR: u64 = 15;
+    /// `remove(path, len)`: deletes a file.
+    pub const REMOVE: u64 = 18;
+    /// `sleep(ms)`: sleeps.
+    pub const SLEEP: u64 = 23;
     /// `getpid()`: the process id.
-    pub const GETPID: u64 = 5;
+    pub const GETPID: u64 = 24;
+    /// `spawn(cmd, len)`: starts `PROG [ARGS]`; returns its pid.
+    pub const SPAWN: u64 = 25;
 }
+
+pub mod fs;
 
 /// Raw system call with up to three arguments.
 ///
@@ -93,13 +111,35 @@ pub fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
     core::str::from_utf8(&buf[i..]).unwrap_or("?")
 }
 
-/// Defines `_start`, which calls `$main` (a `fn() -> i64`) and exits with its result.
+static mut ARGS: (u64, u64) = (0, 0);
+
+/// The arguments the program was started with (`run PROG ARGS`: ARGS).
+pub fn args() -> &'static str {
+    // SAFETY: ARGS is written once, by `_start`, before `main` runs (one thread per process).
+    let (ptr, len) = unsafe { ARGS };
+    if ptr == 0 {
+        return "";
+    }
+    // SAFETY: the kernel placed `len` bytes of UTF-8 at `ptr`, on the stack's top page, which is never popped.
+    core::str::from_utf8(unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) }).unwrap_or("")
+}
+
+/// Records the arguments `_start` got (rdi, rsi); for [`entry!`] only.
+#[doc(hidden)]
+pub fn set_args(ptr: u64, len: u64) {
+    // SAFETY: called once, before `main`, by the process's only thread.
+    unsafe { ARGS = (ptr, len) };
+}
+
+/// Defines `_start`, which records the arguments and calls `$main` (a `fn()
+/// -> i64`), then exits with its result.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
         #[no_mangle]
         #[link_section = ".text._start"]
-        pub extern "C" fn _start() -> ! {
+        pub extern "C" fn _start(args: u64, len: u64) -> ! {
+            $crate::set_args(args, len);
             $crate::exit($main())
         }
     };
