@@ -9,7 +9,8 @@ of range) is a one-line ``CommandError``, a DWARF lookup error a ``DwarfError``.
 The language, tightest first:
 
 * atoms: a number (``0x..`` or decimal), ``$register`` (of the selection),
-  a name: a local or argument of the selected frame, else a static by short or
+  a name: with a task selected, first a variable its suspended future keeps;
+  a local or argument of the selected frame, else a static by short or
   full name (``RUSTOS_TICKS``, ``rustos::time::RUSTOS_TICKS``); without a
   selected frame statics come first, then frame 0's locals; ``( EXPR )``;
 * postfix: ``.field`` and ``.0`` (a tuple field), ``->field``, ``[index]``
@@ -167,6 +168,10 @@ class _Parser:
     def name(self, text: str):
         from .frames import find_local
 
+        if self.session.selection is not None and self.session.selection.kind == "task":
+            kept = self.captured(text)
+            if kept is not None:
+                return kept
         frame_selected = self.session.selection is not None and self.session.selection.kind == "frame"
         if frame_selected or "::" not in text:
             local = find_local(self.session, text) if frame_selected else None
@@ -182,6 +187,14 @@ class _Parser:
             if local is not None:
                 return _local_value(local)
         raise CommandError(f"no local, argument or static named '{text}'")
+
+    def captured(self, text: str):
+        """A variable the selected task's suspended future keeps (innermost await first), or None."""
+        for level in reversed(self.session.selection.detail.awaits):
+            for c in level.captured:
+                if c.name == text and c.type_offset is not None:
+                    return Value(self.info.type_at(c.type_offset), c.address, self.reader)
+        return None
 
     def postfix(self, value):
         while True:

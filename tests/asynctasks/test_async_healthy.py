@@ -109,3 +109,23 @@ def test_a_future_whose_type_the_dwarf_lacks_is_one_line(at_prompt):
     finally:
         m.write_virtual(field, saved)
     assert "no DWARF" not in s.execute("task 3")
+
+
+def test_info_locals_and_p_show_what_a_selected_task_keeps_across_its_await(at_prompt):
+    at_prompt.send_keys("echo")  # typed, not entered: the shell's line buffer holds it
+    at_prompt.run(max_instructions=3_000_000)
+    session = Session(at_prompt)
+    shell = next(t for t in read_async_tasks(at_prompt, at_prompt.image).tasks if t.task.name == "shell")
+    session.execute(f"task {shell.task.id}")
+    kept = session.execute("info locals")
+    assert 'line = "echo"' in kept and "shell_task" in kept
+    assert session.execute("p line") == 'line = "echo"'
+    assert session.execute("p line.vec.len") == "line.vec.len = 4"
+    assert "suspended future" in session.execute("info args")
+    session.json = True
+    rows = json.loads(session.execute("info locals"))["locals"]
+    assert {"name": "line", "value": "echo"}.items() <= next(r for r in rows if r["name"] == "line").items()
+    session.json = False
+    session.execute("task none")
+    with pytest.raises(CommandError, match="no local, argument or static named 'line'"):
+        session.execute("p line")

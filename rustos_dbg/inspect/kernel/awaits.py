@@ -46,6 +46,7 @@ class Captured:
     type_name: str
     address: int
     value: int | None = None
+    type_offset: int | None = None   #: the type's DIE offset (for a full rendering of the value)
 
     def __str__(self) -> str:
         if self.value is None:
@@ -152,7 +153,8 @@ def _captured(payload: Value) -> tuple[Captured, ...]:
             continue
         mtype = member.type
         field = payload.at(member.offset, mtype)
-        out.append(Captured(member.name, mtype.name, field.address, field.int() if _scalar(mtype) else None))
+        out.append(Captured(member.name, mtype.name, field.address, field.int() if _scalar(mtype) else None,
+                            mtype.offset))
     return tuple(out)
 
 

@@ -8,7 +8,7 @@ text view (Rust's ``{:?}`` spelling), :func:`shown_json` its JSON view.
 The spelling: integers in decimal, ``bool`` and ``char`` as Rust writes them;
 C-like enums and Rust enums by variant name (``Some(3)``, ``None``,
 ``Ok(..)``, ``Running { .. }``); structs as ``Name { field: value }``, tuple
-structs as ``Name(value)``; ``&str`` as a quoted string; slices and ``Vec``
+structs as ``Name(value)``; ``&str`` and ``String`` as quoted strings; slices and ``Vec``
 as ``[a, b]`` (at most :data:`MAX_ELEMENTS` elements; a run of equal
 elements as ``x <repeats N times>``); atomics, ``UnsafeCell``,
 ``Cell``, ``NonNull`` and other single-field wrappers of the kernel's sync
@@ -147,6 +147,14 @@ def _vec(value: Value, depth: int) -> Shown | None:
     return _elements(typ.name, element, node.int(), length, value.reader, depth, value.address)
 
 
+def _string(value: Value) -> str | None:
+    """A ``String``'s text, as ``{:?}`` shows it (its ``Vec<u8>``'s bytes), or None."""
+    bytes_vec = _vec(value["vec"], MAX_DEPTH - 1)
+    if bytes_vec is None or bytes_vec.more:
+        return None
+    return bytes(int(item.value) for item in bytes_vec.items).decode("utf-8", "replace")
+
+
 def _fields(value: Value, depth: int) -> tuple:
     out = []
     for member in value.type.members:
@@ -170,6 +178,10 @@ def _struct(value: Value, depth: int) -> Shown:
         vec = _vec(value, depth)
         if vec is not None:
             return vec
+    if name == "alloc::string::String" and typ.has_member("vec"):
+        text = _string(value)
+        if text is not None:
+            return Shown("string", name, json.dumps(text), value=text, address=value.address)
     if _is_pte(typ):
         raw = int.from_bytes(value.raw(), "little")
         flags = [n for bit, n in PTE_FLAGS if raw >> bit & 1]

@@ -95,8 +95,37 @@ def cmd_down(session, args):
     return _move(session, args, -1)
 
 
+def task_locals(session, params: bool) -> str:
+    """The variables the selected task's future keeps across its awaits, level by level
+    (outermost first), rendered as ``p`` renders them; a suspended future has no arguments."""
+    from ...dwarf import load
+    from ...dwarf.value import Value
+
+    task = session.selection.detail
+    if params:
+        return f"no arguments: task {session.selection.ident} is a suspended future (info locals shows what it keeps)"
+    info, reader = load(session.machine.image), session.reader()
+    rows = []
+    for level in task.awaits:
+        for c in level.captured:
+            value = Value(info.type_at(c.type_offset), c.address, reader) if c.type_offset is not None else None
+            rows.append((level.function, c.name, c.type_name, value))
+    if session.json:
+        return json.dumps({"task": session.selection.ident, "locals": [
+            {"function": f, "name": n, "type": t,
+             "value": json.loads(shown_json(render(v), n))["value"] if v is not None else None}
+            for f, n, t, v in rows]})
+    if not rows:
+        return f"task {session.selection.ident} keeps no variables across its awaits"
+    return "\n".join(f"{n} = {format_shown(render(v)) if v is not None else '<no DWARF type>'}  ({f})"
+                     for f, n, _t, v in rows)
+
+
 def locals_view(session, params: bool) -> str:
-    """``info args`` (``params``) or ``info locals``: one ``name = value`` line each."""
+    """``info args`` (``params``) or ``info locals``: one ``name = value`` line each
+    (with a task selected: the variables its suspended future keeps, see :func:`task_locals`)."""
+    if session.selection is not None and session.selection.kind == "task":
+        return task_locals(session, params)
     frame, found = frame_locals(session, params)
     if session.json:
         return json.dumps({"frame": frame.index, "pc": frame.pc, "function": frame.symbol,
