@@ -52,7 +52,8 @@ class _Unavailable(Exception):
     pass
 
 
-def _uleb(code: bytes, pos: int) -> tuple[int, int]:
+def _leb128(code: bytes, pos: int, signed: bool) -> tuple[int, int]:
+    """A LEB128 number at ``pos`` (DWARF 5 §7.6), and the position after it."""
     value = shift = 0
     while True:
         byte = code[pos]
@@ -60,20 +61,17 @@ def _uleb(code: bytes, pos: int) -> tuple[int, int]:
         value |= (byte & 0x7F) << shift
         shift += 7
         if not byte & 0x80:
+            if signed and byte & 0x40:
+                value -= 1 << shift
             return value, pos
+
+
+def _uleb(code: bytes, pos: int) -> tuple[int, int]:
+    return _leb128(code, pos, signed=False)
 
 
 def _sleb(code: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = code[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if byte & 0x40:
-                value -= 1 << shift
-            return value, pos
+    return _leb128(code, pos, signed=True)
 
 
 def _reg(frame: FrameRegs, number: int) -> int:

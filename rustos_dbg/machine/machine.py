@@ -43,6 +43,7 @@ from .hang import HangWatch
 from .history import History, LastWrite
 from .hooks import EngineHooks
 from .image import KernelImage, load_image
+from .guestio import GuestIO
 from .inputs import Inputs
 from .locktrack import LockTracker
 from .memory import GuestMemory
@@ -56,7 +57,7 @@ from .watchpoints import Watchpoints
 MIN_RAM_MB, MAX_RAM_MB = 16, 3072
 
 
-class Machine:
+class Machine(GuestIO):
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -369,49 +370,6 @@ class Machine:
         self._serial.append(byte)
         if self._on_serial is not None:
             self._on_serial(byte)
-
-    @property
-    def input_log(self) -> list[tuple[int, str, bytes, int]]:
-        """Every input as (icount, kind, data, virtual time in ns) when it was delivered."""
-        return self.inputs.log
-
-    def send_keys(self, text: str) -> None:
-        """Types ``text`` on the PS/2 keyboard (set-1 scancodes)."""
-        self.history.check_present()
-        self.inputs.deliver("keyboard", text.encode())
-
-    def press(self, chord: str) -> None:
-        """Presses a key chord on the keyboard (``up``, ``ctrl+c``, ...)."""
-        self.history.check_present()
-        self.inputs.deliver("key", chord.encode())
-
-    def send_serial(self, data: bytes | str) -> None:
-        """Sends bytes to COM1's receiver."""
-        self.history.check_present()
-        self.inputs.deliver("serial", data.encode() if isinstance(data, str) else bytes(data))
-
-    def schedule_input(self, at_ns: int, kind: str, data: bytes) -> None:
-        """Delivers an input (``kind`` as in :attr:`input_log`: "keyboard", "key"
-        or "serial") when the virtual time reaches ``at_ns`` exactly
-        (deterministic mode): replaying a recorded input log reproduces the run."""
-        if self.clock.counter is None:
-            raise ValueError("replaying inputs needs the deterministic mode")
-        self.history.check_present()
-        self.inputs.schedule(at_ns, kind, data)
-
-    @property
-    def scheduled_inputs(self) -> tuple:
-        """Inputs still waiting for their virtual time, as (at_ns, kind, data), earliest first."""
-        return tuple(self.inputs.scheduled)
-
-    def screen_text(self) -> str:
-        """The VGA text screen, 25 lines."""
-        return self.devices.vga.screen_text()
-
-    def screenshot(self, path: str | Path) -> Path:
-        """Renders the VGA screen to a PNG file."""
-        self.devices.vga.render_png(str(path))
-        return Path(path)
 
 
 def _open_disk(path: Path | None):
