@@ -81,8 +81,10 @@ def test_catch_syscall_write_stops_before_it_runs(kernel_elf):
 
 def test_catch_syscall_rejects_an_unknown_name(kernel_elf):
     m, session = _at_prompt(kernel_elf)
-    with pytest.raises(CommandError, match=r"^no system call 'frobnicate' \(the kernel has: exit, write"):
+    names = ", ".join(s.name for s in read_syscall_table(m, m.image))
+    with pytest.raises(CommandError) as error:
         session.execute("catch syscall frobnicate")
+    assert str(error.value) == f"no system call 'frobnicate' (the kernel has: {names})"
     assert not m.syscalls.catch and not m.syscalls.catch_all
 
 

@@ -170,14 +170,6 @@ def _partial_interrupt(reader, layout: TrapLayout, pc: int, sp: int, fp: int) ->
                          rip_slot - _RIP_OFFSET, False)
 
 
-def _readable(reader, address: int) -> bool:
-    try:
-        reader.read_virtual(address, 8)
-    except Exception:   # GuestMemoryError
-        return False
-    return True
-
-
 def _in_ring3(reader, pc: int) -> bool:
     """True when the reader's registers are a ring-3 context (CS's RPL 3, RIP in the user half)."""
     try:
@@ -254,8 +246,9 @@ def backtrace(reader, symbols=None, symbolize: Optional[Symbolize] = None, max_d
                 if fp & 7 or (floor is not None and fp <= floor):
                     return Backtrace(tuple(frames), f"bad frame pointer {fp:#x}")
                 saved = struct.unpack("<Q", reader.read_virtual(fp, 8))[0]
-                if user and saved == 0 and not _readable(reader, fp + 8):
-                    # A program's entry (_start) was jumped to, not called: its frame ends the stack.
+                if user and saved == 0:
+                    # A program's entry (_start) was jumped to with rbp = 0, not called: its frame
+                    # ends the stack (what lies above it is the program's arguments, not a return address).
                     return Backtrace(tuple(frames), "end of the frame chain (rbp = 0)")
                 ret = struct.unpack("<Q", reader.read_virtual(fp + 8, 8))[0]
                 caller, floor = (ret, fp + 8, saved), fp
