@@ -22,9 +22,9 @@ PROMPT_LINE = re.compile(r"^\(rustos-dbg[^)]*\) (\S.*?)(?:\s{2,}#.*)?$")
 KEY_LINES = (
     "rip 0x400035 <nullderef::main+0x15>  cr2 0x0",
     "error code: P=0 W=0 U=1 RSVD=0 I=0 (not present, read, user)",
-    "<interrupt: vector 14 (#PF page fault) error 0x4>  rip 0x400035 rsp 0x7ffffffeffe8 rflags 0x202  from ring 3",
+    "<interrupt: vector 14 (#PF page fault) error 0x4>  rip 0x400035 rsp 0x7ffffffefee8 rflags 0x202  from ring 3",
     "#1  0x0000000000400035 in nullderef::main+0x15",
-    "#5  0x0000000000400009 in _start+0x9",
+    "#5  0x0000000000400017 in _start+0x17",
     "user read: #PF error 0x4 P=0 W=0 U=1 RSVD=0 I=0 (not present, read, user)",
     "process 2 (nullderef) killed by page fault (#PF): vector 14, error code 0x4 (not present, read, user), "
     "CR2 0x0, rip 0x400035, ring 3",
