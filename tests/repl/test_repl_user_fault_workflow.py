@@ -88,7 +88,8 @@ def test_bt_crosses_from_the_kernel_through_the_trap_frame_into_the_program(run)
     kernel, user = at_hook[:trap], at_hook[trap + 1:-1]
     assert kernel[0].endswith("in rustos::thread::fault_hook") and kernel[-1].split(" in ")[1].startswith("trap_common")
     assert all(int(line.split()[1], 16) >> 63 for line in kernel)
-    assert [line.split(" in ")[1] for line in user] == ["nullderef::main+0x15", "_start+0x9"]
+    names = [line.split(" in ")[1] for line in user]
+    assert names[0] == "nullderef::main+0x15" and names[1].startswith("_start+0x") and len(names) == 2
     assert all(int(line.split()[1], 16) < 1 << 47 for line in user)
 
 
