@@ -321,10 +321,10 @@ def load_recording(machine: Machine, path: str) -> None:
     """Schedules the inputs of a recording made with ``--record``."""
     import json
 
+    from .recording import schedule_recorded
+
     try:
-        entries = json.loads(Path(path).read_text())["inputs"]
-        for entry in entries:
-            machine.schedule_input(int(entry["at_ns"]), str(entry["kind"]), bytes.fromhex(entry["data"]))
+        schedule_recorded(machine, json.loads(Path(path).read_text())["inputs"])
     except OSError as e:
         raise UsageError(f"cannot read recording '{path}': {e.strerror}") from None
     except (ValueError, KeyError, TypeError) as e:
@@ -335,9 +335,10 @@ def save_recording(machine: Machine, path: str) -> None:
     """Writes the inputs delivered so far, with their virtual times."""
     import json
 
-    inputs = [{"icount": i, "kind": k, "data": d.hex(), "at_ns": t} for i, k, d, t in machine.input_log]
+    from .recording import recorded_inputs
+
     Path(path).write_text(json.dumps({"elf": str(machine.image.path), "cmdline": machine.cmdline,
-                                      "inputs": inputs}, indent=1))
+                                      "inputs": recorded_inputs(machine)}, indent=1))
 
 
 def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list, console: Console, run) -> int:

@@ -3,7 +3,7 @@
 Contract: :func:`write_bundle` writes a JSON file with what makes a
 deterministic run again: the kernel ELF (path and SHA-256), the command line,
 the RAM size, the disk image named (if any), every input with the virtual
-time it arrived at, the instruction count where the run ended and why (the
+time it arrived at (entries of a ``run --record`` recording), the instruction count where the run ended and why (the
 stop report, the test's name), and the end state's checkpoint as the
 digests of each part (:meth:`MachineState.digests`). No machine state is
 stored as code or pickles: the file is data. :func:`reopen` boots the same
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..machine import Machine, StopKind
 from ..machine.errors import RustosDbgError
+from ..recording import recorded_inputs, schedule_recorded
 
 #: The bundle format's version (``format`` in the file).
 FORMAT = "rustos-dbg bundle 1"
@@ -44,7 +45,7 @@ class Bundle:
     cmdline: str
     ram_mb: int
     disk: str | None
-    inputs: list            #: [at_ns, kind, data as hex, icount when it was delivered]
+    inputs: list            #: as ``run --record`` writes them (:mod:`rustos_dbg.recording`)
     icount: int             #: where the run ended
     report: str             #: why (a stop report, or the test's failure)
     test: str | None        #: the test's node id, when a test wrote it
@@ -66,7 +67,7 @@ def write_bundle(machine: Machine, path: str | Path, report: str = "", test: str
         format=FORMAT, elf=str(Path(image.path).resolve()), elf_sha256=sha256_of(image.path),
         cmdline=machine.cmdline, ram_mb=machine.ram_bytes >> 20,
         disk=str(Path(machine.disk).resolve()) if machine.disk is not None else None,
-        inputs=[[at_ns, kind, bytes(data).hex(), icount] for icount, kind, data, at_ns in machine.input_log],
+        inputs=recorded_inputs(machine),
         icount=machine.icount, report=report or _where(machine), test=test,
         digests=machine.snapshot().digests(), created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     path = Path(path)
@@ -125,9 +126,8 @@ def reopen(path: str | Path, elf: str | Path | None = None, disk: str | Path | N
     machine = Machine.boot(kernel, cmdline=bundle.cmdline, ram_mb=bundle.ram_mb, history=True,
                            disk=disk if disk is not None else bundle.disk)
     try:
-        for at_ns, kind, data, _icount in bundle.inputs:
-            machine.schedule_input(int(at_ns), str(kind), bytes.fromhex(data))
-    except (ValueError, TypeError) as e:
+        schedule_recorded(machine, bundle.inputs)
+    except (ValueError, KeyError, TypeError) as e:
         raise BundleError(f"'{path}' has a damaged input list ({e})") from None
     while machine.icount < bundle.icount:
         stop = machine.run(max_instructions=bundle.icount - machine.icount)

@@ -38,7 +38,7 @@ def test_a_failing_test_leaves_a_bundle_that_reopens_at_the_failure(rustos_elf, 
     assert f"reopen at the failure: rustos-dbg debug --bundle {bundle}" in out
     data = json.loads(bundle.read_text())
     assert data["test"] == "test_failing.py::test_uptime_then_a_wrong_assertion"
-    assert [bytes.fromhex(i[2]) for i in data["inputs"]] == [b"uptime\n", b"echo bundled\r"]
+    assert [bytes.fromhex(i["data"]) for i in data["inputs"]] == [b"uptime\n", b"echo bundled\r"]
     reopened = _debug("--bundle", bundle, "-ex", "when", "-ex", "output 2")
     text = reopened.stdout.decode()
     assert reopened.returncode == 0, reopened.stderr.decode()
