@@ -39,6 +39,7 @@ from ..x86.lengths import block_layout
 from .blockcode import BLOCK, INSN, MISS, RETRANSLATE, TABLE_BITS, UC_PROT_EXEC, Slot, State, vmem_read
 from .counter import Limited, callback_address, hook_add, lib
 from .engine import drop_cached_code
+from .entry import ModeProbe
 
 
 class BlockCounter(Limited):
@@ -49,6 +50,7 @@ class BlockCounter(Limited):
         bytes at a virtual address (through the guest's page tables)."""
         self._uc = uc
         self._read_code = read_code
+        self._mode = ModeProbe(uc)
         self._table = (Slot * (1 << TABLE_BITS))()
         self._miss = MISS(self._on_miss)
         self._state = State()
@@ -249,7 +251,9 @@ class BlockCounter(Limited):
         key = (pc, size)
         layout = self._layouts.get(key)
         if layout is None:
-            layout = self._layouts[key] = block_layout(self._code(pc, size))
+            # Code above 4 GiB is 64-bit; below, a boot path may run 32-bit code.
+            code64 = pc >> 32 != 0 or self._mode.code64()
+            layout = self._layouts[key] = block_layout(self._code(pc, size), code64)
             for observer in self.new_block_observers:
                 observer(pc, size)
         return layout

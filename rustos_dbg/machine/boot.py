@@ -1,54 +1,78 @@
-"""Boot: lay out guest memory and CPU state for the 64-bit PVH entry.
+"""Boot: which protocol a kernel is booted by, and what every loader shares.
 
-Honours docs/boot.md for a loader that starts the CPU in long mode: the ELF's
-PT_LOAD segments are copied to their physical addresses and zero-filled to
-``p_memsz``; a PVH ``hvm_start_info`` with a memory map and the command line
-is placed in low memory; a GDT with a 64-bit code segment and page tables
-that identity-map the first GiB (2 MiB pages) are built; the CPU enters
-``pvh_start64`` in IA-32e mode with IF=0 and ``rdi`` = the start info.
+Contract: :func:`boot_plan` is the one dispatch on the boot protocol: it
+returns the :class:`BootPlan` of the loader for ``image`` (the bytes to
+write into RAM and the CPU state at the kernel's entry), or raises a
+one-line :class:`~.errors.KernelImageError` naming what is missing. Each
+protocol's loader lives in its own module (``boot_<protocol>.py``) with a
+``plan(image, ram_bytes, cmdline)`` function; :mod:`.entry` puts the CPU
+into the :class:`BootState` a plan names.
 
-Everything this module writes lives below 1 MiB, which the kernel keeps
-reserved (the memory map marks 0x9fc00-0xfffff reserved as a PC's does).
+What loaders share: the PC memory map of :func:`memory_map` (RAM below the
+EBDA at 0x9fc00, the BIOS area reserved, RAM from 1 MiB) and the PT_LOAD
+segments of :func:`segment_blobs`. Everything a loader writes besides the
+kernel lives below 1 MiB, which the kernels keep reserved.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
-from ..structs.pvh import HvmMemmapEntry, HvmStartInfo, MemmapType, XEN_HVM_START_MAGIC_VALUE
+from ..structs.pvh import MemmapType
+from .errors import KernelImageError
 
-GDT_ADDR = 0x0500
-PML4_ADDR = 0x1000
-PDPT_ADDR = 0x2000
-PD_ADDR = 0x3000
-START_INFO_ADDR = 0x5000
-MEMMAP_ADDR = 0x5100
-CMDLINE_ADDR = 0x5800
-CMDLINE_MAX = 0x800
-
-#: GDT: null, 64-bit ring-0 code (0x08), ring-0 data (0x10).
-BOOT_GDT = (0, 0x00AF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF)
-CODE_SELECTOR = 0x08
-DATA_SELECTOR = 0x10
-
-EFER_LME_LMA = 0x500
-CR0_PE_ET_PG = 0x8000_0011
-CR4_PAE = 0x20
+#: The GDT of a 32-bit protected-mode entry: null, flat 32-bit ring-0 code (0x08), flat data (0x10).
+GDT32 = (0, 0x00CF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF)
+GDT32_ADDR = 0x0500
+CODE32_SELECTOR, DATA32_SELECTOR = 0x08, 0x10
+#: CR0 in 32-bit protected mode with paging off: PE | ET.
+CR0_PE_ET = 0x11
+#: The IDTR a PC BIOS leaves (its real-mode interrupt vector table): base 0, limit 0x3ff.
+BIOS_IDTR = (0, 0x3FF)
 
 
 @dataclass(frozen=True)
 class BootState:
-    """Register values at the 64-bit entry."""
+    """The CPU at a kernel's entry: 32-bit protected mode with paging off (``mode``
+    "protected32", flat segments ``code_selector``/``data_selector`` of the GDT at
+    ``gdtr``) or IA-32e 64-bit mode ("long64", then ``cr3``/``cr4``/``efer`` as given)."""
 
+    mode: str
     rip: int
-    rdi: int
-    cr0: int = CR0_PE_ET_PG
-    cr3: int = PML4_ADDR
-    cr4: int = CR4_PAE
-    efer: int = EFER_LME_LMA
-    gdtr: tuple[int, int] = (GDT_ADDR, len(BOOT_GDT) * 8 - 1)
+    gprs: tuple[tuple[str, int], ...] = ()  #: general registers set at entry (others are 0)
+    cr0: int = CR0_PE_ET
+    cr3: int = 0
+    cr4: int = 0
+    efer: int = 0
+    gdtr: tuple[int, int] = (GDT32_ADDR, len(GDT32) * 8 - 1)
+    idtr: tuple[int, int] = BIOS_IDTR
+    code_selector: int = CODE32_SELECTOR
+    data_selector: int = DATA32_SELECTOR
     rflags: int = 0x2
+
+
+@dataclass(frozen=True)
+class BootPlan:
+    """What a loader does: write ``blobs`` ((physical address, bytes)) and enter at ``state``."""
+
+    protocol: str
+    blobs: tuple[tuple[int, bytes], ...]
+    state: BootState
+
+
+def boot_plan(image, ram_bytes: int, cmdline: str, modules: tuple[tuple[bytes, str], ...] = ()) -> BootPlan:
+    """The plan of the loader ``image`` asks for (the one protocol dispatch); ``modules``
+    ((contents, string) each) go to a protocol that takes modules."""
+    from . import boot_multiboot2, boot_pvh
+
+    if image.pvh_entry32 is not None:
+        return boot_pvh.plan(image, ram_bytes, cmdline)
+    header = boot_multiboot2.find_header(image)
+    if header is not None:
+        return boot_multiboot2.plan(image, header, ram_bytes, cmdline, modules)
+    raise KernelImageError(
+        f"'{image.path}' names no boot protocol the emulator knows: no PVH entry note (Xen ELF note type 18) "
+        f"and no Multiboot2 header (magic 0xe85250d6) in its first 32 KiB")
 
 
 def memory_map(ram_bytes: int) -> list[tuple[int, int, MemmapType]]:
@@ -61,33 +85,13 @@ def memory_map(ram_bytes: int) -> list[tuple[int, int, MemmapType]]:
     ]
 
 
-def boot_blobs(ram_bytes: int, cmdline: str) -> list[tuple[int, bytes]]:
-    """(physical address, bytes) to write for the start info, GDT and page tables."""
-    raw_cmdline = cmdline.encode("ascii", "replace")[: CMDLINE_MAX - 1] + b"\0"
-    regions = memory_map(ram_bytes)
-    memmap = b"".join(HvmMemmapEntry.build(dict(addr=a, size=s, type=t, reserved=0)) for a, s, t in regions)
-    info = HvmStartInfo.build(dict(
-        magic=XEN_HVM_START_MAGIC_VALUE, version=1, flags=0, nr_modules=0, modlist_paddr=0,
-        cmdline_paddr=CMDLINE_ADDR, rsdp_paddr=0, memmap_paddr=MEMMAP_ADDR,
-        memmap_entries=len(regions), reserved=0,
-    ))
-    pd = struct.pack("<512Q", *((i << 21) | 0x83 for i in range(512)))
-    return [
-        (GDT_ADDR, struct.pack(f"<{len(BOOT_GDT)}Q", *BOOT_GDT)),
-        (PML4_ADDR, struct.pack("<Q", PDPT_ADDR | 3).ljust(4096, b"\0")),
-        (PDPT_ADDR, struct.pack("<Q", PD_ADDR | 3).ljust(4096, b"\0")),
-        (PD_ADDR, pd),
-        (START_INFO_ADDR, info),
-        (MEMMAP_ADDR, memmap),
-        (CMDLINE_ADDR, raw_cmdline),
-    ]
-
-
 def segment_blobs(image) -> list[tuple[int, bytes]]:
     """(physical address, bytes) of every PT_LOAD segment, zero-filled to its memory size."""
     return [(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))) for seg in image.segments]
 
 
-def boot_state(image) -> BootState:
-    """The CPU state at ``pvh_start64``."""
-    return BootState(rip=image.entry64, rdi=START_INFO_ADDR)
+def gdt32_blob() -> tuple[int, bytes]:
+    """(address, bytes) of :data:`GDT32`, the GDT the 32-bit entry's segments come from."""
+    import struct
+
+    return GDT32_ADDR, struct.pack(f"<{len(GDT32)}Q", *GDT32)

@@ -2,42 +2,35 @@
 
 Contract: :func:`create_engine` returns an x86-64 Unicorn engine with RAM
 mapped at physical 0 (the host memory of a :class:`~.dirty.TrackedRam` when
-given, which the engine then keeps alive), the boot image written and the registers of the 64-bit
-PVH entry set (docs/boot.md); :class:`CpuView` exposes registers and linear
-memory to the :class:`~.delivery.Deliverer`.
+given, which the engine then keeps alive), the boot plan of the kernel's
+protocol (:func:`~.boot.boot_plan`) written and its entry state set
+(:mod:`.entry`: for a PVH kernel, its 32-bit entry, docs/boot.md);
+:class:`CpuView` exposes registers and linear memory to the
+:class:`~.delivery.Deliverer`.
 """
 
 from __future__ import annotations
 
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
-from unicorn.x86_const import UC_X86_REG_FPCW, UC_X86_REG_MXCSR
 
-from . import boot, registers
+from . import boot, entry, registers
 
 
-def create_engine(image, ram_bytes: int, cmdline: str, ram=None) -> Uc:
-    """A new engine, booted to ``pvh_start64`` of ``image``, its RAM ``ram`` (a
-    :class:`~.dirty.TrackedRam`) or Unicorn's own."""
+def create_engine(image, ram_bytes: int, cmdline: str, ram=None, modules=()) -> Uc:
+    """A new engine, booted to the entry of ``image`` (a :class:`~.errors.KernelImageError`
+    when no loader knows it), its RAM ``ram`` (a :class:`~.dirty.TrackedRam`) or Unicorn's own;
+    ``modules`` ((contents, string) each) for a loader that takes boot modules."""
+    plan = boot.boot_plan(image, ram_bytes, cmdline, tuple(modules))
     uc = Uc(UC_ARCH_X86, UC_MODE_64)
     if ram is not None:
         uc.mem_map_ptr(0, ram_bytes, UC_PROT_ALL, ram.address)
         uc.rustos_ram = ram  # unmapped only after the engine is gone
     else:
         uc.mem_map(0, ram_bytes, UC_PROT_ALL)
-    for addr, data in boot.segment_blobs(image) + boot.boot_blobs(ram_bytes, cmdline):
+    for addr, data in plan.blobs:
         uc.mem_write(addr, data)
-    state = boot.boot_state(image)
-    registers.write(uc, "efer", state.efer)
-    registers.write(uc, "cr3", state.cr3)
-    registers.write(uc, "cr4", state.cr4)
-    registers.write(uc, "cr0", state.cr0)
-    registers.write(uc, "gdtr", (0, state.gdtr[0], state.gdtr[1], 0))
-    registers.write(uc, "rip", state.rip)
-    registers.write(uc, "rdi", state.rdi)
-    registers.write(uc, "rflags", state.rflags)
-    registers.write(uc, "rsp", 0)
-    uc.reg_write(UC_X86_REG_MXCSR, 0x1F80)
-    uc.reg_write(UC_X86_REG_FPCW, 0x37F)
+    entry.enter(uc, plan.state)
+    uc.rustos_boot = plan  # what the loader did, for the debugger's views
     return uc
 
 

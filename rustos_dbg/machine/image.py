@@ -1,9 +1,11 @@
 """The kernel ELF: validation, loadable segments, boot entry points, and the one parse of it.
 
-:func:`load_image` reads a RustOS kernel with pyelftools and checks what the
-boot contract (docs/boot.md) needs: an ELF64 for x86-64 with loadable
-segments, the PVH note (Xen note type 18), and the 64-bit entry symbol
-``pvh_start64``. Every failure is a :class:`KernelImageError` with one line.
+:func:`load_image` reads a kernel with pyelftools and checks what every
+loader needs: an ELF64 for x86-64 with loadable segments. It keeps the PVH
+entry (Xen note type 18, None without one) and the file's first 32 KiB
+(:attr:`KernelImage.head`, where a Multiboot2 header must lie); which boot
+protocol the kernel speaks is decided by :func:`~.boot.boot_plan`. Every
+failure is a :class:`KernelImageError` with one line.
 
 A :class:`KernelImage` is the only parse of its file: it holds the file's bytes
 as one pyelftools ``ELFFile``, the section headers and the symbol table, and
@@ -32,7 +34,8 @@ from .errors import KernelImageError
 from .symbols import Section, SymbolTable, read_sections
 
 XEN_ELFNOTE_PHYS32_ENTRY = 18
-ENTRY64_SYMBOL = "pvh_start64"
+#: How much of the file a Multiboot2 header may lie in (Multiboot2 §3.1.1).
+HEAD_BYTES = 32 * 1024
 #: How many kernel files :func:`load_image` keeps parsed.
 KEEP_IMAGES = 2
 
@@ -56,10 +59,10 @@ class KernelImage:
 
     path: Path
     segments: tuple[Segment, ...]
-    pvh_entry32: int
-    entry64: int
+    pvh_entry32: int | None
     symbols: SymbolTable
     sections: tuple[Section, ...] = ()
+    head: bytes = b""  #: the file's first :data:`HEAD_BYTES` bytes
     elf: Any = field(default=None, repr=False)
     _derived: dict = field(default_factory=dict, init=False, repr=False)
     _lock: Any = field(default_factory=threading.RLock, init=False, repr=False)
@@ -142,9 +145,4 @@ def _parse(path: Path) -> KernelImage:
         raise KernelImageError(f"'{path}' is truncated or malformed ({type(e).__name__}: {e})") from None
     if not segments:
         raise KernelImageError(f"'{path}' has no loadable segments")
-    if entry32 is None:
-        raise KernelImageError(f"'{path}' has no PVH entry note (Xen ELF note type 18): not a PVH kernel")
-    entry64 = symbols.address_of(ENTRY64_SYMBOL)
-    if entry64 is None:
-        raise KernelImageError(f"'{path}' has no '{ENTRY64_SYMBOL}' symbol: the 64-bit entry of docs/boot.md is missing")
-    return KernelImage(path, segments, entry32, entry64, symbols, sections, elf)
+    return KernelImage(path, segments, entry32, symbols, sections, raw[:HEAD_BYTES], elf)

@@ -2,7 +2,9 @@
 
 Contract: ``Machine.boot(elf, cmdline=...)`` loads and validates the kernel,
 builds RAM, devices and CPU state (docs/boot.md) and returns a machine
-stopped at the 64-bit entry. ``run`` executes the guest in slices until a
+stopped at the kernel's entry, as its boot protocol's loader enters it
+(:func:`~.boot.boot_plan`: a PVH kernel at its 32-bit entry, a Multiboot2
+kernel at its entry with the boot information, both in 32-bit protected mode). ``run`` executes the guest in slices until a
 :class:`~.stops.Stop` (see :mod:`.execution`).
 
 The machine is a set of parts, each owning its state and able to capture
@@ -61,7 +63,7 @@ class Machine(GuestIO):
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-                 on_serial=None, disk: str | Path | None = None) -> None:
+                 on_serial=None, disk: str | Path | None = None, modules=()) -> None:
         """Builds the machine for ``image``; prefer :meth:`boot`."""
         if mode not in ("deterministic", "fast"):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
@@ -75,7 +77,9 @@ class Machine(GuestIO):
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
         ram = tracked_ram(self.ram_bytes)
-        self.uc = create_engine(image, self.ram_bytes, cmdline, ram)
+        self.uc = create_engine(image, self.ram_bytes, cmdline, ram, _read_modules(modules))
+        #: The boot protocol the kernel was loaded by ("pvh", "multiboot2", ...).
+        self.boot_protocol = self.uc.rustos_boot.protocol
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
         self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
@@ -120,11 +124,14 @@ class Machine(GuestIO):
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-             on_serial=None, history: bool = False, disk: str | Path | None = None) -> "Machine":
+             on_serial=None, history: bool = False, disk: str | Path | None = None, modules=()) -> "Machine":
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
         machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
-        image file of the ATA master (a :class:`DiskImageError` if it cannot be used)."""
-        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk)
+        image file of the ATA master (a :class:`DiskImageError` if it cannot be used); ``modules``
+        are boot module files (a path, or (path, string): the module's string, by default its
+        file name) for a Multiboot2 kernel."""
+        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk,
+                      modules=modules)
         if history:
             machine.history.enable()
         return machine
@@ -370,6 +377,19 @@ class Machine(GuestIO):
         self._serial.append(byte)
         if self._on_serial is not None:
             self._on_serial(byte)
+
+
+def _read_modules(modules) -> tuple[tuple[bytes, str], ...]:
+    """(contents, string) of each boot module: a path, or (path, string)."""
+    out = []
+    for module in modules:
+        path, text = (module, None) if isinstance(module, (str, Path)) else module
+        path = Path(path)
+        try:
+            out.append((path.read_bytes(), path.name if text is None else text))
+        except OSError as e:
+            raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
+    return tuple(out)
 
 
 def _open_disk(path: Path | None):

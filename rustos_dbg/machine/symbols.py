@@ -119,7 +119,9 @@ class SymbolTable:
 
     def __init__(self, symbols: list[Symbol]) -> None:
         """Index ``symbols`` by address and by name."""
-        self._symbols = sorted(symbols, key=lambda s: (s.address, -s.size))
+        # At one address the last symbol labels it: linker-script markers ("__boot_start")
+        # sort before the code's own labels ("pvh_start32").
+        self._symbols = sorted(symbols, key=lambda s: (s.address, -s.size, not s.raw.startswith("__")))
         # Only symbols with an extent label addresses: sized ones, and unsized ones in an allocated section.
         self._located = [s for s in self._symbols if s.size or (s.section is not None and s.section.alloc)]
         self._starts = [s.address for s in self._located]

@@ -8,7 +8,11 @@ of a block decoded from its start, whether one of them is port I/O (IN,
 OUT, INS, OUTS), and whether the last one may set RFLAGS.IF (STI, POPF,
 IRET). It decodes lengths only: an opcode that is invalid in 64-bit
 mode counts as one byte, and bytes left at the end (an instruction cut by the
-block's end) count as one more instruction. Pure Python, no disassembler:
+block's end) count as one more instruction. With ``code64=False`` both decode
+32-bit protected-mode code instead (a boot path before its switch to long
+mode): 0x40-0x4F are INC/DEC, ``moffs`` are 4 bytes, far JMP/CALL take a
+``ptr16:32``, C4/C5/62 with a memory operand are LES/LDS/BOUND; 16-bit
+addressing (a 0x67 prefix there) is not decoded. Pure Python, no disassembler:
 the run loop decodes every new block, so this stays cheap to import.
 """
 
@@ -67,10 +71,10 @@ def _modrm_length(code: bytes, i: int) -> int:
     return n
 
 
-def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
+def instruction_length(code: bytes, i: int = 0, code64: bool = True) -> tuple[int, int]:
     """(length, opcode) of the instruction at ``code[i]``: the opcode is its
     one-byte-map opcode, or 0x0F00 | byte for the other maps (IndexError if
-    ``code`` ends inside it)."""
+    ``code`` ends inside it); ``code64=False``: a 32-bit code segment's."""
     start = i
     opsize = adsize = False
     rex_w = False
@@ -81,7 +85,7 @@ def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
             adsize |= b == 0x67
             rex_w = False
             i += 1
-        elif 0x40 <= b <= 0x4F:
+        elif 0x40 <= b <= 0x4F and code64:
             rex_w = bool(b & 8)
             i += 1
         else:
@@ -106,6 +110,10 @@ def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
         elif 0x80 <= op <= 0x8F:
             i += iz
         return i - start, 0x0F00 | op
+    if not code64:
+        legacy = _legacy32(code, i, b, opsize)
+        if legacy is not None:
+            return i + legacy - start, b
     if b in (0xC4, 0xC5, 0x62):
         # VEX (2 or 3 bytes) or EVEX (4 bytes): the map decides ModRM and imm8.
         if b == 0xC5:
@@ -144,10 +152,27 @@ def instruction_length(code: bytes, i: int = 0) -> tuple[int, int]:
     return i - start, b
 
 
+def _legacy32(code: bytes, i: int, b: int, opsize: bool) -> int | None:
+    """Bytes after the opcode byte at ``i - 1`` of a 32-bit-mode instruction whose length
+    differs from 64-bit mode's, or None when it does not."""
+    if b in (0xEA, 0x9A):
+        return 4 if opsize else 6          # ptr16:16 / ptr16:32
+    if 0xA0 <= b <= 0xA3:
+        return 4                           # moffs32
+    if b in (0xC4, 0xC5, 0x62) and code[i] >> 6 != 3:
+        return _modrm_length(code, i)      # LES, LDS, BOUND
+    if b == 0x82:
+        return _modrm_length(code, i) + 1  # the 0x80 group's alias
+    if 0xB8 <= b <= 0xBF:
+        return 2 if opsize else 4
+    return None
+
+
 @lru_cache(maxsize=1 << 16)
-def block_layout(code: bytes) -> tuple[tuple[int, ...], bool, bool]:
+def block_layout(code: bytes, code64: bool = True) -> tuple[tuple[int, ...], bool, bool]:
     """(offsets of the instructions in ``code``, True when one of them is port
-    I/O, True when the last one is STI, POPF or IRET: it may set RFLAGS.IF)."""
+    I/O, True when the last one is STI, POPF or IRET: it may set RFLAGS.IF);
+    ``code64=False``: 32-bit code."""
     offsets: list[int] = []
     io = False
     op = None
@@ -155,7 +180,7 @@ def block_layout(code: bytes) -> tuple[tuple[int, ...], bool, bool]:
     while i < end:
         offsets.append(i)
         try:
-            n, op = instruction_length(code, i)
+            n, op = instruction_length(code, i, code64)
         except IndexError:
             op = None
             break

@@ -90,3 +90,4 @@ ensure_qemu() { ensure_apt qemu-system-x86 seabios; }  # seabios: the VGA ROM fo
 ensure_gdb() { ensure_apt gdb; }
 ensure_tmux() { ensure_apt tmux; }  # the terminal tests drive rustos-dbg run in tmux
 ensure_lcov() { ensure_apt lcov; }  # genhtml checks the --coverage tracefile
+ensure_grub() { ensure_apt grub-pc-bin xorriso mtools; }  # grub-mkrescue: QEMU boots the Multiboot2 test kernel from an ISO
