@@ -21,7 +21,7 @@ import operator
 from dataclasses import dataclass
 
 from ..x86.access import Access
-from ..x86.paging import PagingMode, StopReason, walk
+from ..x86.paging import PagingMode, Permissions, StopReason, Walk, walk
 from .delivery import DeliveryFault
 from .dirty import marked
 from .errors import GuestMemoryError
@@ -29,6 +29,9 @@ from .errors import GuestMemoryError
 PAGE = 4096
 
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+_CR0_PG = 0x8000_0000
+#: What an access may do with paging off: everything (segment limits are flat).
+_UNPAGED = Permissions(True, True, False, True)
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,13 @@ class GuestMemory:
         return PagingMode.from_registers(self._reg("cr0"), self._reg("cr4"), self._reg("efer"))
 
     def walk(self, vaddr: int, cr3: int | None = None):
-        """The page walk for ``vaddr`` under ``cr3`` (default: the current one)."""
+        """The page walk for ``vaddr`` under ``cr3`` (default: the current one; with
+        paging off, as in a 32-bit boot path, the linear address is the physical one)."""
+        if cr3 is None and not self._reg("cr0") & _CR0_PG:
+            if vaddr >> 32:  # beyond 32-bit linear addresses: nothing there
+                return Walk(vaddr, self._reg("cr3"), self.paging_mode(), (), stop_reason=StopReason.NOT_PRESENT)
+            return Walk(vaddr, self._reg("cr3"), self.paging_mode(), (), paddr=vaddr, page_size=PAGE,
+                        permissions=_UNPAGED)
         cr3 = self._reg("cr3") if cr3 is None else cr3
         return walk(self._read_table, cr3, vaddr & _MASK64, self.paging_mode())
 
@@ -179,8 +188,11 @@ class GuestMemory:
         result = self.walk(vaddr, cr3)
         if result.stop_reason is StopReason.NON_CANONICAL:
             raise GuestMemoryError(f"address {vaddr:#x} is not canonical", vaddr)
+        if not result.ok and result.stop_level is None:
+            raise GuestMemoryError(f"address {vaddr:#x} is not mapped (paging is off: linear addresses end at 4 GiB)",
+                                   vaddr)
         if not result.ok:
-            level = result.stop_level.name if result.stop_level is not None else "?"
+            level = result.stop_level.name
             why = "not present" if result.stop_reason is StopReason.NOT_PRESENT else "reserved bit set"
             raise GuestMemoryError(f"address {vaddr:#x} is not mapped ({level} entry {why})", vaddr)
         if access is Access.WRITE and not result.permissions.writable:

@@ -84,8 +84,8 @@ def test_frozen_at_the_entry_until_gdb_continues_then_kill_ends_it(cli_factory, 
     assert cli.out == b""  # -S: nothing ran
     gdb = gdb_factory()
     gdb.connect(cli.port)
-    assert "pvh_start64" in gdb.console("info symbol $pc")
-    assert gdb.frames()[0]["func"] == "pvh_start64"
+    assert "pvh_start32" in gdb.console("info symbol $pc")  # the ELF entry
+    assert gdb.frames()[0]["func"] == "pvh_start32"
 
     cli.type("heap\n")  # stdin goes to COM1, read once the shell runs
     gdb.console(f"break {HEAP_CMD}")

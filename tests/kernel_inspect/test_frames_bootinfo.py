@@ -87,7 +87,7 @@ def test_bootinfo_matches_the_info_command(shell):
 
 @pytest.mark.emulator
 def test_statics_readable_before_paging(kernel_elf, shell):
-    """At the 64-bit entry the image is not mapped at KERNEL_BASE yet: the static
+    """At the entry (paging off) the image is not mapped at KERNEL_BASE yet: the static
     initialisers are read through the physical fallback."""
     fresh = Machine.boot(kernel_elf)
     boot = read_bootinfo(fresh, shell.info)

@@ -57,7 +57,7 @@ def test_batch_mode_prints_one_error_line_per_bad_command_and_goes_on(rustos_elf
 def test_batch_mode_exits_0_when_every_command_succeeds(rustos_elf):
     done = run_cli(rustos_elf, "sym kernel_main", "where")
     assert (done.returncode, error_lines(done.stderr)) == (0, [])
-    assert "<pvh_start64>" in done.stdout and "(after 0 instructions)" in done.stdout
+    assert "<pvh_start32>" in done.stdout and "(after 0 instructions)" in done.stdout
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -80,11 +80,11 @@ def test_bad_command_line_is_status_2_with_one_line(rustos_elf, argv, needle):
 
 @pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
 def test_idt_vector_beyond_the_idt_limit_is_an_error_line(rustos_elf, json_output):
-    # at the 64-bit entry IDTR is {base 0, limit 0}: no gate is inside the limit
-    done = run_cli(rustos_elf, "idt 14", "sym kernel_main", json_output=json_output)
+    # at the entry IDTR is the BIOS's {base 0, limit 0x3ff}: 64 gates of 16 bytes, vector 200 is beyond
+    done = run_cli(rustos_elf, "idt 200", "sym kernel_main", json_output=json_output)
     assert "Traceback" not in done.stderr, done.stderr
     errors = error_lines(done.stderr)
-    assert len(errors) == 1 and errors[0].startswith("error: ") and "14" in errors[0], done.stderr
+    assert len(errors) == 1 and errors[0].startswith("error: ") and "200" in errors[0], done.stderr
     assert "kernel_main at 0x" in done.stdout   # the next command still runs
     assert done.returncode == 1
 

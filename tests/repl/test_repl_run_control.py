@@ -52,12 +52,12 @@ def test_step_and_next_without_line_information_execute_one_instruction(rustos_e
     machine = Machine.boot(rustos_elf)
     session = Session(machine)
     entry = machine.reg("rip")
-    assert machine.symbolize(entry) == "pvh_start64"              # assembly: no line table rows
+    assert machine.symbolize(entry) == "pvh_start32"              # the ELF entry, assembly: no line table rows
     report = run(session, "next")
-    assert report.startswith("no line information at pvh_start64: executed one instruction\n"), report
+    assert report.startswith("no line information at pvh_start32: executed one instruction\n"), report
     assert machine.icount == 1 and machine.reg("rip") > entry
     report = run(session, "step 2")
-    assert "no line information at pvh_start64+" in report and machine.icount == 3, report
+    assert "no line information at pvh_start32+" in report and machine.icount == 3, report
 
 
 def test_batch_until_an_address_never_reached_ends_at_the_limit(rustos_elf):
