@@ -1,0 +1,111 @@
+"""The real boot path: RustOS is entered at pvh_start32 and switches to long mode itself.
+
+The machine enters the ELF's PVH entry in 32-bit protected mode with paging off, as
+QEMU does; one engine runs the 32-bit code, the kernel's switch to long mode and the
+64-bit code. Counts, snapshots and faults span the switch; a kernel whose boot page
+table is broken triple-faults with the same chain as in QEMU.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from rustos_dbg import Machine, StopKind
+from rustos_dbg.machine.boot_pvh import START_INFO_ADDR
+from rustos_dbg.machine.entry import ModeProbe
+from qemu import qemu_command
+from qemu_int_log import triple_fault_chain
+
+CR0_PG, EFER_LMA = 0x8000_0000, 0x400
+
+
+def _where(machine: Machine) -> tuple:
+    return machine.icount, machine.reg("rip"), machine.reg("rsp"), machine.reg("cr0"), machine.reg("efer")
+
+
+def test_the_machine_starts_at_the_32_bit_pvh_entry_as_qemu_enters_it(rustos_elf):
+    machine = Machine.boot(rustos_elf)
+    assert machine.boot_protocol == "pvh"
+    assert machine.reg("rip") == machine.image.pvh_entry32 == machine.symbols.address_of("pvh_start32")
+    assert machine.symbolize(machine.reg("rip")) == "pvh_start32"
+    assert machine.reg("rbx") == START_INFO_ADDR
+    assert (machine.reg("cr0"), machine.reg("cr4"), machine.reg("efer")) == (0x11, 0, 0)   # PE | ET, paging off
+    assert (machine.reg("cs"), machine.reg("ds"), machine.reg("ss")) == (0x08, 0x10, 0x10)
+    assert machine.reg("rflags") & 0x200 == 0
+    assert not ModeProbe(machine.uc).code64()
+    stop = machine.run(until="kernel_main")
+    assert stop.kind is StopKind.BREAKPOINT
+    assert machine.reg("cr0") & CR0_PG and machine.reg("efer") & EFER_LMA and ModeProbe(machine.uc).code64()
+    assert machine.reg("rdi") == START_INFO_ADDR        # pvh_start32 kept ebx for kernel_main
+
+
+def test_instruction_counts_span_the_switch_exactly(rustos_elf):
+    blocks = Machine.boot(rustos_elf)
+    blocks.run(until="kernel_main")
+    stepped = Machine.boot(rustos_elf)
+    steps = 0
+    while stepped.reg("rip") != blocks.reg("rip"):
+        assert stepped.step().kind is StopKind.STEP
+        steps += 1
+    assert blocks.icount == stepped.icount == steps
+    # pvh_start32's 17 instructions are counted, its far jump as one (decoded as 32-bit code).
+    at64 = Machine.boot(rustos_elf)
+    at64.run(until="pvh_start64")
+    assert at64.icount == 17
+
+
+def test_a_snapshot_in_32_bit_code_restores_and_replays_the_switch(rustos_elf):
+    machine = Machine.boot(rustos_elf)
+    for _ in range(5):
+        machine.step()
+    mid = machine.snapshot()
+    machine.run(until="kernel_main")
+    first = _where(machine)
+    machine.run_until_serial("rustos>", timeout=60)
+    machine.restore(mid)
+    assert machine.icount == 5 and not ModeProbe(machine.uc).code64()
+    assert machine.reg("cr0") == 0x11 and machine.reg("efer") == 0
+    machine.run(until="kernel_main")
+    assert _where(machine) == first
+
+
+def _break_boot_pml4(elf_path, out_path) -> int:
+    """A copy of the kernel whose boot_pml4[0] (the identity map of the boot code) is 0."""
+    raw = bytearray(elf_path.read_bytes())
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        pml4 = elf.get_section_by_name(".symtab").get_symbol_by_name("boot_pml4")[0]["st_value"]
+        seg = next(s for s in elf.iter_segments()
+                   if s["p_type"] == "PT_LOAD" and s["p_vaddr"] <= pml4 < s["p_vaddr"] + s["p_filesz"])
+        offset = seg["p_offset"] + pml4 - seg["p_vaddr"]
+    assert raw[offset:offset + 8] != bytes(8)
+    raw[offset:offset + 8] = bytes(8)
+    out_path.write_bytes(raw)
+    return pml4
+
+
+@pytest.mark.qemu
+def test_a_broken_boot_page_table_triple_faults_with_qemus_chain(rustos_elf, tmp_path):
+    broken = tmp_path / "broken.elf"
+    _break_boot_pml4(rustos_elf, broken)
+    machine = Machine.boot(broken)
+    stop = machine.run(timeout=60)
+    assert stop.kind is StopKind.TRIPLE_FAULT, stop
+    ours = [(e.vector, e.error_code, e.rip, e.cr2) for e in stop.chain]
+
+    log = tmp_path / "qemu.log"
+    cmd = qemu_command(broken) + ["-d", "int,cpu_reset", "-D", str(log)]
+    subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    chain, last = triple_fault_chain(log.read_text(errors="replace"))
+    theirs = [(d.vector, d.error_code, d.rip, d.cr2) for d in chain]
+
+    # Enabling paging drops the identity map: fetching the far jump page-faults
+    # (#PF, error code 0x10: an instruction fetch of a page not present)...
+    far_jump = machine.symbols.address_of("pvh_start64") - 7
+    assert theirs[0] == ours[0] == (14, 0x10, far_jump, far_jump)
+    # ...the IDT (the BIOS's, at linear 0) is unmapped too: #DF, then #PF again: shutdown.
+    assert [v for v, *_ in theirs] + [last] == [v for v, *_ in ours] == [14, 8, 14]
+    assert theirs[1][:3] == ours[1][:3] == (8, 0, far_jump)
