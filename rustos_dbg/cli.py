@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     run.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                      "the kernel ELF when it exists; 'none': no disk)")
+    run.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
+                     help="a boot module for a Multiboot2 kernel, with its string (default: the file name); repeatable")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -77,7 +79,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--coverage", metavar="FILE", help="write the kernel source lines executed to FILE at the end "
                      "(lcov tracefile; deterministic mode)")
     debug = sub.add_parser("debug", help="boot RustOS stopped at its entry and debug it in a REPL",
-                           description="Boot RustOS stopped at its 64-bit entry and inspect it. "
+                           description="Boot a kernel (RustOS by default) stopped at its entry (RustOS: "
+                                       "pvh_start32, in 32-bit protected mode) and inspect it. "
                                        "With -ex/-x the commands run in order and the program exits.")
     debug.add_argument("elf", nargs="?", help="kernel ELF (default: build/rustos.elf)")
     debug.add_argument("--append", default="", metavar="CMDLINE", help="kernel command line")
@@ -90,7 +93,18 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                        "the kernel ELF when it exists; 'none': no disk)")
+    debug.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
+                       help="a boot module for a Multiboot2 kernel, with its string (default: the file name); repeatable")
     return top
+
+
+def modules_for(options: list[str]) -> list[tuple[str, str | None]]:
+    """``--module FILE[,STRING]`` options as (path, string or None)."""
+    out = []
+    for option in options:
+        path, _, text = option.partition(",")
+        out.append((path, text or None))
+    return out
 
 
 def disk_for(elf: Path, option: str | None) -> Path | None:
@@ -114,7 +128,7 @@ def cmd_debug(args) -> int:
         machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
-                               disk=disk_for(elf, args.disk))
+                               disk=disk_for(elf, args.disk), modules=modules_for(args.module))
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:
@@ -300,7 +314,7 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
-                           disk=disk_for(elf, args.disk))
+                           disk=disk_for(elf, args.disk), modules=modules_for(args.module))
     if args.replay:
         if args.fast:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")

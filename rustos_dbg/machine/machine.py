@@ -384,7 +384,7 @@ def _read_modules(modules) -> tuple[tuple[bytes, str], ...]:
     out = []
     for module in modules:
         path, text = (module, None) if isinstance(module, (str, Path)) else module
-        path = Path(path)
+        path = Path(path)  # (path, None): the file name is the string
         try:
             out.append((path.read_bytes(), path.name if text is None else text))
         except OSError as e:
