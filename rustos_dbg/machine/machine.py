@@ -80,6 +80,7 @@ class Machine(GuestIO):
         self.uc = create_engine(image, self.ram_bytes, cmdline, ram, _read_modules(modules))
         #: The boot protocol the kernel was loaded by ("pvh", "multiboot2", ...).
         self.boot_protocol = self.uc.rustos_boot.protocol
+        self._mode_probe = None
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
         self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
@@ -334,6 +335,14 @@ class Machine(GuestIO):
     def regs(self) -> dict[str, int]:
         """General-purpose registers, rip, rflags and segment selectors."""
         return self.cpu.regs()
+
+    def code64(self) -> bool:
+        """True while the CPU runs 64-bit code (False in a boot path's 32-bit code)."""
+        if self._mode_probe is None:
+            from .entry import ModeProbe
+
+            self._mode_probe = ModeProbe(self.uc)
+        return self._mode_probe.code64()
 
     def read_virtual(self, addr: int, n: int) -> bytes:
         """Guest memory at a virtual address, through the guest's page tables."""

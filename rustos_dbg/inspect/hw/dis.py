@@ -2,7 +2,8 @@
 
 Contract: ``disassemble(reader, address, count)`` reads code (virtual, or
 physical with ``physical=True``) page by page and decodes it with capstone
-(x86-64, Intel syntax) into :class:`Instruction` records: bytes, mnemonic,
+(x86-64, Intel syntax; 32-bit code when the reader's ``code64()`` says the
+CPU runs it, as in a boot path before long mode) into :class:`Instruction` records: bytes, mnemonic,
 operands, the symbol label when the instruction starts a symbol, the
 target of relative branches/calls, of RIP-relative memory operands and of
 immediates that are kernel addresses, as ``symbol+off``, and ``current``
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from capstone import CS_ARCH_X86, CS_GRP_CALL, CS_GRP_JUMP, CS_MODE_64, Cs
+from capstone import CS_ARCH_X86, CS_GRP_CALL, CS_GRP_JUMP, CS_MODE_32, CS_MODE_64, Cs
 from capstone.x86_const import X86_OP_IMM, X86_OP_MEM, X86_REG_RIP
 
 from .common import Symbolize, is_kernel_address, symbol_name, to_json
@@ -56,15 +57,22 @@ class Disassembly:
     error: Optional[str] = None
 
 
-_CS: Optional[Cs] = None
+_CS: dict[int, Cs] = {}
 
 
-def _engine() -> Cs:
-    global _CS
-    if _CS is None:
-        _CS = Cs(CS_ARCH_X86, CS_MODE_64)
-        _CS.detail = True
-    return _CS
+def _engine(mode: int = CS_MODE_64) -> Cs:
+    if mode not in _CS:
+        _CS[mode] = Cs(CS_ARCH_X86, mode)
+        _CS[mode].detail = True
+    return _CS[mode]
+
+
+def _code64(reader) -> bool:
+    """Whether the reader's CPU runs 64-bit code (True when it cannot say)."""
+    try:
+        return bool(reader.code64())
+    except AttributeError:
+        return True
 
 
 def _target(insn) -> tuple[Optional[int], bool]:
@@ -90,7 +98,7 @@ def disassemble(reader, address: int, count: int = 10, symbolize: Optional[Symbo
         except (KeyError, AttributeError):
             rip = None
     code, error = _read(reader, address, count * MAX_INSN, physical)
-    cs = _engine()
+    cs = _engine(CS_MODE_64 if _code64(reader) else CS_MODE_32)
     out: list[Instruction] = []
     offset = 0
     while len(out) < count and offset < len(code):
