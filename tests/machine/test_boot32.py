@@ -109,3 +109,16 @@ def test_a_broken_boot_page_table_triple_faults_with_qemus_chain(rustos_elf, tmp
     # ...the IDT (the BIOS's, at linear 0) is unmapped too: #DF, then #PF again: shutdown.
     assert [v for v, *_ in theirs] + [last] == [v for v, *_ in ours] == [14, 8, 14]
     assert theirs[1][:3] == ours[1][:3] == (8, 0, far_jump)
+
+
+def test_the_far_jump_disassembles_as_32_bit_code_until_long_mode_runs(rustos_elf):
+    from rustos_dbg.inspect.hw.dis import disassemble
+
+    machine = Machine.boot(rustos_elf)
+    far_jump = machine.symbols.address_of("pvh_start64") - 7
+    (insn,) = disassemble(machine, far_jump, 1).instructions
+    assert (insn.mnemonic, insn.size) == ("ljmp", 7)
+    machine.run(until="pvh_start64")
+    assert machine.code64()
+    (insn,) = disassemble(machine, machine.reg("rip"), 1).instructions
+    assert insn.mnemonic == "cli"
