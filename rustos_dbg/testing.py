@@ -20,7 +20,7 @@ Contract:
     with that kernel command line and mode (``kwargs`` go to
     :meth:`Machine.boot`, e.g. ``ram_mb``); ``catch_panic`` sets
     :attr:`Machine.catch_panic`. The machine is stopped at the
-    64-bit entry: nothing has run yet. Every call builds a new machine.
+    kernel's entry (pvh_start32): nothing has run yet. Every call builds a new machine.
 
 ``--rustos-coverage FILE`` (command-line option)
     Every deterministic machine that ``boot_machine`` (and so
