@@ -2,7 +2,7 @@
 
 Contract: :func:`create_engine` returns an x86-64 Unicorn engine with RAM
 mapped at physical 0 (the host memory of a :class:`~.dirty.TrackedRam` when
-given, which the engine then keeps alive), the boot plan of the kernel's
+given, which the engine then keeps alive), a boot plan of the kernel's
 protocol (:func:`~.boot.boot_plan`) written and its entry state set
 (:mod:`.entry`: for a PVH kernel, its 32-bit entry, docs/boot.md);
 :class:`CpuView` exposes registers and linear memory to the
@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
 
-from . import boot, entry, registers
+from . import entry, registers
 
 
-def create_engine(image, ram_bytes: int, cmdline: str, ram=None, modules=()) -> Uc:
-    """A new engine, booted to the entry of ``image`` (a :class:`~.errors.KernelImageError`
-    when no loader knows it), its RAM ``ram`` (a :class:`~.dirty.TrackedRam`) or Unicorn's own;
-    ``modules`` ((contents, string) each) for a loader that takes boot modules."""
-    plan = boot.boot_plan(image, ram_bytes, cmdline, tuple(modules))
+def create_engine(plan, ram_bytes: int, ram=None) -> Uc:
+    """A new engine, booted as ``plan`` (a :class:`~.boot.BootPlan`, from
+    :func:`~.boot.boot_plan`) says, its RAM ``ram`` (a :class:`~.dirty.TrackedRam`) or Unicorn's own."""
     uc = Uc(UC_ARCH_X86, UC_MODE_64)
     if ram is not None:
         uc.mem_map_ptr(0, ram_bytes, UC_PROT_ALL, ram.address)
@@ -30,7 +28,6 @@ def create_engine(image, ram_bytes: int, cmdline: str, ram=None, modules=()) -> 
     for addr, data in plan.blobs:
         uc.mem_write(addr, data)
     entry.enter(uc, plan.state)
-    uc.rustos_boot = plan  # what the loader did, for the debugger's views
     return uc
 
 

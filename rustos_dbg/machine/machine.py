@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..devices.pc import build_pc
 from . import checking
+from .boot import boot_plan
 from .breakpoints import Breakpoints
 from .clock import Clock
 from .context import calibrate
@@ -69,6 +70,7 @@ class Machine(GuestIO):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
         if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
             raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
+        plan = boot_plan(image, ram_mb << 20, cmdline, _read_modules(modules))  # the protocol first
         for seg in image.segments:
             if seg.paddr + seg.memsz > (ram_mb << 20) or seg.paddr < 0x10_0000:
                 raise KernelImageError(
@@ -77,9 +79,9 @@ class Machine(GuestIO):
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
         ram = tracked_ram(self.ram_bytes)
-        self.uc = create_engine(image, self.ram_bytes, cmdline, ram, _read_modules(modules))
+        self.uc = create_engine(plan, self.ram_bytes, ram)
         #: The boot protocol the kernel was loaded by ("pvh", "multiboot2", ...).
-        self.boot_protocol = self.uc.rustos_boot.protocol
+        self.boot_protocol = plan.protocol
         self._mode_probe = None
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
