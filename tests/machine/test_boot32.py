@@ -72,25 +72,39 @@ def test_a_snapshot_in_32_bit_code_restores_and_replays_the_switch(rustos_elf):
     assert _where(machine) == first
 
 
-def _break_boot_pml4(elf_path, out_path) -> int:
-    """A copy of the kernel whose boot_pml4[0] (the identity map of the boot code) is 0."""
+def _patched(elf_path, out_path, symbol: str, offset: int, patch) -> None:
+    """A copy of the kernel with the bytes at ``symbol + offset`` (8 of them) replaced by ``patch(old)``."""
     raw = bytearray(elf_path.read_bytes())
     with open(elf_path, "rb") as f:
         elf = ELFFile(f)
-        pml4 = elf.get_section_by_name(".symtab").get_symbol_by_name("boot_pml4")[0]["st_value"]
+        address = elf.get_section_by_name(".symtab").get_symbol_by_name(symbol)[0]["st_value"] + offset
         seg = next(s for s in elf.iter_segments()
-                   if s["p_type"] == "PT_LOAD" and s["p_vaddr"] <= pml4 < s["p_vaddr"] + s["p_filesz"])
-        offset = seg["p_offset"] + pml4 - seg["p_vaddr"]
-    assert raw[offset:offset + 8] != bytes(8)
-    raw[offset:offset + 8] = bytes(8)
+                   if s["p_type"] == "PT_LOAD" and s["p_vaddr"] <= address < s["p_vaddr"] + s["p_filesz"])
+        at = seg["p_offset"] + address - seg["p_vaddr"]
+    new = patch(bytes(raw[at:at + 8]))
+    assert new != raw[at:at + 8]
+    raw[at:at + 8] = new
     out_path.write_bytes(raw)
-    return pml4
+
+
+# (what is broken, symbol, offset, patch, the first fault (vector, error code, CR2), the chain's vectors).
+BROKEN = [
+    # Enabling paging drops the identity map: fetching the far jump page-faults (error code
+    # 0x10: an instruction fetch, not present); the IDT (the BIOS's, at linear 0) is unmapped
+    # too, so delivering it faults again (#DF), and delivering #DF: shutdown.
+    ("boot-pml4", "boot_pml4", 0, lambda old: bytes(8), (14, 0x10, "far jump"), [14, 8, 14]),
+    # The boot GDT's 64-bit code descriptor not present: the far jump raises #NP(0x08); the
+    # BIOS's table at linear 0 holds no gates: #GP, so #DF, then #GP again: shutdown.
+    ("boot-gdt", "boot_gdt", 8, lambda old: old[:5] + bytes([old[5] & 0x7F]) + old[6:], (11, 0x08, None), [11, 8, 13]),
+]
 
 
 @pytest.mark.qemu
-def test_a_broken_boot_page_table_triple_faults_with_qemus_chain(rustos_elf, tmp_path):
-    broken = tmp_path / "broken.elf"
-    _break_boot_pml4(rustos_elf, broken)
+@pytest.mark.parametrize("what,symbol,offset,patch,first,vectors", BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_broken_boot_path_triple_faults_with_qemus_chain(rustos_elf, tmp_path, what, symbol, offset, patch,
+                                                          first, vectors):
+    broken = tmp_path / f"{what}.elf"
+    _patched(rustos_elf, broken, symbol, offset, patch)
     machine = Machine.boot(broken)
     stop = machine.run(timeout=60)
     assert stop.kind is StopKind.TRIPLE_FAULT, stop
@@ -102,12 +116,11 @@ def test_a_broken_boot_page_table_triple_faults_with_qemus_chain(rustos_elf, tmp
     chain, last = triple_fault_chain(log.read_text(errors="replace"))
     theirs = [(d.vector, d.error_code, d.rip, d.cr2) for d in chain]
 
-    # Enabling paging drops the identity map: fetching the far jump page-faults
-    # (#PF, error code 0x10: an instruction fetch of a page not present)...
     far_jump = machine.symbols.address_of("pvh_start64") - 7
-    assert theirs[0] == ours[0] == (14, 0x10, far_jump, far_jump)
-    # ...the IDT (the BIOS's, at linear 0) is unmapped too: #DF, then #PF again: shutdown.
-    assert [v for v, *_ in theirs] + [last] == [v for v, *_ in ours] == [14, 8, 14]
+    vector, error_code, cr2 = first
+    expected = (vector, error_code, far_jump, far_jump if cr2 == "far jump" else None)
+    assert theirs[0] == ours[0] == expected
+    assert [v for v, *_ in theirs] + [last] == [v for v, *_ in ours] == vectors
     assert theirs[1][:3] == ours[1][:3] == (8, 0, far_jump)
 
 
