@@ -4,7 +4,8 @@
 //! in 32-bit protected mode with paging off and `ebx` = physical address of the
 //! `hvm_start_info`. `pvh_start32` switches to long mode and jumps to
 //! `pvh_start64`, which is also the entry for a loader that starts the CPU in
-//! long mode already (the rustos-dbg emulator): it needs IA-32e mode, a 64-bit
+//! long mode already (QEMU and the rustos-dbg emulator both enter `pvh_start32`
+//! and run the switch to long mode): it needs IA-32e mode, a 64-bit
 //! code segment, the boot section identity-mapped, interrupts off, and `rdi` =
 //! physical address of the `hvm_start_info`. `pvh_start64` loads the kernel's
 //! boot GDT and boot page tables, moves to the higher-half boot stack and calls
