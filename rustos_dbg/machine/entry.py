@@ -28,6 +28,7 @@ from .errors import KernelImageError
 
 _EFER_LME = 0x100
 _CR0_PG = 0x8000_0000
+_CR4_PAE = 0x20
 _HF_CPL, _HF_CS32, _HF_SS32, _HF_ADDSEG, _HF_PE, _HF_LMA, _HF_CS64 = 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 14, 1 << 15
 #: The flat descriptors' high dwords, as QEMU's PVH entry leaves them in its segment caches.
 _CODE32_FLAGS, _DATA32_FLAGS = 0x00CF_9A00, 0x00CF_9300
@@ -60,11 +61,12 @@ def enter(uc, state) -> None:
 
 def _leave_long_mode(uc, state) -> None:
     """CR0/CR3/CR4/EFER of ``state``, with EFER.LMA cleared as the CPU clears it."""
-    registers.write(uc, "cr4", state.cr4)
+    registers.write(uc, "cr4", state.cr4 | _CR4_PAE)   # PG with LME needs PAE, or QEMU ignores the write
     registers.write(uc, "efer", _EFER_LME)
     registers.write(uc, "cr0", state.cr0 | _CR0_PG)
     registers.write(uc, "cr0", state.cr0 & ~_CR0_PG)  # PG off with LME set: LMA = 0
     registers.write(uc, "efer", state.efer)
+    registers.write(uc, "cr4", state.cr4)
     registers.write(uc, "cr3", state.cr3)
 
 
