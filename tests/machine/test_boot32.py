@@ -135,3 +135,15 @@ def test_the_far_jump_disassembles_as_32_bit_code_until_long_mode_runs(rustos_el
     assert machine.code64()
     (insn,) = disassemble(machine, machine.reg("rip"), 1).instructions
     assert insn.mnemonic == "cli"
+
+
+def test_time_travel_goes_back_across_the_switch_into_32_bit_code(rustos_elf):
+    machine = Machine.boot(rustos_elf, history=True)
+    machine.run(until="kernel_main")
+    at_main = _where(machine)
+    machine.goto(10)                                   # inside pvh_start32, before paging is on
+    assert machine.icount == 10 and not machine.code64()
+    assert machine.symbolize(machine.reg("rip")).startswith("pvh_start32+")
+    assert machine.reg("cr0") & CR0_PG == 0 and machine.reg("efer") & EFER_LMA == 0
+    machine.run(until="kernel_main")
+    assert _where(machine) == at_main
