@@ -17,6 +17,19 @@ def _show(session, model, view) -> str:
     return view(model)
 
 
+def _paging_off(session, args: str, what: str) -> str | None:
+    """What walk/maps say while the CPU runs with paging off (a boot path before its
+    switch to paging), or None when paging is on or another address space is asked for."""
+    if "--pid" in args or session.machine.reg("cr0") & 0x8000_0000:
+        return None
+    text = f"paging is off (CR0.PG = 0): {what}"
+    if session.json:
+        import json
+
+        return json.dumps({"paging": False, "message": text})
+    return text
+
+
 @command("idt", usage="idt [VECTOR]", help="the IDT: present, type, DPL, IST, selector, handler and its symbol", group="inspect")
 def cmd_idt(session, args):
     m = session.machine
@@ -53,6 +66,10 @@ def cmd_walk(session, args):
     if not words:
         raise CommandError("usage: walk VADDR [user] [--pid N]")
     address = parse_address(words[0], m)
+    off = _paging_off(session, args, f"linear address {address:#x} is physical address {address:#x}"
+                      if address >> 32 == 0 else f"linear address {address:#x} is beyond 4 GiB: nothing is there")
+    if off is not None:
+        return off
     report = pagewalk.walk_address(m, address, user="user" in words[1:], symbolize=m.symbolize)
     return _show(session, report, pagewalk.format_walk)
 
@@ -67,6 +84,9 @@ def cmd_maps(session, args):
     words, space = take_pid(session, session.split(args), "maps")
     if words:
         raise CommandError(f"maps: unexpected '{words[0]}' (usage: maps [--pid N])")
+    off = _paging_off(session, args, "every linear address below 4 GiB is the physical one")
+    if off is not None:
+        return off
     m = session.machine
     sections = maps.kernel_sections(m.image)
     model = maps.read_maps(m, sections=sections, symbols=m.symbols, cr3=space.reg("cr3"))
