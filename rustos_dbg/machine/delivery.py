@@ -17,7 +17,8 @@ A fault while doing so is handled as the SDM's Table 6-5 says: benign then
 anything is serial; contributory then contributory, or page fault then
 contributory or page fault, become a double fault; a fault while delivering
 #DF shuts the CPU down (triple fault), reported with the whole chain. Every
-attempt is appended to the exception log.
+attempt is appended to the exception log. With IA-32e mode off (a boot path's
+32-bit code) the gates and the frame are 32-bit ones (:mod:`.delivery32`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from enum import Enum
 from functools import lru_cache
 
 from ..structs.idt import IDT_GATE_SIZE, IdtGate, gate_offset
+from .delivery32 import deliver_protected
 from ..structs.segments import SegmentDescriptor, SystemType, descriptor_base, descriptor_limit_bytes
 from ..structs.tss import TSS64_OFFSETS, TSS64_SIZE, Tss64, tss_ist
 from ..x86.vectors import (DOUBLE_FAULT, GENERAL_PROTECTION, INVALID_TSS, PAGE_FAULT, SEGMENT_NOT_PRESENT,
                            FaultClass, has_error_code, vector_info, vector_name)
 
 _RFLAGS_TF, _RFLAGS_IF, _RFLAGS_NT, _RFLAGS_RF, _RFLAGS_VM = 1 << 8, 1 << 9, 1 << 14, 1 << 16, 1 << 17
+_EFER_LMA = 1 << 10
 
 
 class Source(Enum):
@@ -158,6 +161,12 @@ class Deliverer:
 
     def _deliver_once(self, vector: int, source: Source, error_code: int | None, rip: int, cr2: int | None) -> LogEntry:
         cpu = self.cpu
+        if not cpu.reg("efer") & _EFER_LMA:  # 32-bit protected mode: a boot path before long mode
+            old_esp = cpu.reg("rsp")
+            handler, esp = deliver_protected(cpu, vector, source is Source.SOFTWARE, source is Source.EXTERNAL,
+                                             error_code, rip, DeliveryFault)
+            return LogEntry(cpu.icount, vector, source, error_code, rip, cr2 if vector == PAGE_FAULT else None,
+                            old_esp, esp, 0, handler, Outcome.DELIVERED, "")
         ext = 1 if source is Source.EXTERNAL else 0
         gate_error = vector * 8 + 2 + ext
         _, idt_base, idt_limit, _ = cpu.reg("idtr")

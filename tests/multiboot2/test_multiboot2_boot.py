@@ -40,7 +40,8 @@ def test_the_kernel_prints_its_boot_information_and_exits(boot_mb2, mb2_boot):
     stop = machine.run(timeout=60)
     assert stop.kind is StopKind.KERNEL_EXIT and stop.exit_code == 33, (stop, machine.serial_output)
     lines = machine.serial_output.splitlines()
-    assert lines[:3] == ["mb2: magic 0x36d76289", f"mb2: cmdline '{mb2_boot.cmdline}'", "mb2: loader 'rustos-dbg'"]
+    assert lines[:4] == ["mb2: magic 0x36d76289", "idt32: int3 handled in 32-bit mode",
+                         f"mb2: cmdline '{mb2_boot.cmdline}'", "mb2: loader 'rustos-dbg'"]
     assert (f"mb2: module '{mb2_boot.string}' size {len(mb2_boot.text)} starts '{mb2_boot.text[:8].decode()}' "
             "page aligned yes") in lines
     assert "mb2: meminfo lower 639 KiB upper 130048 KiB" in lines                # 128 MiB - 1 MiB
@@ -48,6 +49,18 @@ def test_the_kernel_prints_its_boot_information_and_exits(boot_mb2, mb2_boot):
         "mb2: mmap 0x0 len 0x9fc00 type 1", "mb2: mmap 0x9fc00 len 0x400 type 2",
         "mb2: mmap 0xf0000 len 0x10000 type 2", "mb2: mmap 0x100000 len 0x7f00000 type 1"]
     assert lines[-2:] == ["idt: int3 handled", "mb2: done"]
+
+
+def test_an_int3_in_32_bit_code_goes_through_the_kernels_32_bit_idt(boot_mb2):
+    machine = boot_mb2()
+    handler = machine.symbols.address_of("isr32_bp")
+    stop = machine.run(until=handler, timeout=60)
+    assert stop.kind is StopKind.BREAKPOINT and not machine.code64()
+    (entry,) = [e for e in machine.exception_log if e.vector == 3]
+    assert (entry.handler, entry.new_rsp, entry.old_rsp - entry.new_rsp) == (handler, machine.reg("rsp"), 12)
+    eflags, cs, eip = (int.from_bytes(machine.read_physical(machine.reg("rsp") + 4 * i, 4), "little") for i in (2, 1, 0))
+    assert (cs, machine.read_physical(eip - 1, 1)) == (machine.reg("cs"), b"\xcc")   # EIP: after the int3
+    assert eflags & 0x2 and machine.reg("rflags") & 0x200 == 0
 
 
 def test_the_run_is_deterministic_across_the_switch_to_long_mode(boot_mb2):

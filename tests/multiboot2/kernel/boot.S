@@ -29,6 +29,15 @@ _start:
     mov $stack_top, %esp
     mov %eax, %edi
     mov %ebx, %esi
+    mov $isr32_bp, %eax                     /* the 32-bit IDT's gate 3 */
+    mov %ax, idt32 + 3 * 8
+    shr $16, %eax
+    mov %ax, idt32 + 3 * 8 + 6
+    mov %cs, %ax
+    mov %ax, idt32 + 3 * 8 + 2
+    movb $0x8e, idt32 + 3 * 8 + 5           /* present, DPL 0, 32-bit interrupt gate */
+    lidt idt32_ptr
+    int3
     mov $pdpt + 3, %eax
     mov %eax, pml4
     mov $pd + 3, %eax
@@ -55,6 +64,10 @@ _start:
     mov %eax, %cr0
     lgdt gdt_ptr
     ljmp $0x08, $long_mode
+
+isr32_bp:
+    movl $1, boot_int3_seen
+    iret
 
     .code64
 long_mode:
@@ -118,6 +131,17 @@ isr_common:
     iretq
 
     .data
+    .balign 8
+    .global boot_int3_seen
+boot_int3_seen:
+    .long 0
+idt32:
+    .fill 32 * 8, 1, 0
+    .balign 8
+    .short 0
+idt32_ptr:
+    .short 32 * 8 - 1
+    .long idt32
     .balign 8
     .global gdt
 gdt:
