@@ -135,7 +135,7 @@ class Session:
         if last_stop is not None:
             self._dispatcher.last_stop = last_stop
         self._decoder = Decoder(packet_size)
-        self._events: queue.Queue = queue.Queue()
+        self._events: queue.SimpleQueue = queue.SimpleQueue()   # (the C one: a packet's handoff costs less)
         self._deferred: deque[bytes] = deque()
         self._ack_mode = True
         self._last_sent: Optional[bytes] = None
