@@ -80,7 +80,7 @@ def test_capabilities_are_discovered_by_methods():
 
 def test_qsupported_advertises_only_what_the_target_has():
     full = reply(Dispatcher(FakeX86Target()), b"qSupported:swbreak+;hwbreak+").split(b";")
-    assert b"PacketSize=4000" in full and b"QStartNoAckMode+" in full
+    assert b"PacketSize=20000" in full and b"QStartNoAckMode+" in full
     assert b"vContSupported+" in full
     assert b"qXfer:features:read+" in full and b"swbreak+" in full
     assert b"hwbreak+" not in full
