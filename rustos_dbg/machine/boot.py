@@ -49,6 +49,14 @@ class BootState:
     efer: int = EFER_LME_LMA
     gdtr: tuple[int, int] = (GDT_ADDR, len(BOOT_GDT) * 8 - 1)
     rflags: int = 0x2
+    rsp: int = 0
+    #: CS and SS caches to load (selector, base, limit, descriptor high dword), or None: as Unicorn starts
+    code: tuple | None = None
+    data: tuple | None = None
+    #: DS, ES, FS, GS selector (None: left 0)
+    selectors: int | None = None
+    #: Whether both PICs start with every IRQ masked (Limine masks them)
+    mask_pic: bool = False
 
 
 def memory_map(ram_bytes: int) -> list[tuple[int, int, MemmapType]]:

@@ -2,8 +2,9 @@
 
 Contract: :func:`create_engine` returns an x86-64 Unicorn engine with RAM
 mapped at physical 0 (the host memory of a :class:`~.dirty.TrackedRam` when
-given, which the engine then keeps alive), the boot image written and the registers of the 64-bit
-PVH entry set (docs/boot.md); :class:`CpuView` exposes registers and linear
+given, which the engine then keeps alive), the boot plan's memory written and the registers of
+its entry set (:mod:`.protocols`; CS and SS caches are loaded by the machine, which knows the
+context layout); :class:`CpuView` exposes registers and linear
 memory to the :class:`~.delivery.Deliverer`.
 """
 
@@ -12,21 +13,22 @@ from __future__ import annotations
 from unicorn import UC_ARCH_X86, UC_MODE_64, UC_PROT_ALL, Uc
 from unicorn.x86_const import UC_X86_REG_FPCW, UC_X86_REG_MXCSR
 
-from . import boot, registers
+from . import registers
 
 
-def create_engine(image, ram_bytes: int, cmdline: str, ram=None) -> Uc:
-    """A new engine, booted to ``pvh_start64`` of ``image``, its RAM ``ram`` (a
-    :class:`~.dirty.TrackedRam`) or Unicorn's own."""
+def create_engine(plan, ram_bytes: int, ram=None) -> Uc:
+    """A new engine laid out and at the entry of ``plan`` (a
+    :class:`~.protocols.BootPlan`), its RAM ``ram`` (a :class:`~.dirty.TrackedRam`)
+    or Unicorn's own."""
     uc = Uc(UC_ARCH_X86, UC_MODE_64)
     if ram is not None:
         uc.mem_map_ptr(0, ram_bytes, UC_PROT_ALL, ram.address)
         uc.rustos_ram = ram  # unmapped only after the engine is gone
     else:
         uc.mem_map(0, ram_bytes, UC_PROT_ALL)
-    for addr, data in boot.segment_blobs(image) + boot.boot_blobs(ram_bytes, cmdline):
+    for addr, data in plan.blobs:
         uc.mem_write(addr, data)
-    state = boot.boot_state(image)
+    state = plan.state
     registers.write(uc, "efer", state.efer)
     registers.write(uc, "cr3", state.cr3)
     registers.write(uc, "cr4", state.cr4)
@@ -35,7 +37,10 @@ def create_engine(image, ram_bytes: int, cmdline: str, ram=None) -> Uc:
     registers.write(uc, "rip", state.rip)
     registers.write(uc, "rdi", state.rdi)
     registers.write(uc, "rflags", state.rflags)
-    registers.write(uc, "rsp", 0)
+    registers.write(uc, "rsp", state.rsp)
+    if state.selectors is not None:
+        for name in ("ds", "es", "fs", "gs"):
+            registers.write(uc, name, state.selectors)
     uc.reg_write(UC_X86_REG_MXCSR, 0x1F80)
     uc.reg_write(UC_X86_REG_FPCW, 0x37F)
     return uc

@@ -1,9 +1,11 @@
 """The kernel ELF: validation, loadable segments, boot entry points, and the one parse of it.
 
-:func:`load_image` reads a RustOS kernel with pyelftools and checks what the
-boot contract (docs/boot.md) needs: an ELF64 for x86-64 with loadable
-segments, the PVH note (Xen note type 18), and the 64-bit entry symbol
-``pvh_start64``. Every failure is a :class:`KernelImageError` with one line.
+:func:`load_image` reads a kernel with pyelftools and checks what every boot
+protocol needs: an ELF64 for x86-64 with loadable segments. It records the
+PVH entry (Xen note type 18) and the 64-bit entry symbol ``pvh_start64`` when
+the kernel has them (None otherwise); which protocol boots the kernel, and
+what that protocol further requires, is decided by :mod:`.protocols`. Every
+failure is a :class:`KernelImageError` with one line.
 
 A :class:`KernelImage` is the only parse of its file: it holds the file's bytes
 as one pyelftools ``ELFFile``, the section headers and the symbol table, and
@@ -46,6 +48,7 @@ class Segment:
     data: bytes
     memsz: int
     flags: int
+    align: int = 0x1000
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,11 +59,12 @@ class KernelImage:
 
     path: Path
     segments: tuple[Segment, ...]
-    pvh_entry32: int
-    entry64: int
+    pvh_entry32: int | None
+    entry64: int | None
     symbols: SymbolTable
     sections: tuple[Section, ...] = ()
     elf: Any = field(default=None, repr=False)
+    entry: int = 0  #: the ELF header's ``e_entry``
     _derived: dict = field(default_factory=dict, init=False, repr=False)
     _lock: Any = field(default_factory=threading.RLock, init=False, repr=False)
 
@@ -127,7 +131,7 @@ def _parse(path: Path) -> KernelImage:
         if elf["e_machine"] != "EM_X86_64":
             raise KernelImageError(f"'{path}' is for {elf['e_machine']}, not x86-64")
         segments = tuple(
-            Segment(s["p_paddr"], s["p_vaddr"], s.data(), s["p_memsz"], s["p_flags"])
+            Segment(s["p_paddr"], s["p_vaddr"], s.data(), s["p_memsz"], s["p_flags"], s["p_align"])
             for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"
         )
         for seg in segments:
@@ -142,9 +146,5 @@ def _parse(path: Path) -> KernelImage:
         raise KernelImageError(f"'{path}' is truncated or malformed ({type(e).__name__}: {e})") from None
     if not segments:
         raise KernelImageError(f"'{path}' has no loadable segments")
-    if entry32 is None:
-        raise KernelImageError(f"'{path}' has no PVH entry note (Xen ELF note type 18): not a PVH kernel")
     entry64 = symbols.address_of(ENTRY64_SYMBOL)
-    if entry64 is None:
-        raise KernelImageError(f"'{path}' has no '{ENTRY64_SYMBOL}' symbol: the 64-bit entry of docs/boot.md is missing")
-    return KernelImage(path, segments, entry32, entry64, symbols, sections, elf)
+    return KernelImage(path, segments, entry32, entry64, symbols, sections, elf, elf["e_entry"])

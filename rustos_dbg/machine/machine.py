@@ -1,8 +1,9 @@
 """The emulated PC that runs RustOS: boot, run in slices, stop, inspect, go back.
 
 Contract: ``Machine.boot(elf, cmdline=...)`` loads and validates the kernel,
-builds RAM, devices and CPU state (docs/boot.md) and returns a machine
-stopped at the 64-bit entry. ``run`` executes the guest in slices until a
+builds RAM, devices and CPU state with the loader of its boot protocol
+(:mod:`.protocols`, docs/boot.md) and returns a machine stopped at the
+kernel's entry (``pvh_start64`` of a PVH kernel, the ELF entry of a Limine one). ``run`` executes the guest in slices until a
 :class:`~.stops.Stop` (see :mod:`.execution`).
 
 The machine is a set of parts, each owning its state and able to capture
@@ -48,6 +49,7 @@ from .inputs import Inputs
 from .locktrack import LockTracker
 from .memory import GuestMemory
 from .panics import PanicCatch
+from .protocols import boot_plan
 from .sanitizer import HeapSanitizer
 from .state import MachineState
 from .stops import Stop, StopKind
@@ -61,21 +63,18 @@ class Machine(GuestIO):
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-                 on_serial=None, disk: str | Path | None = None) -> None:
+                 on_serial=None, disk: str | Path | None = None, modules=()) -> None:
         """Builds the machine for ``image``; prefer :meth:`boot`."""
         if mode not in ("deterministic", "fast"):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
         if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
             raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
-        for seg in image.segments:
-            if seg.paddr + seg.memsz > (ram_mb << 20) or seg.paddr < 0x10_0000:
-                raise KernelImageError(
-                    f"'{image.path}' loads {seg.memsz:#x} bytes at physical {seg.paddr:#x}, "
-                    f"outside the RAM above 1 MiB of a {ram_mb} MiB machine")
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
+        #: How the kernel was booted (:class:`~.protocols.BootPlan`: ``protocol``, ``notes``, ...).
+        self.boot_plan = boot_plan(image, self.ram_bytes, cmdline, tuple(modules))
         ram = tracked_ram(self.ram_bytes)
-        self.uc = create_engine(image, self.ram_bytes, cmdline, ram)
+        self.uc = create_engine(self.boot_plan, self.ram_bytes, ram)
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
         self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
@@ -92,6 +91,12 @@ class Machine(GuestIO):
         self._on_serial = on_serial
         # Running the engine.
         self.context_fields = calibrate()
+        state = self.boot_plan.state
+        if state.code is not None:
+            self.context_fields.load_code_and_stack(self.uc, 0, state.code, state.data)
+        if state.mask_pic:  # the loader's OUTs masking every line
+            self.devices.pic.write(0x21, 1, 0xFF)
+            self.devices.pic.write(0xA1, 1, 0xFF)
         self.control = RunControl()
         self.deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount, self.context_fields), self.exception_log)
         self.hooks = EngineHooks(self)
@@ -120,11 +125,13 @@ class Machine(GuestIO):
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-             on_serial=None, history: bool = False, disk: str | Path | None = None) -> "Machine":
+             on_serial=None, history: bool = False, disk: str | Path | None = None, modules=()) -> "Machine":
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
         machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
-        image file of the ATA master (a :class:`DiskImageError` if it cannot be used)."""
-        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk)
+        image file of the ATA master (a :class:`DiskImageError` if it cannot be used); ``modules``
+        are files (``"PATH[ CMDLINE]"``) handed to a Limine kernel."""
+        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk,
+                      modules=modules)
         if history:
             machine.history.enable()
         return machine
