@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     run.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                      "the kernel ELF when it exists; 'none': no disk)")
+    run.add_argument("--module", dest="modules", action="append", default=[], metavar="'FILE[ CMDLINE]'",
+                     help="a module for a Limine kernel (repeatable)")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -90,7 +92,15 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                        "the kernel ELF when it exists; 'none': no disk)")
+    debug.add_argument("--module", dest="modules", action="append", default=[], metavar="'FILE[ CMDLINE]'",
+                       help="a module for a Limine kernel (repeatable)")
     return top
+
+
+def print_boot_notes(machine) -> None:
+    """The loader's notes (e.g. a Limine request it does not serve), one line each on stderr."""
+    for note in machine.boot_plan.notes:
+        print(f"rustos-dbg: note: {note}", file=sys.stderr, flush=True)
 
 
 def disk_for(elf: Path, option: str | None) -> Path | None:
@@ -114,7 +124,8 @@ def cmd_debug(args) -> int:
         machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
-                               disk=disk_for(elf, args.disk))
+                               disk=disk_for(elf, args.disk), modules=args.modules)
+        print_boot_notes(machine)
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:
@@ -300,7 +311,8 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
-                           disk=disk_for(elf, args.disk))
+                           disk=disk_for(elf, args.disk), modules=args.modules)
+    print_boot_notes(machine)
     if args.replay:
         if args.fast:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")

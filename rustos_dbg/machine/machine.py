@@ -70,6 +70,7 @@ class Machine(GuestIO):
         if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
             raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
         self.image, self.cmdline, self.mode = image, cmdline, mode
+        self.modules = tuple(modules)  #: files handed to a Limine kernel ("PATH[ CMDLINE]")
         self.ram_bytes = ram_mb << 20
         #: How the kernel was booted (:class:`~.protocols.BootPlan`: ``protocol``, ``notes``, ...).
         self.boot_plan = boot_plan(image, self.ram_bytes, cmdline, tuple(modules))

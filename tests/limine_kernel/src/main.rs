@@ -120,6 +120,11 @@ extern "C" fn _start() -> ! {
     let rsp: u64;
     unsafe { asm!("mov {}, rsp", out(reg) rsp) };
     report(rsp);
+    if let Some(r) = CMDLINE.get_response() {
+        if r.cmdline().to_bytes() == b"panic" {
+            limine_test_panics();
+        }
+    }
     let (phys_base, virt_base, hhdm, ram_top) = layout();
     tables::init(hhdm);
     say!("gdt: loaded, tss at {:#x}", tables::tss_address());
@@ -222,6 +227,13 @@ extern "C" fn limine_test_chain(depth: u64) -> u64 {
     }
     let below = limine_test_chain(depth - 1);
     core::hint::black_box(below) + depth
+}
+
+/// Panics on purpose (command line `panic`): the panic catcher's test.
+#[no_mangle]
+#[inline(never)]
+fn limine_test_panics() -> ! {
+    panic!("limine test kernel panics on purpose");
 }
 
 /// The end of the chain.
