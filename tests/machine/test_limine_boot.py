@@ -214,3 +214,15 @@ def test_what_limine_refuses_is_refused(words, message, tmp_path):
 def test_a_lower_half_kernel_is_refused(tmp_path):
     with pytest.raises(KernelImageError, match="must be linked at or above 0xffffffff80000000"):
         boot_limine.plan(_image(_tag(2), tmp_path, vaddr=0x40_0000), 64 << 20, "")
+
+
+def test_a_bundle_of_a_limine_run_reopens_with_its_modules(limine_elf, tmp_path):
+    from rustos_dbg.analysis.bundle import reopen, write_bundle
+
+    module = tmp_path / "m.txt"
+    module.write_text("bundled\n")
+    machine = Machine.boot(limine_elf, cmdline="c", modules=[str(module)])
+    _run(machine)
+    back = reopen(write_bundle(machine, tmp_path / "b.json"))
+    assert back.matches, back.differing
+    assert "limine: module /m.txt 8 bytes: bundled" in back.machine.serial_output
