@@ -114,3 +114,11 @@ def test_rustos_invariants_do_not_apply(stopped):
     lines = session.execute("check").splitlines()
     assert lines and all(": ok" in line for line in lines), lines
     assert "heap: ok (not checked: this kernel has no RustOS heap (symbol RUSTOS_HEAP not found))" in lines
+
+
+def test_the_heap_sanitizer_says_there_is_no_rustos_heap(stopped):
+    session, _ = stopped
+    with pytest.raises(CommandError) as info:
+        session.execute("sanitize heap on")
+    assert "this kernel has no RustOS heap (symbol RUSTOS_HEAP not found)" in str(info.value)
+    assert not session.machine.sanitizer.enabled
