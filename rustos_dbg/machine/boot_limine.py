@@ -210,12 +210,14 @@ def _aligned_hits(data: bytes) -> list[tuple[int, tuple]]:
 
 
 def is_limine(image) -> bool:
-    """True when the kernel's loaded image has a Limine base revision tag or request."""
-    try:
-        found = find_requests(load(image).data, image.path)
-    except KernelImageError:
-        return False
-    return found.tag_offset is not None or bool(found.items)
+    """True when a loadable segment holds a Limine base revision tag or request (8-byte
+    aligned); whether the kernel is a valid one is :func:`plan`'s to say."""
+    for seg in image.segments:
+        shift = seg.vaddr % 8
+        for _, words in _aligned_hits(bytes(shift) + seg.data):
+            if words[:2] in (COMMON_MAGIC, BASE_REVISION_MAGIC):
+                return True
+    return False
 
 
 class _Allocator:

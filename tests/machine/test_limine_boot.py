@@ -212,8 +212,10 @@ def test_what_limine_refuses_is_refused(words, message, tmp_path):
 
 
 def test_a_lower_half_kernel_is_refused(tmp_path):
+    image = _image(_tag(2), tmp_path, vaddr=0x40_0000)
+    assert boot_limine.is_limine(image)  # a Limine kernel, but not a valid one
     with pytest.raises(KernelImageError, match="must be linked at or above 0xffffffff80000000"):
-        boot_limine.plan(_image(_tag(2), tmp_path, vaddr=0x40_0000), 64 << 20, "")
+        boot_limine.plan(image, 64 << 20, "")
 
 
 def test_a_bundle_of_a_limine_run_reopens_with_its_modules(limine_elf, tmp_path):
