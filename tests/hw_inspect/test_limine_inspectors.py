@@ -80,8 +80,10 @@ def test_walk_and_maps_follow_the_kernels_own_page_tables(stopped):
 def test_regs_bt_dis_and_x_at_the_breakpoint(stopped):
     session, symbols = stopped
     assert re.search(rf"rip {symbols['limine_test_deepest']:#018x} <limine_test_deepest>", session.execute("regs"))
-    frames = re.findall(r"^#\d+ +0x[0-9a-f]+ in (\S+?)(?:\+0x[0-9a-f]+)?$", session.execute("bt"), re.M)
+    bt = session.execute("bt")
+    frames = re.findall(r"^#\d+ +0x[0-9a-f]+ in (\S+?)(?:\+0x[0-9a-f]+)?$", bt, re.M)
     assert frames == ["limine_test_deepest"] + ["limine_test_chain"] * 4 + ["_start"], frames
+    assert bt.splitlines()[-1] == "(end of the frame chain (the entry's return address is 0))"
     assert "push rbp" in session.execute("dis").splitlines()[1]
     assert "<limine_test_chain+" in session.execute("x/2gx $rsp")
 
