@@ -124,3 +124,18 @@ def test_the_heap_sanitizer_says_there_is_no_rustos_heap(stopped):
         session.execute("sanitize heap on")
     assert "this kernel has no RustOS heap (symbol RUSTOS_HEAP not found)" in str(info.value)
     assert not session.machine.sanitizer.enabled
+
+
+def test_handoff_shows_the_requests_and_the_responses_the_kernel_reads(stopped):
+    session, _ = stopped
+    out = session.execute("handoff")
+    m = session.machine
+    assert out.startswith(f"limine kernel entered at {m.image.entry:#x} with rsp 0xffff8000")
+    assert re.search(r" framebuffer +rev \d+  response NULL$", out, re.M)
+    hhdm = int(re.search(r" HHDM +rev 0  response (0x[0-9a-f]+)$", out, re.M).group(1), 16)
+    assert int.from_bytes(m.read_virtual(hhdm + 8, 8), "little") == 0xFFFF_8000_0000_0000
+    # The memory map shown is the one the kernel printed.
+    printed = re.findall(r"limine: memmap (0x\w+) (0x\w+) type", m.serial_output)
+    shown = re.findall(r"^  0x(\w+)-0x\w+ +0x(\w+)  ", out, re.M)
+    assert [(int(b, 16), int(n, 16)) for b, n in printed] == [(int(b, 16), int(n, 16)) for b, n in shown]
+    assert "note: limine: RSDP request not served" in out
