@@ -124,8 +124,8 @@ class Request:
 
     @property
     def name(self) -> str:
-        """The feature's name ("unknown request ID ..." when not in the spec)."""
-        return REQUESTS.get(self.id, f"unknown request ID {self.id[0]:#x} {self.id[1]:#x}")
+        """The feature's name ("unknown ID0 ID1" when not in the spec)."""
+        return REQUESTS.get(self.id, f"unknown {self.id[0]:#x} {self.id[1]:#x}")
 
 
 @dataclass(frozen=True)

@@ -228,3 +228,27 @@ def test_a_bundle_of_a_limine_run_reopens_with_its_modules(limine_elf, tmp_path)
     back = reopen(write_bundle(machine, tmp_path / "b.json"))
     assert back.matches, back.differing
     assert "limine: module /m.txt 8 bytes: bundled" in back.machine.serial_output
+
+
+def _request(id_words, *fields):
+    return [*boot_limine.COMMON_MAGIC, *id_words, 0, 0, *fields]
+
+
+def test_the_stack_size_and_entry_point_requests_are_honoured(tmp_path):
+    entry = BASE + 0x40
+    words = _tag(2) + _request((0x224EF0460A8E8926, 0xE1CB0FC25F46EA3D), 256 * 1024) \
+        + _request((0x13D86C035A1CD3E1, 0x2B0CAA89D8F3026A), entry)
+    plan = boot_limine.plan(_image(words, tmp_path), 64 << 20, "")
+    assert plan.state.rip == entry
+    reclaim_start, reclaim = plan.blobs[-1]
+    stack_top = plan.state.rsp + 8 - HHDM
+    assert reclaim_start <= stack_top - 256 * 1024 and stack_top <= reclaim_start + len(reclaim)
+    assert not plan.notes
+
+
+def test_an_unknown_request_is_one_note_and_stays_null(tmp_path):
+    words = _tag(2) + _request((0x1111, 0x2222))
+    plan = boot_limine.plan(_image(words, tmp_path), 64 << 20, "")
+    assert plan.notes == ["limine: unknown 0x1111 0x2222 request not served (not a request of the "
+                          "Limine protocol the emulator knows): its response stays NULL"]
+    assert _blob_words(plan)[3 + 5] == 0
