@@ -380,7 +380,6 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
 
     entry = image.entry
     stack_size = DEFAULT_STACK
-    served = set()
     for name in requests:
         if name == "bootloader info":
             respond(name, struct.pack("<QQ", cstr(BOOTLOADER_NAME), cstr(BOOTLOADER_VERSION)))
@@ -416,8 +415,6 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
         else:
             why = UNSERVED.get(name, "not a request of the Limine protocol the emulator knows")
             notes.append(f"limine: {name} request not served ({why}): its response stays NULL")
-            continue
-        served.add(name)
 
     stack = mem.alloc(stack_size, PAGE)
     rsp = hhdm(stack + stack_size - 8)  # a return address of 0 pushed
@@ -426,6 +423,9 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
         # Room for the response first, so the map can describe the memory it uses.
         memmap_at = mem.alloc(24 + 7 * 8 + 7 * 24)
     reclaim_end = _align(mem.end, PAGE)
+    if reclaim_end > ram_bytes:
+        raise KernelImageError(f"'{image.path}' with its files and the loader's data needs RAM up to "
+                               f"{-(-reclaim_end >> 20)} MiB; the machine has {ram_bytes >> 20} MiB")
     memmap = _memory_map(ram_bytes, phys, kernel_end, reclaim_end)
     if memmap_at is not None:
         pointers, entries = memmap_at + 24, memmap_at + 24 + 7 * 8
@@ -434,7 +434,6 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
             mem.q(pointers + 8 * i, hhdm(entries + 24 * i))
             mem.write(entries + 24 * i, struct.pack("<QQQ", base, length, kind))
         struct.pack_into("<Q", kernel, requests["memory map"].offset + 40, hhdm(memmap_at))
-        served.add("memory map")
     blobs = [(phys, bytes(kernel))] + extra + [(mem.start, bytes(mem.buf))]
     state = BootState(
         rip=entry, rdi=0, rsp=rsp, cr3=tables.pml4, cr0=0x8001_0011, cr4=0x20, efer=0xD00,
