@@ -257,7 +257,8 @@ def test_an_unknown_request_is_one_note_and_stays_null(tmp_path):
 def test_modules_that_cannot_be_loaded_are_one_line(limine_elf, tmp_path):
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(20 << 20))
-    for module, message in ((tmp_path / "absent.bin", "cannot read module"), (big, "needs RAM up to 23 MiB; the machine has 16 MiB")):
+    for module, message in ((tmp_path / "absent.bin", r"cannot read module '.*absent.bin'"),
+                            (big, r"needs RAM up to 2\d MiB; the machine has 16 MiB")):
         done = _cli("run", limine_elf, "--headless", "--ram", "16", "--module", module)
         lines = [line for line in done.stderr.splitlines() if "error" in line]
-        assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
+        assert done.returncode == 2 and len(lines) == 1 and re.search(message, lines[0]), done.stderr
