@@ -262,3 +262,23 @@ def test_modules_that_cannot_be_loaded_are_one_line(limine_elf, tmp_path):
         done = _cli("run", limine_elf, "--headless", "--ram", "16", "--module", module)
         lines = [line for line in done.stderr.splitlines() if "error" in line]
         assert done.returncode == 2 and len(lines) == 1 and re.search(message, lines[0]), done.stderr
+
+
+def _walker(plan):
+    """A walk of the plan's page tables over its blobs (the RAM the loader writes)."""
+    from rustos_dbg.x86.paging import walk
+
+    ram = bytearray(64 << 20)
+    for at, data in plan.blobs:
+        ram[at: at + len(data)] = data
+    return lambda vaddr: walk(lambda a, n: bytes(ram[a: a + n]), plan.state.cr3, vaddr)
+
+
+@pytest.mark.parametrize("revision, page0_mapped", [(0, False), (1, True), (2, True)])
+def test_the_identity_map_per_base_revision(revision, page0_mapped, tmp_path):
+    walk = _walker(boot_limine.plan(_image(_tag(revision), tmp_path), 64 << 20, ""))
+    assert (walk(0).paddr == 0) is page0_mapped                 # revision 0 maps from 0x1000 only
+    assert walk(0x1000).paddr == 0x1000 and walk(0xFFFF_F000).paddr == 0xFFFF_F000
+    assert walk(HHDM + 0x1234).paddr == 0x1234 and walk(HHDM + (4 << 30)).paddr is None
+    kernel = walk(BASE)
+    assert kernel.paddr == 0x10_0000 and kernel.page_size == 4096
