@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gdb_mi_driver import Gdb, served_machine
+from gdb_mi_driver import REAL_GDB_MARKS, Gdb, served_machine
+
+pytestmark = REAL_GDB_MARKS
 
 
 def test_gdb_debugs_the_limine_kernel(limine_elf):

@@ -15,6 +15,8 @@ from elftools.elf.elffile import ELFFile
 from rustos_dbg.machine import Machine, StopKind
 from rustos_dbg.repl import CommandError, Session
 
+pytestmark = pytest.mark.emulator
+
 
 def _symbols(path) -> dict[str, int]:
     with open(path, "rb") as fh:

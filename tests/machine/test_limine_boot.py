@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 2_000_000
 HHDM = 0xFFFF_8000_0000_0000
 
+pytestmark = pytest.mark.emulator
+
 
 def _elf_facts(path) -> tuple[int, int, dict[str, int]]:
     """(lowest PT_LOAD vaddr, e_entry, plain symbols), read independently."""
