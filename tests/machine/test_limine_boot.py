@@ -284,3 +284,12 @@ def test_the_identity_map_per_base_revision(revision, page0_mapped, tmp_path):
     assert walk(HHDM + 0x1234).paddr == 0x1234 and walk(HHDM + (4 << 30)).paddr is None
     kernel = walk(BASE)
     assert kernel.paddr == 0x10_0000 and kernel.page_size == 4096
+
+
+def test_a_fault_before_the_kernels_idt_is_a_triple_fault_with_its_chain(limine_elf):
+    machine = Machine.boot(limine_elf)                     # Limine loads no IDT: the kernel must
+    machine.set_reg("rip", BASE + (256 << 20))             # an unmapped address in the kernel's half
+    stop = machine.run(max_instructions=100)
+    assert stop.kind is StopKind.TRIPLE_FAULT
+    assert [e.vector for e in stop.chain] == [14, 8, 13]
+    assert "beyond the IDT limit 0x0" in stop.describe()
