@@ -65,8 +65,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     run.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                      "the kernel ELF when it exists; 'none': no disk)")
-    run.add_argument("--module", dest="modules", action="append", default=[], metavar="'FILE[ CMDLINE]'",
-                     help="a module for a Limine kernel (repeatable)")
+    run.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
+                     help="a boot module for a Limine kernel, with its command line; repeatable")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -92,9 +92,18 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                        "the kernel ELF when it exists; 'none': no disk)")
-    debug.add_argument("--module", dest="modules", action="append", default=[], metavar="'FILE[ CMDLINE]'",
-                       help="a module for a Limine kernel (repeatable)")
+    debug.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
+                       help="a boot module for a Limine kernel, with its command line; repeatable")
     return top
+
+
+def modules_for(options: list[str]) -> list[tuple[str, str | None]]:
+    """``--module FILE[,STRING]`` options as (path, string or None)."""
+    out = []
+    for option in options:
+        path, _, text = option.partition(",")
+        out.append((path, text or None))
+    return out
 
 
 def print_boot_notes(machine) -> None:
@@ -124,7 +133,7 @@ def cmd_debug(args) -> int:
         machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
-                               disk=disk_for(elf, args.disk), modules=args.modules)
+                               disk=disk_for(elf, args.disk), modules=modules_for(args.module))
         print_boot_notes(machine)
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
@@ -311,7 +320,7 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
-                           disk=disk_for(elf, args.disk), modules=args.modules)
+                           disk=disk_for(elf, args.disk), modules=modules_for(args.module))
     print_boot_notes(machine)
     if args.replay:
         if args.fast:

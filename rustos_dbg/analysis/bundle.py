@@ -51,7 +51,7 @@ class Bundle:
     test: str | None        #: the test's node id, when a test wrote it
     digests: dict           #: the end state: a digest per part
     created: str
-    modules: list = ()      #: a Limine kernel's modules ("PATH[ CMDLINE]", paths resolved)
+    modules: list = ()      #: the boot modules ([path, string or None], paths resolved)
 
 
 def sha256_of(path: str | Path) -> str:
@@ -78,9 +78,9 @@ def write_bundle(machine: Machine, path: str | Path, report: str = "", test: str
     return path
 
 
-def _resolved(module: str) -> str:
-    path, sep, cmdline = str(module).partition(" ")
-    return str(Path(path).resolve()) + sep + cmdline
+def _resolved(module) -> list:
+    path, text = (module, None) if isinstance(module, (str, Path)) else module
+    return [str(Path(path).resolve()), text]
 
 
 def _where(machine: Machine) -> str:
@@ -131,7 +131,7 @@ def reopen(path: str | Path, elf: str | Path | None = None, disk: str | Path | N
     if sha256_of(kernel) != bundle.elf_sha256:
         raise BundleError(f"'{kernel}' is not the kernel the bundle ran (SHA-256 differs)")
     machine = Machine.boot(kernel, cmdline=bundle.cmdline, ram_mb=bundle.ram_mb, history=True,
-                           disk=disk if disk is not None else bundle.disk, modules=tuple(bundle.modules))
+                           disk=disk if disk is not None else bundle.disk, modules=tuple(tuple(m) for m in bundle.modules))
     try:
         schedule_recorded(machine, bundle.inputs)
     except (ValueError, KeyError, TypeError) as e:

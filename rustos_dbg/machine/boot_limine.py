@@ -19,8 +19,8 @@ docs/boot.md "Limine kernels"), answering the requests the emulator serves:
   "communicate failure"); two tags, or two requests of one ID, are refused;
 * responses for bootloader info, firmware type (BIOS), stack size, HHDM,
   memory map, paging mode (4-level), entry point, executable (kernel) file,
-  executable command line, executable (kernel) address and modules (when any
-  are given; with none, like Limine, no response); every other request is left
+  executable command line, executable (kernel) address and modules (a path,
+  or (path, command line), each; with none, like Limine, no response); every other request is left
   unanswered with one note naming it (the framebuffer's says the emulated PC
   has VGA text mode only);
 * CPU: IA-32e mode with CR0.PG/PE/WP, CR4.PAE, EFER.LME/NXE; Limine's GDT of
@@ -340,12 +340,12 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
         cursor = _align(cursor + len(raw), PAGE)
     module_files = []
     for mod in modules:
-        path, _, mod_cmdline = str(mod).partition(" ")
+        path, mod_cmdline = (mod, None) if isinstance(mod, (str, Path)) else mod
         try:
             raw = Path(path).read_bytes()
         except OSError as e:
-            raise KernelImageError(f"cannot read module '{path}': {e.strerror}") from None
-        module_files.append((cursor, raw, "/" + Path(path).name, mod_cmdline))
+            raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
+        module_files.append((cursor, raw, "/" + Path(path).name, mod_cmdline or ""))
         extra.append((cursor, raw))
         cursor = _align(cursor + max(len(raw), 1), PAGE)
     kernel_end = cursor

@@ -70,7 +70,7 @@ class Machine(GuestIO):
         if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
             raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
         self.image, self.cmdline, self.mode = image, cmdline, mode
-        self.modules = tuple(modules)  #: files handed to a Limine kernel ("PATH[ CMDLINE]")
+        self.modules = tuple(modules)  #: boot modules: a path, or (path, string), each
         self.ram_bytes = ram_mb << 20
         #: How the kernel was booted (:class:`~.protocols.BootPlan`: ``protocol``, ``notes``, ...).
         self.boot_plan = boot_plan(image, self.ram_bytes, cmdline, tuple(modules))
@@ -130,7 +130,8 @@ class Machine(GuestIO):
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
         machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
         image file of the ATA master (a :class:`DiskImageError` if it cannot be used); ``modules``
-        are files (``"PATH[ CMDLINE]"``) handed to a Limine kernel."""
+        are boot module files (a path, or (path, string): for a Limine kernel the string is
+        the module's command line)."""
         machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk,
                       modules=modules)
         if history:

@@ -47,7 +47,7 @@ def _run(machine) -> str:
 def test_the_kernel_prints_the_responses_limine_gives(limine_elf, tmp_path):
     module = tmp_path / "greeting.txt"
     module.write_text("hello module\n")
-    machine = Machine.boot(limine_elf, cmdline="one two", modules=[f"{module} mod-args"])
+    machine = Machine.boot(limine_elf, cmdline="one two", modules=[(module, "mod-args")])
     out = _run(machine)
     assert machine.last_stop.exit_code == 0x21  # (0x10 << 1) | 1
     low, _, _ = _elf_facts(limine_elf)
@@ -61,7 +61,7 @@ def test_the_kernel_prints_the_responses_limine_gives(limine_elf, tmp_path):
     size = Path(limine_elf).stat().st_size
     assert f"limine: kernel file /{Path(limine_elf).name} {size} bytes, elf magic true" in out
     assert "limine: cmdline 'one two'" in out
-    assert "limine: module /greeting.txt 13 bytes: hello module" in out
+    assert "limine: module /greeting.txt 13 bytes, cmdline 'mod-args': hello module" in out
     assert "limine: framebuffer none" in out and "limine: rsdp none" in out
     assert out.rstrip().endswith("done")
 
@@ -229,7 +229,7 @@ def test_a_bundle_of_a_limine_run_reopens_with_its_modules(limine_elf, tmp_path)
     _run(machine)
     back = reopen(write_bundle(machine, tmp_path / "b.json"))
     assert back.matches, back.differing
-    assert "limine: module /m.txt 8 bytes: bundled" in back.machine.serial_output
+    assert "limine: module /m.txt 8 bytes, cmdline '': bundled" in back.machine.serial_output
 
 
 def _request(id_words, *fields):
@@ -259,7 +259,7 @@ def test_an_unknown_request_is_one_note_and_stays_null(tmp_path):
 def test_modules_that_cannot_be_loaded_are_one_line(limine_elf, tmp_path):
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(20 << 20))
-    for module, message in ((tmp_path / "absent.bin", r"cannot read module '.*absent.bin'"),
+    for module, message in ((tmp_path / "absent.bin", r"boot module '.*absent.bin': No such file"),
                             (big, r"needs RAM up to 2\d MiB; the machine has 16 MiB")):
         done = _cli("run", limine_elf, "--headless", "--ram", "16", "--module", module)
         lines = [line for line in done.stderr.splitlines() if "error" in line]

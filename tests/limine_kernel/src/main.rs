@@ -185,8 +185,8 @@ fn report(rsp: u64) {
         Some(r) => {
             for m in r.modules() {
                 let first = unsafe { core::slice::from_raw_parts(m.addr(), m.size().min(16) as usize) };
-                say!("limine: module {} {} bytes: {}", m.path().to_str().unwrap_or("?"), m.size(),
-                     core::str::from_utf8(first).unwrap_or("?").trim_end());
+                say!("limine: module {} {} bytes, cmdline '{}': {}", m.path().to_str().unwrap_or("?"), m.size(),
+                     m.string().to_str().unwrap_or("?"), core::str::from_utf8(first).unwrap_or("?").trim_end());
             }
         }
         None => say!("limine: modules none"),
