@@ -20,7 +20,8 @@ docs/boot.md "Limine kernels"), answering the requests the emulator serves:
 * responses for bootloader info, firmware type (BIOS), stack size, HHDM,
   memory map, paging mode (4-level), entry point, executable (kernel) file,
   executable command line, executable (kernel) address and modules (a path,
-  or (path, command line), each; with none, like Limine, no response); every other request is left
+  or (path, command line), or (contents, string) each; with none, like Limine,
+  no response); every other request is left
   unanswered with one note naming it (the framebuffer's says the emulated PC
   has VGA text mode only);
 * CPU: IA-32e mode with CR0.PG/PE/WP, CR4.PAE, EFER.LME/NXE; Limine's GDT of
@@ -303,8 +304,6 @@ class LiminePlan:
 
 def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan:
     """The memory and CPU state at the kernel's entry (see the module docstring)."""
-    from .boot import BootState
-
     loaded = load(image)
     found = find_requests(loaded.data, image.path)
     kernel = bytearray(loaded.data)
@@ -341,11 +340,15 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
     module_files = []
     for mod in modules:
         path, mod_cmdline = (mod, None) if isinstance(mod, (str, Path)) else mod
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as e:
-            raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
-        module_files.append((cursor, raw, "/" + Path(path).name, mod_cmdline or ""))
+        if isinstance(path, (bytes, bytearray)):  # (contents, string) already read: the string names it
+            raw, name = bytes(path), "/" + (mod_cmdline or f"module{len(module_files)}")
+        else:
+            try:
+                raw = Path(path).read_bytes()
+            except OSError as e:
+                raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
+            name = "/" + Path(path).name
+        module_files.append((cursor, raw, name, mod_cmdline or ""))
         extra.append((cursor, raw))
         cursor = _align(cursor + max(len(raw), 1), PAGE)
     kernel_end = cursor
@@ -435,14 +438,21 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
             mem.write(entries + 24 * i, struct.pack("<QQQ", base, length, kind))
         struct.pack_into("<Q", kernel, requests["memory map"].offset + 40, hhdm(memmap_at))
     blobs = [(phys, bytes(kernel))] + extra + [(mem.start, bytes(mem.buf))]
-    state = BootState(
-        rip=entry, rdi=0, rsp=rsp, cr3=tables.pml4, cr0=0x8001_0011, cr4=0x20, efer=0xD00,
-        gdtr=(gdt, len(GDT) * 8 - 1),
-        code=(CODE_SELECTOR, 0, 0, GDT[5] >> 32), data=(DATA_SELECTOR, 0, 0, GDT[6] >> 32),
-        selectors=DATA_SELECTOR, mask_pic=True)
+    state = _entry_state(entry, rsp, tables.pml4, gdt)
     if virt_to_phys(entry) is None:
         raise KernelImageError(f"'{image.path}' enters at {entry:#x}, outside its loaded image")
     return LiminePlan(blobs, state, notes, revision, found.items, memmap, phys, loaded.virt)
+
+
+def _entry_state(entry: int, rsp: int, cr3: int, gdt: int):
+    """The CPU at the entry: the one place that knows :class:`~.boot.BootState`'s fields."""
+    from .boot import BootState
+
+    return BootState(
+        rip=entry, rdi=0, rsp=rsp, cr3=cr3, cr0=0x8001_0011, cr4=0x20, efer=0xD00,
+        gdtr=(gdt, len(GDT) * 8 - 1),
+        code=(CODE_SELECTOR, 0, 0, GDT[5] >> 32), data=(DATA_SELECTOR, 0, 0, GDT[6] >> 32),
+        selectors=DATA_SELECTOR, mask_pic=True)
 
 
 def _memory_map(ram_bytes: int, kernel_start: int, kernel_end: int, reclaim_end: int) -> list[tuple[int, int, int]]:

@@ -293,3 +293,17 @@ def test_a_fault_before_the_kernels_idt_is_a_triple_fault_with_its_chain(limine_
     assert stop.kind is StopKind.TRIPLE_FAULT
     assert [e.vector for e in stop.chain] == [14, 8, 13]
     assert "beyond the IDT limit 0x0" in stop.describe()
+
+
+def test_modules_given_as_contents_are_served(tmp_path):
+    words = _tag(2) + _request((0x3E7E279702BE32AF, 0xCA1C4F3BD1280CEE))
+    plan = boot_limine.plan(_image(words, tmp_path), 64 << 20, "", ((b"abc", "initrd"),))
+    reclaim_start, reclaim = plan.blobs[-1]
+    response = _blob_words(plan)[3 + 5] - HHDM - reclaim_start
+    _, count, pointers = struct.unpack_from("<QQQ", reclaim, response)
+    file_at = struct.unpack_from("<Q", reclaim, pointers - HHDM - reclaim_start)[0] - HHDM - reclaim_start
+    _, address, size, path, cmdline = struct.unpack_from("<5Q", reclaim, file_at)
+    text = lambda at: reclaim[at - HHDM - reclaim_start:].split(b"\0")[0]  # noqa: E731
+    blobs = dict(plan.blobs)
+    assert count == 1 and size == 3 and blobs[address - HHDM] == b"abc"
+    assert (text(path), text(cmdline)) == (b"/initrd", b"initrd")
