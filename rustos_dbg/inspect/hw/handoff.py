@@ -49,7 +49,7 @@ class Handoff:
 
 def read_handoff(reader, plan) -> Handoff:
     """The handoff described by ``plan``, with the responses read through ``reader``."""
-    from ...machine.boot_limine import MEMMAP_TYPE_NAMES
+    from ...machine.limine_protocol import MEMMAP_TYPE_NAMES
 
     base = Handoff(plan.protocol, plan.state.rip, plan.state.rsp, tuple(plan.notes))
     limine = plan.detail
