@@ -66,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                      "the kernel ELF when it exists; 'none': no disk)")
     run.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
-                     help="a boot module for a Multiboot2 kernel, with its string (default: the file name); repeatable")
+                     help="a boot module for a Multiboot2 or Limine kernel, with its string (Multiboot2: "
+                          "default the file name; Limine: its command line); repeatable")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -94,7 +95,8 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                        "the kernel ELF when it exists; 'none': no disk)")
     debug.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
-                       help="a boot module for a Multiboot2 kernel, with its string (default: the file name); repeatable")
+                       help="a boot module for a Multiboot2 or Limine kernel, with its string (Multiboot2: "
+                            "default the file name; Limine: its command line); repeatable")
     return top
 
 
@@ -105,6 +107,12 @@ def modules_for(options: list[str]) -> list[tuple[str, str | None]]:
         path, _, text = option.partition(",")
         out.append((path, text or None))
     return out
+
+
+def print_boot_notes(machine) -> None:
+    """The loader's notes (e.g. a Limine request it does not serve), one line each on stderr."""
+    for note in machine.boot_plan.notes:
+        print(f"rustos-dbg: note: {note}", file=sys.stderr, flush=True)
 
 
 def disk_for(elf: Path, option: str | None) -> Path | None:
@@ -129,6 +137,7 @@ def cmd_debug(args) -> int:
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
                                disk=disk_for(elf, args.disk), modules=modules_for(args.module))
+        print_boot_notes(machine)
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:
@@ -315,6 +324,7 @@ def cmd_run(args) -> int:
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
                            disk=disk_for(elf, args.disk), modules=modules_for(args.module))
+    print_boot_notes(machine)
     if args.replay:
         if args.fast:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")

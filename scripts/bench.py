@@ -254,6 +254,8 @@ def main() -> int:
     print_analysis_costs(machine_at_workload, elf, args.rounds)
     from bench_verdicts import print_verdict_costs  # noqa: E402 (scripts/ is on sys.path)
     print_verdict_costs(elf)
+    from bench_limine import print_limine_figures  # noqa: E402 (scripts/ is on sys.path)
+    print_limine_figures(elf.with_name("limine-test.elf"))
     return 0
 
 

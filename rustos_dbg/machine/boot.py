@@ -16,7 +16,7 @@ kernel lives below 1 MiB, which the kernels keep reserved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..structs.pvh import MemmapType
 from .errors import KernelImageError
@@ -49,30 +49,64 @@ class BootState:
     code_selector: int = CODE32_SELECTOR
     data_selector: int = DATA32_SELECTOR
     rflags: int = 0x2
+    #: "long64": CS and SS caches to load (selector, base, limit, descriptor high dword), or
+    #: None (as Unicorn starts); the machine loads them (it knows the context layout)
+    code: tuple | None = None
+    data: tuple | None = None
+    #: "long64": the DS, ES, FS, GS selector (None: left 0)
+    selectors: int | None = None
+    #: Both PICs start with every IRQ masked (Limine masks them)
+    mask_pic: bool = False
+    rsp: int = 0
+    #: CS and SS caches to load (selector, base, limit, descriptor high dword), or None: as Unicorn starts
+    code: tuple | None = None
+    data: tuple | None = None
+    #: DS, ES, FS, GS selector (None: left 0)
+    selectors: int | None = None
+    #: Whether both PICs start with every IRQ masked (Limine masks them)
+    mask_pic: bool = False
 
 
 @dataclass(frozen=True)
 class BootPlan:
-    """What a loader does: write ``blobs`` ((physical address, bytes)) and enter at ``state``."""
+    """What a loader does: write ``blobs`` ((physical address, bytes)) and enter at ``state``;
+    ``notes`` for the user (e.g. a request it does not serve), ``detail`` the
+    protocol's own record for display (the Limine plan), or None."""
 
     protocol: str
     blobs: tuple[tuple[int, bytes], ...]
     state: BootState
+    notes: tuple[str, ...] = ()
+    detail: object = field(default=None, compare=False)
 
 
 def boot_plan(image, ram_bytes: int, cmdline: str, modules: tuple[tuple[bytes, str], ...] = ()) -> BootPlan:
     """The plan of the loader ``image`` asks for (the one protocol dispatch); ``modules``
     ((contents, string) each) go to a protocol that takes modules."""
-    from . import boot_multiboot2, boot_pvh
+    from . import boot_limine, boot_multiboot2, boot_pvh
 
     if image.pvh_entry32 is not None:
+        check_segments(image, ram_bytes)
         return boot_pvh.plan(image, ram_bytes, cmdline)
     header = boot_multiboot2.find_header(image)
     if header is not None:
+        check_segments(image, ram_bytes)
         return boot_multiboot2.plan(image, header, ram_bytes, cmdline, modules)
+    if boot_limine.is_limine(image):
+        limine = boot_limine.plan(image, ram_bytes, cmdline, modules)
+        return BootPlan("limine", tuple(limine.blobs), limine.state, tuple(limine.notes), limine)
     raise KernelImageError(
-        f"'{image.path}' names no boot protocol the emulator knows: no PVH entry note (Xen ELF note type 18) "
-        f"and no Multiboot2 header (magic 0xe85250d6) in its first 32 KiB")
+        f"'{image.path}' has no known boot protocol: no PVH entry note (Xen ELF note type 18), "
+        f"no Multiboot2 header (magic 0xe85250d6) in its first 32 KiB, and no Limine base revision tag or request")
+
+
+def check_segments(image, ram_bytes: int) -> None:
+    """A kernel loaded at its physical addresses must fit in the RAM above 1 MiB."""
+    for seg in image.segments:
+        if seg.paddr + seg.memsz > ram_bytes or seg.paddr < 0x10_0000:
+            raise KernelImageError(
+                f"'{image.path}' loads {seg.memsz:#x} bytes at physical {seg.paddr:#x}, "
+                f"outside the RAM above 1 MiB of a {ram_bytes >> 20} MiB machine")
 
 
 def memory_map(ram_bytes: int) -> list[tuple[int, int, MemmapType]]:

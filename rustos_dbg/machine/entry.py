@@ -49,6 +49,9 @@ def enter(uc, state) -> None:
     registers.write(uc, "idtr", (0, state.idtr[0], state.idtr[1], 0))
     if state.mode == "protected32":
         _load_flat_segments(uc, state)
+    elif state.selectors is not None:
+        for name in ("ds", "es", "fs", "gs"):
+            registers.write(uc, name, state.selectors)
     for name in registers.GPR:
         registers.write(uc, name, 0)
     for name, value in state.gprs:

@@ -49,6 +49,7 @@ class Segment:
     data: bytes
     memsz: int
     flags: int
+    align: int = 0x1000
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +65,7 @@ class KernelImage:
     sections: tuple[Section, ...] = ()
     head: bytes = b""  #: the file's first :data:`HEAD_BYTES` bytes
     elf: Any = field(default=None, repr=False)
+    entry: int = 0  #: the ELF header's ``e_entry``
     _derived: dict = field(default_factory=dict, init=False, repr=False)
     _lock: Any = field(default_factory=threading.RLock, init=False, repr=False)
 
@@ -130,7 +132,7 @@ def _parse(path: Path) -> KernelImage:
         if elf["e_machine"] != "EM_X86_64":
             raise KernelImageError(f"'{path}' is for {elf['e_machine']}, not x86-64")
         segments = tuple(
-            Segment(s["p_paddr"], s["p_vaddr"], s.data(), s["p_memsz"], s["p_flags"])
+            Segment(s["p_paddr"], s["p_vaddr"], s.data(), s["p_memsz"], s["p_flags"], s["p_align"])
             for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"
         )
         for seg in segments:
@@ -145,4 +147,4 @@ def _parse(path: Path) -> KernelImage:
         raise KernelImageError(f"'{path}' is truncated or malformed ({type(e).__name__}: {e})") from None
     if not segments:
         raise KernelImageError(f"'{path}' has no loadable segments")
-    return KernelImage(path, segments, entry32, symbols, sections, raw[:HEAD_BYTES], elf)
+    return KernelImage(path, segments, entry32, symbols, sections, raw[:HEAD_BYTES], elf, elf["e_entry"])

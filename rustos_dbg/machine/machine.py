@@ -4,7 +4,8 @@ Contract: ``Machine.boot(elf, cmdline=...)`` loads and validates the kernel,
 builds RAM, devices and CPU state (docs/boot.md) and returns a machine
 stopped at the kernel's entry, as its boot protocol's loader enters it
 (:func:`~.boot.boot_plan`: a PVH kernel at its 32-bit entry, a Multiboot2
-kernel at its entry with the boot information, both in 32-bit protected mode). ``run`` executes the guest in slices until a
+kernel at its entry with the boot information, both in 32-bit protected mode;
+a Limine kernel at its ELF entry in 64-bit mode). ``run`` executes the guest in slices until a
 :class:`~.stops.Stop` (see :mod:`.execution`).
 
 The machine is a set of parts, each owning its state and able to capture
@@ -71,16 +72,14 @@ class Machine(GuestIO):
         if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
             raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
         plan = boot_plan(image, ram_mb << 20, cmdline, _read_modules(modules))  # the protocol first
-        for seg in image.segments:
-            if seg.paddr + seg.memsz > (ram_mb << 20) or seg.paddr < 0x10_0000:
-                raise KernelImageError(
-                    f"'{image.path}' loads {seg.memsz:#x} bytes at physical {seg.paddr:#x}, "
-                    f"outside the RAM above 1 MiB of a {ram_mb} MiB machine")
         self.image, self.cmdline, self.mode = image, cmdline, mode
+        self.modules = tuple(modules)  #: boot modules: a path, or (path, string), each
         self.ram_bytes = ram_mb << 20
+        #: How the kernel was booted (:class:`~.boot.BootPlan`: ``protocol``, ``notes``, ``detail``...).
+        self.boot_plan = plan
         ram = tracked_ram(self.ram_bytes)
         self.uc = create_engine(plan, self.ram_bytes, ram)
-        #: The boot protocol the kernel was loaded by ("pvh", "multiboot2", ...).
+        #: The boot protocol the kernel was loaded by ("pvh", "multiboot2", "limine").
         self.boot_protocol = plan.protocol
         self._mode_probe = None
         # The parts, each with its own state.
@@ -99,6 +98,12 @@ class Machine(GuestIO):
         self._on_serial = on_serial
         # Running the engine.
         self.context_fields = calibrate()
+        state = self.boot_plan.state
+        if state.code is not None:
+            self.context_fields.load_code_and_stack(self.uc, 0, state.code, state.data)
+        if state.mask_pic:  # the loader's OUTs masking every line
+            self.devices.pic.write(0x21, 1, 0xFF)
+            self.devices.pic.write(0xA1, 1, 0xFF)
         self.control = RunControl()
         self.deliverer = Deliverer(CpuView(self.uc, self.memory, lambda: self.icount, self.context_fields), self.exception_log)
         self.hooks = EngineHooks(self)
@@ -132,7 +137,7 @@ class Machine(GuestIO):
         machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
         image file of the ATA master (a :class:`DiskImageError` if it cannot be used); ``modules``
         are boot module files (a path, or (path, string): the module's string, by default its
-        file name) for a Multiboot2 kernel."""
+        file name for a Multiboot2 kernel; a Limine kernel's module command line)."""
         machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk,
                       modules=modules)
         if history:

@@ -92,6 +92,8 @@ class HeapSanitizer:
             return
         if m.clock.counter is None:
             raise ValueError("the heap sanitizer needs the deterministic mode")
+        if m.symbols.find("RUSTOS_HEAP") is None:
+            raise ValueError("this kernel has no RustOS heap (symbol RUSTOS_HEAP not found): nothing to sanitize")
         entries = {}
         for name, (kind, pointer) in ALLOCATOR.items():
             sym = m.symbols.find(name)

@@ -27,6 +27,7 @@ command        model                                       view
 ``bt``         :func:`.bt.backtrace` -> ``Backtrace``       ``format_backtrace``
 ``faults``     :func:`.faults.decode_faults` -> ``FaultLog``  ``format_faults``
 ``devices``    :func:`.devices.decode_devices` -> ``DeviceReport``  ``format_devices``
+``handoff``    :func:`.handoff.read_handoff` -> ``Handoff``  ``format_handoff``
 =============  ==========================================  ======================
 """
 

@@ -255,6 +255,9 @@ def backtrace(reader, symbols=None, symbolize: Optional[Symbolize] = None, max_d
             ret, slot, caller_fp = caller
             if user and not USER_CODE_START <= ret < USER_HALF_END:
                 return Backtrace(tuple(frames), f"return address {ret:#x} is not user code")
+            if not user and ret == 0 and caller_fp == 0:
+                # The entry's own frame: a loader (Limine) pushed a return address of 0 and entered with rbp = 0.
+                return Backtrace(tuple(frames), "end of the frame chain (the entry's return address is 0)")
             if not user and ret < code_start:
                 return Backtrace(tuple(frames), f"return address {ret:#x} is not kernel code")
             if not user and layout is not None and layout.in_common(ret):

@@ -13,6 +13,9 @@ the bytes already read, after checking that the layout's fields are the
 DWARF type's (names, offsets, sizes): a kernel built with other layouts
 raises ``DwarfError`` instead of being misread. :func:`magic_problem` checks a
 magic and version, of a parsed layout or of a DWARF value.
+:func:`static` of a static the kernel lacks raises :class:`NotThisKernel`, whose
+one line names the missing RustOS part and symbol (inspectors work on any kernel
+and say so when it is not RustOS).
 :class:`Problem` names one inconsistency found in guest data; everything
 reached through pointers is read with :func:`try_u64` / :func:`try_bytes`,
 which return None instead of raising. :func:`to_json` turns a model
@@ -95,8 +98,34 @@ class ImageReader:
         return self.reader.reg(name)
 
 
+#: What each RustOS static is, for the message of a kernel that lacks it.
+RUSTOS_PARTS = {
+    "RUSTOS_HEAP": "heap", "RUSTOS_EXECUTOR": "executor", "RUSTOS_BOOT_INFO": "boot info",
+    "RUSTOS_THREADS": "thread table", "RUSTOS_SYSCALLS": "system call table",
+    "RUSTOS_FRAMES": "frame allocator", "RUSTOS_TRAP": "trap record", "RUSTOS_IDT": "IDT",
+    "RUSTOS_TSS": "TSS", "RUSTOS_GDT": "GDT", "RUSTOS_MAIN_STACK": "kernel stacks",
+}
+
+
+class NotThisKernel(DwarfError):
+    """The kernel has no such RustOS structure (another kernel, e.g. a Limine one):
+    ``this kernel has no RustOS heap (symbol RUSTOS_HEAP not found)``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"this kernel has no RustOS {RUSTOS_PARTS.get(name, name)} (symbol {name} not found)")
+        self.symbol = name
+
+
+def require(info: DebugInfo, name: str) -> None:
+    """Raises :class:`NotThisKernel` unless the kernel has the static ``name``."""
+    if info.find_variable(name) is None:
+        raise NotThisKernel(name)
+
+
 def static(reader, info: DebugInfo, name: str) -> Value:
-    """The static ``name``, loaded from one read (through :class:`ImageReader`)."""
+    """The static ``name``, loaded from one read (through :class:`ImageReader`); a
+    :class:`NotThisKernel` when the kernel has none."""
+    require(info, name)
     return info.value(ImageReader(reader), name).load()
 
 

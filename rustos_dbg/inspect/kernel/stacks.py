@@ -100,6 +100,10 @@ def read_stacks(reader, symbols=None, dwarf=None) -> tuple[KernelStack, ...]:
     except Exception:
         rsp = None
     statics = find_stacks(symbols)
+    if not statics:
+        from .common import NotThisKernel
+
+        raise NotThisKernel("RUSTOS_MAIN_STACK")
     slots: dict[str, list[str]] = {}
     try:
         tss = read_tss(reader, stacks=statics)

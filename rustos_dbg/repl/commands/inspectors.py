@@ -202,6 +202,16 @@ def cmd_faults(session, args):
     return _show(session, log, faults.format_faults)
 
 
+@command("handoff", usage="handoff",
+         help="how the loader entered the kernel: protocol, entry, a Limine kernel's requests, responses and memory map",
+         group="inspect")
+def cmd_handoff(session, args):
+    from ...inspect.hw import handoff
+
+    m = session.machine
+    return _show(session, handoff.read_handoff(m, m.boot_plan), handoff.format_handoff)
+
+
 @command("devices", usage="devices", help="PIC, PIT, UART and keyboard controller state", group="inspect")
 def cmd_devices(session, args):
     report = devices.decode_devices(devices.snapshot_devices(session.machine.devices))
