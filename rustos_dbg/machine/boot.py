@@ -57,14 +57,21 @@ class BootState:
     selectors: int | None = None
     #: Both PICs start with every IRQ masked (Limine masks them)
     mask_pic: bool = False
-    rsp: int = 0
-    #: CS and SS caches to load (selector, base, limit, descriptor high dword), or None: as Unicorn starts
-    code: tuple | None = None
-    data: tuple | None = None
-    #: DS, ES, FS, GS selector (None: left 0)
-    selectors: int | None = None
-    #: Whether both PICs start with every IRQ masked (Limine masks them)
-    mask_pic: bool = False
+
+    @property
+    def rsp(self) -> int:
+        """The stack pointer at the entry (0 unless the loader sets one)."""
+        return dict(self.gprs).get("rsp", 0)
+
+
+@dataclass(frozen=True)
+class BootModule:
+    """A file handed to the kernel by its loader (``--module FILE[,STRING]``): its
+    contents, its file name and the STRING given with it (None: none given)."""
+
+    data: bytes
+    name: str
+    string: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,9 @@ class BootPlan:
     detail: object = field(default=None, compare=False)
 
 
-def boot_plan(image, ram_bytes: int, cmdline: str, modules: tuple[tuple[bytes, str], ...] = ()) -> BootPlan:
+def boot_plan(image, ram_bytes: int, cmdline: str, modules: tuple[BootModule, ...] = ()) -> BootPlan:
     """The plan of the loader ``image`` asks for (the one protocol dispatch); ``modules``
-    ((contents, string) each) go to a protocol that takes modules."""
+    go to a protocol that takes modules."""
     from . import boot_limine, boot_multiboot2, boot_pvh
 
     if image.pvh_entry32 is not None:

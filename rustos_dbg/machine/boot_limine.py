@@ -19,9 +19,9 @@ docs/boot.md "Limine kernels"), answering the requests the emulator serves:
   "communicate failure"); two tags, or two requests of one ID, are refused;
 * responses for bootloader info, firmware type (BIOS), stack size, HHDM,
   memory map, paging mode (4-level), entry point, executable (kernel) file,
-  executable command line, executable (kernel) address and modules (a path,
-  or (path, command line), or (contents, string) each; with none, like Limine,
-  no response); every other request is left
+  executable command line, executable (kernel) address and modules
+  (:class:`~.boot.BootModule` each: the file ``/NAME``, its STRING the command
+  line; with none, like Limine, no response); every other request is left
   unanswered with one note naming it (the framebuffer's says the emulated PC
   has VGA text mode only);
 * CPU: IA-32e mode with CR0.PG/PE/WP, CR4.PAE, EFER.LME/NXE; Limine's GDT of
@@ -276,16 +276,8 @@ def plan(image, ram_bytes: int, cmdline: str, modules: tuple = ()) -> LiminePlan
         extra.append((cursor, raw))
         cursor = _align(cursor + len(raw), PAGE)
     module_files = []
-    for mod in modules:
-        path, mod_cmdline = (mod, None) if isinstance(mod, (str, Path)) else mod
-        if isinstance(path, (bytes, bytearray)):  # (contents, string) already read: the string names it
-            raw, name = bytes(path), "/" + (mod_cmdline or f"module{len(module_files)}")
-        else:
-            try:
-                raw = Path(path).read_bytes()
-            except OSError as e:
-                raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
-            name = "/" + Path(path).name
+    for mod in modules:   # BootModule: its file is /NAME, its STRING the module's command line
+        raw, name, mod_cmdline = mod.data, "/" + mod.name, mod.string
         module_files.append((cursor, raw, name, mod_cmdline or ""))
         extra.append((cursor, raw))
         cursor = _align(cursor + max(len(raw), 1), PAGE)

@@ -146,15 +146,17 @@ def info_blob(ram_bytes: int, cmdline: str, modules: list[tuple[int, int, str]])
 
 
 def plan(image, header: Multiboot2Header, ram_bytes: int, cmdline: str,
-         modules: tuple[tuple[bytes, str], ...] = ()) -> BootPlan:
-    """The Multiboot2 boot of ``image`` with ``modules`` ((contents, string) each)."""
+         modules: tuple = ()) -> BootPlan:
+    """The Multiboot2 boot of ``image`` with ``modules`` (:class:`~.boot.BootModule` each;
+    a module's string is its file name unless one was given)."""
     entry = header.entry if header.entry is not None else _elf_entry(image)
     if entry >> 32:
         raise KernelImageError(f"'{image.path}': its Multiboot2 entry {entry:#x} is above 4 GiB")
     blobs = segment_blobs(image) + [gdt32_blob()]
     at = max(seg.paddr + seg.memsz for seg in image.segments)
     placed = []
-    for data, text in modules:
+    for module in modules:
+        data, text = module.data, module.name if module.string is None else module.string
         at = (at + 0xFFF) & ~0xFFF
         if at + len(data) > ram_bytes:
             raise KernelImageError(f"module '{text}' ({len(data)} bytes) does not fit in RAM above the kernel")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..devices.pc import build_pc
 from . import checking
-from .boot import boot_plan
+from .boot import BootModule, boot_plan
 from .breakpoints import Breakpoints
 from .clock import Clock
 from .context import calibrate
@@ -395,14 +395,14 @@ class Machine(GuestIO):
             self._on_serial(byte)
 
 
-def _read_modules(modules) -> tuple[tuple[bytes, str], ...]:
-    """(contents, string) of each boot module: a path, or (path, string)."""
+def _read_modules(modules) -> tuple[BootModule, ...]:
+    """Each boot module (a path, or (path, string)) read."""
     out = []
     for module in modules:
         path, text = (module, None) if isinstance(module, (str, Path)) else module
-        path = Path(path)  # (path, None): the file name is the string
+        path = Path(path)
         try:
-            out.append((path.read_bytes(), path.name if text is None else text))
+            out.append(BootModule(path.read_bytes(), path.name, text))
         except OSError as e:
             raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
     return tuple(out)

@@ -19,6 +19,7 @@ from elftools.elf.elffile import ELFFile
 
 from rustos_dbg.machine import Machine, StopKind
 from rustos_dbg.machine import boot_limine
+from rustos_dbg.machine.boot import BootModule
 from rustos_dbg.machine.errors import KernelImageError
 from rustos_dbg.machine.image import Segment
 
@@ -295,9 +296,9 @@ def test_a_fault_before_the_kernels_idt_is_a_triple_fault_with_its_chain(limine_
     assert "beyond the IDT limit 0x0" in stop.describe()
 
 
-def test_modules_given_as_contents_are_served(tmp_path):
+def test_modules_read_by_the_machine_are_served(tmp_path):
     words = _tag(2) + _request((0x3E7E279702BE32AF, 0xCA1C4F3BD1280CEE))
-    plan = boot_limine.plan(_image(words, tmp_path), 64 << 20, "", ((b"abc", "initrd"),))
+    plan = boot_limine.plan(_image(words, tmp_path), 64 << 20, "", (BootModule(b"abc", "initrd", "initrd"),))
     reclaim_start, reclaim = plan.blobs[-1]
     response = _blob_words(plan)[3 + 5] - HHDM - reclaim_start
     _, count, pointers = struct.unpack_from("<QQQ", reclaim, response)

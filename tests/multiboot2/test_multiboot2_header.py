@@ -57,7 +57,7 @@ CASES = [
     (_no_end_tag, "no end tag"),
     (_needs_acpi, "requires information tag 14"),
     (_mips, "architecture 4"),
-    (_no_header, "no PVH entry note (Xen ELF note type 18) and no Multiboot2 header"),
+    (_no_header, "no PVH entry note (Xen ELF note type 18), no Multiboot2 header"),
 ]
 
 
