@@ -373,9 +373,14 @@ class Machine(GuestIO):
         return self._serial.decode("utf-8", "replace")
 
     def _on_pci_config(self, function) -> None:
-        """Maps the video memory where the VGA's BAR0 decodes (nowhere while it does not)."""
+        """Maps the video memory where the VGA's BAR0 decodes. It stays where it was while
+        BAR0 decodes nowhere (memory decoding off, the sizing pattern): unmapping makes
+        Unicorn walk the guest's page tables for the range, which leaves a bogus page
+        fault behind inside a run (as ``engine.drop_cached_code`` says of its removals)."""
         if function.name == "VGA":
-            self.vram.map(function.memory_bar(0))
+            base = function.memory_bar(0)
+            if base is not None and base != self.vram.base:
+                self.vram.map(base)
 
     def _on_tx(self, byte: int) -> None:
         self._serial.append(byte)

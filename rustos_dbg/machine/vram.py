@@ -46,7 +46,11 @@ class VideoMemory:
         if base == self.base:
             return True
         if self.base is not None:
+            from unicorn.x86_const import UC_X86_REG_CR2
+
+            cr2 = self.uc.reg_read(UC_X86_REG_CR2)  # the unmap's page walk may leave a #PF's CR2 behind
             self.uc.mem_unmap(self.base, self.size)
+            self.uc.reg_write(UC_X86_REG_CR2, cr2)
             self.base = None
         if base is None:
             return True
