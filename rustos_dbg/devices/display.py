@@ -21,3 +21,23 @@ def screen_mode(devices) -> str:
 def screen_image(devices):
     """The picture shown, as an RGB Pillow image."""
     return devices.vbe.render_image() if devices.vbe.enabled else devices.vga.render_image()
+
+
+def screen_ansi(devices, cols: int = 80, rows: int = 25) -> str:
+    """The picture shown as ``rows`` lines of ANSI-coloured text."""
+    if not devices.vbe.enabled:
+        return devices.vga.render_ansi()
+    from PIL import Image
+
+    small = devices.vbe.render_image().resize((cols, 2 * rows), Image.Resampling.BOX)
+    data = small.tobytes()
+    lines = []
+    for row in range(rows):
+        cells = []
+        for col in range(cols):
+            top = (2 * row * cols + col) * 3
+            bottom = top + cols * 3
+            (r, g, b), (r2, g2, b2) = data[top:top + 3], data[bottom:bottom + 3]
+            cells.append(f"\x1b[38;2;{r};{g};{b};48;2;{r2};{g2};{b2}m\u2580")
+        lines.append("".join(cells) + "\x1b[0m")
+    return "\n".join(lines)
