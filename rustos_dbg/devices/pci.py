@@ -150,6 +150,11 @@ class PciConfig(Device):
                 return function
         raise KeyError(name)
 
+    def listing(self) -> list[tuple[tuple[int, int, int], bytes, dict[int, int]]]:
+        """Every function as (slot, its 256-byte configuration space, its BAR sizes by
+        index), read without a guest access (CONFIG_ADDRESS stays as it is)."""
+        return [(slot, bytes(f.config), dict(f.bar_sizes)) for slot, f in sorted(self.functions.items())]
+
     def _selected(self) -> tuple[PciFunction | None, int]:
         """The addressed function (None if absent or disabled) and the register offset."""
         if not self.address & ENABLE:
