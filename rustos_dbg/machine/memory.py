@@ -8,7 +8,8 @@ states differ), not the whole RAM. Physical reads and writes outside RAM, and vi
 unmapped (or, for writes, read-only) pages, raise :class:`GuestMemoryError`
 naming the address and the reason. Every translation, the debugger's and
 the CPU's, is the one walker of :mod:`rustos_dbg.x86.paging` over a physical
-reader. ``read_linear`` and ``write_linear`` are the CPU's own supervisor
+reader. Physical accesses also reach other memory the engine maps (the VGA's
+video memory at its BAR0), so the debugger reads the framebuffer. ``read_linear`` and ``write_linear`` are the CPU's own supervisor
 accesses during delivery: they raise ``DeliveryFault`` with the exception
 the walker predicts (#PF with the SDM's error code and CR2 = the address,
 or #GP for a non-canonical address).
@@ -42,16 +43,22 @@ class GuestMemory:
         self.tracked = tracked
         self._pages = PageStore(size, uc.mem_read, uc.mem_write, tracked)
 
+    def _check(self, addr: int, n: int) -> None:
+        """Raises unless [addr, addr + n) is RAM or another memory the engine maps (the video memory)."""
+        if 0 <= addr and 0 <= n and addr + n <= self.size:
+            return
+        if n > 0 and any(start <= addr and addr + n - 1 <= end for start, end, _ in self.uc.mem_regions()):
+            return
+        raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
+
     def read_physical(self, addr: int, n: int) -> bytes:
-        """``n`` bytes at physical ``addr``."""
-        if addr < 0 or n < 0 or addr + n > self.size:
-            raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
+        """``n`` bytes at physical ``addr`` (RAM, or the video memory where the VGA's BAR0 maps it)."""
+        self._check(addr, n)
         return bytes(self.uc.mem_read(addr, n))
 
     def write_physical(self, addr: int, data: bytes) -> None:
-        """Writes ``data`` at physical ``addr``."""
-        if addr < 0 or addr + len(data) > self.size:
-            raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
+        """Writes ``data`` at physical ``addr`` (RAM, or the video memory)."""
+        self._check(addr, len(data))
         self.uc.mem_write(addr, bytes(data))
 
     def snapshot(self) -> RamState:

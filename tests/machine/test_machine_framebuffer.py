@@ -36,6 +36,9 @@ def test_draw_switches_to_the_framebuffer_at_bar0(rustos_machine, tmp_path):
     assert image.getpixel((930, 519)) != RED and image.getpixel((929, 520)) != RED
     # the kernel's pixels are in the video memory: 0x00RRGGBB words at the pitch
     assert m.vram.read(500 * 5120 + 900 * 4, 4) == bytes((0, 0, 0xFF, 0))
+    # and the debugger reads them where the kernel mapped them, and at BAR0
+    assert m.read_virtual(0xFFFF_FE80_0000_0000 + 500 * 5120 + 900 * 4, 4) == bytes((0, 0, 0xFF, 0))
+    assert m.read_physical(0xFD00_0000 + 500 * 5120 + 900 * 4, 4) == bytes((0, 0, 0xFF, 0))
 
 
 def test_bad_draw_input_is_one_line_and_the_shell_goes_on(rustos_machine):
