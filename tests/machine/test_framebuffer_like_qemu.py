@@ -2,10 +2,7 @@
 
 import pytest
 from PIL import Image, ImageChops
-from qemu_monitor import QemuWithMonitor
-
-from rustos_dbg import Machine
-from rustos_dbg.testing import PROMPT
+from qemu_monitor import screens_after
 
 pytestmark = pytest.mark.emulator
 
@@ -25,20 +22,7 @@ COMMANDS = (
 
 
 def test_framebuffer_screenshot_equals_qemu_screendump(rustos_elf, tmp_path):
-    qemu = QemuWithMonitor(rustos_elf, tmp_path / "monitor.sock")
-    try:
-        qemu.serial_until(PROMPT.encode(), 0)
-        for line in COMMANDS:
-            qemu.send(line + "\n")
-        theirs = Image.open(qemu.screendump(tmp_path / "qemu.ppm")).convert("RGB")
-    finally:
-        qemu.close()
-
-    machine = Machine.boot(rustos_elf)
-    assert machine.run_until_serial(PROMPT, timeout=60) is None
-    for line in COMMANDS:
-        machine.send_serial((line + "\n").encode("latin-1"))
-        assert machine.run_until_serial(PROMPT, timeout=60) is None
+    theirs, machine = screens_after(rustos_elf, [line + "\n" for line in COMMANDS], tmp_path)
     assert machine.screen_mode() == "framebuffer 1280x720x32"
     ours = Image.open(machine.screenshot(tmp_path / "ours.png")).convert("RGB")
     assert ours.size == theirs.size == (1280, 720)
@@ -52,20 +36,7 @@ def test_fb_off_text_screen_equals_qemu_screendump(rustos_elf, tmp_path):
     from rustos_dbg.devices.vgatext import TextCursor, render_text
 
     commands = ("clear", "echo before", "draw rect 0 0 50 50 red", "echo during", "fb off", "echo after")
-    qemu = QemuWithMonitor(rustos_elf, tmp_path / "monitor.sock")
-    try:
-        qemu.serial_until(PROMPT.encode(), 0)
-        for line in commands:
-            qemu.send(line + "\n")
-        theirs = Image.open(qemu.screendump(tmp_path / "qemu.ppm")).convert("RGB")
-    finally:
-        qemu.close()
-
-    machine = Machine.boot(rustos_elf)
-    assert machine.run_until_serial(PROMPT, timeout=60) is None
-    for line in commands:
-        machine.send_serial((line + "\n").encode())
-        assert machine.run_until_serial(PROMPT, timeout=60) is None
+    theirs, machine = screens_after(rustos_elf, [line + "\n" for line in commands], tmp_path)
     vga = machine.devices.vga
     assert machine.screen_mode() == "text 80x25" and "during" in vga.screen_text()
     ours = Image.open(machine.screenshot(tmp_path / "ours.png")).convert("RGB")
