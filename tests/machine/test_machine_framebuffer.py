@@ -100,3 +100,13 @@ def test_pci_bar_moves_with_the_guest(rustos_elf):
     assert m.vram.base == 0xE000_0000
     m.uc.mem_write(0xE000_0000, b"\x12\x34")
     assert m.vram.read(0, 2) == b"\x12\x34"
+
+
+def test_clear_clears_the_framebuffer_console_too(rustos_machine):
+    m = rustos_machine
+    shell(m, "draw rect 900 500 30 20 red")
+    shell(m, "clear")
+    image = __import__("PIL.Image").Image.frombytes("RGB", (1280, 720), picture(m))
+    assert image.getpixel((900, 500)) == (0, 0, 0)
+    assert image.crop((0, 16, 1280, 720)).getbbox() is None      # only the prompt's line is drawn
+    assert image.crop((0, 0, 64, 16)).getbbox() is not None      # "rustos> " at the top left
