@@ -110,3 +110,14 @@ def test_clear_clears_the_framebuffer_console_too(rustos_machine):
     assert image.getpixel((900, 500)) == (0, 0, 0)
     assert image.crop((0, 16, 1280, 720)).getbbox() is None      # only the prompt's line is drawn
     assert image.crop((0, 0, 64, 16)).getbbox() is not None      # "rustos> " at the top left
+
+
+def test_a_state_counts_the_video_memory_it_holds(rustos_machine):
+    """What a checkpoint costs (the history's budget) includes the framebuffer's pages."""
+    m = rustos_machine
+    shell(m, "draw rect 0 0 1 1 black")
+    before = m.snapshot()
+    shell(m, "draw clear red")
+    after = m.snapshot()
+    assert after.new_bytes(before) - after.ram.new_bytes(before.ram) == 1280 * 720 * 4   # every pixel's page
+    assert after.new_bytes(after) == 0
