@@ -121,3 +121,15 @@ def test_a_state_counts_the_video_memory_it_holds(rustos_machine):
     after = m.snapshot()
     assert after.new_bytes(before) - after.ram.new_bytes(before.ram) == 1280 * 720 * 4   # every pixel's page
     assert after.new_bytes(after) == 0
+
+
+def test_maps_names_the_framebuffer_mapping(rustos_machine):
+    from rustos_dbg.inspect.hw import maps
+
+    m = rustos_machine
+    shell(m, "draw rect 0 0 1 1 white")
+    rows = [r for r in maps.read_maps(m, symbols=m.symbols).rows if r.kind == "framebuffer"]
+    assert len(rows) == 1, rows
+    fb = rows[0]
+    assert (fb.start, fb.size, fb.paddr, fb.phys_contiguous) == (0xFFFF_FE80_0000_0000, 1280 * 720 * 4, 0xFD00_0000, True)
+    assert fb.w and not fb.x and not fb.u
