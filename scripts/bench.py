@@ -256,6 +256,8 @@ def main() -> int:
     print_verdict_costs(elf)
     from bench_limine import print_limine_figures  # noqa: E402 (scripts/ is on sys.path)
     print_limine_figures(elf.with_name("limine-test.elf"))
+    from bench_fb import print_fb_costs  # noqa: E402 (scripts/ is on sys.path)
+    print_fb_costs(elf)
     return 0
 
 

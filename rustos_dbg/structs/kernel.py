@@ -48,7 +48,7 @@ __all__ = [
     "MAX_CMDLINE", "MAX_REGIONS", "REGION_KIND_NAMES", "MemRegion", "BootInfo",
     "BLOCK_SIZES", "CLASS_COUNT", "BlockLists", "HeapStats", "KernelHeapHead",
     "ring_queue", "TaskState", "TASK_STATE_NAMES", "TaskSlot", "MAX_TASKS", "QUEUE_CAPACITY",
-    "executor_layout", "FrameTable",
+    "executor_layout", "FrameTable", "FbInfo", "FB_OWNER_NAMES",
 ]
 
 
@@ -66,6 +66,7 @@ class KernelMagic(enum.IntEnum):
     EXEC = _magic("EXEC")  # 0x4345_5845
     RING = _magic("RING")  # 0x474E_4952
     FRMS = _magic("FRMS")  # 0x534D_5246
+    FBUF = _magic("FBUF")  # 0x4655_4246
 
 
 #: The structure each magic identifies (display strings, kept apart from the numbers).
@@ -76,6 +77,7 @@ MAGIC_STRUCTURES: dict[KernelMagic, str] = {
     KernelMagic.EXEC: "Executor",
     KernelMagic.RING: "RingQueue<N>",
     KernelMagic.FRMS: "FrameTable",
+    KernelMagic.FBUF: "FbInfo",
 }
 
 #: The layout ``version`` the layouts here describe, per structure (docs/kernel-structures.md §2).
@@ -298,4 +300,26 @@ FrameTable = Struct(
     "next_hint" / Int64ul,        # offset 40
     "bitmap" / Int64ul,           # offset 48, virtual address of the words
     "bitmap_words" / Int64ul,     # offset 56
+)
+
+
+# --- framebuffer --------------------------------------------------------------------------
+
+#: Who draws (``fb::Owner``), docs/kernel-structures.md §15.
+FB_OWNER_NAMES = {0: "text console", 1: "shell (draw)", 2: "WASM program"}
+
+#: ``FbInfo`` (64 bytes, the first field of ``Fb`` in ``RUSTOS_FB``), docs/kernel-structures.md §15.
+FbInfo = Struct(
+    *_header(KernelMagic.FBUF),   # offsets 0, 4
+    "mode" / Int32ul,             # offset 8: 0 VGA text, 1 linear framebuffer
+    "owner" / Int32ul,            # offset 12: FB_OWNER_NAMES
+    "width" / Int32ul,            # offset 16
+    "height" / Int32ul,           # offset 20
+    "bpp" / Int32ul,              # offset 24
+    "pitch" / Int32ul,            # offset 28, bytes per line
+    "lfb_phys" / Int64ul,         # offset 32, BAR0
+    "lfb_size" / Int64ul,         # offset 40
+    "lfb_virt" / Int64ul,         # offset 48
+    "pci_slot" / Int32ul,         # offset 56: bus << 16 | device << 8 | function
+    "draws" / Int32ul,            # offset 60
 )

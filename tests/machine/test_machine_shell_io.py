@@ -14,10 +14,11 @@ IRQ1_KEYBOARD, IRQ4_COM1 = 33, 36
 
 
 def listed_commands(text: str) -> set[str]:
-    """Command names of a `help` listing (lines `  NAME ...` after `commands:`)."""
+    """Command names of a `help` listing (after `commands:`, lines of one or two cells
+    `NAME ARGS`, cells two or more spaces apart)."""
     assert "commands:" in text, text[-1500:]
     listing = text[text.index("commands:"):]
-    return {name for name in COMMANDS if re.search(rf"^  {name} ", listing, re.M)}
+    return {name for name in COMMANDS if re.search(rf"(?:^ | {{2}}){name}(?: |\r?$)", listing, re.M)}
 
 
 def irqs(machine, vector: int, since: int) -> int:
@@ -58,3 +59,14 @@ def test_unknown_command_is_one_error_line(rustos_machine):
     assert [line for line in output.splitlines() if "error" in line] == ["error: unknown command 'frobnicate' (type `help`)"]
     machine.send_serial("echo still-alive\n")
     assert re.search(r"^still-alive\r?$", run_to_serial(machine, PROMPT), re.M)
+
+
+def test_help_name_says_what_one_command_does(rustos_machine):
+    machine = rustos_machine
+    before = len(machine.serial_output)
+    machine.send_serial(b"help draw\nhelp nope\n")
+    assert machine.run_until_serial("help nope", timeout=60) is None
+    assert machine.run_until_serial(PROMPT, timeout=60) is None
+    output = machine.serial_output[before:].replace("\r", "")
+    assert "  draw rect|line|circle|clear ...\n    draw on the framebuffer" in output, output
+    assert "error: help: unknown command 'nope' (type `help`)\n" in output

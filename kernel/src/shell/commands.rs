@@ -1,6 +1,6 @@
 //! The shell's commands: one function each, listed in [`COMMANDS`].
 
-use super::{files, procs};
+use super::{files, gfx, procs};
 use crate::{fault, recovery};
 use crate::memory::{frames, paging};
 use crate::task::executor::{TaskState, QUEUE_CAPACITY};
@@ -18,7 +18,7 @@ pub struct Command {
 
 /// Every command, in the order `help` lists them.
 pub const COMMANDS: &[Command] = &[
-    Command { name: "help", args: "", help: "list the commands", run: help },
+    Command { name: "help", args: "[NAME]", help: "list the commands, or say what one does", run: help },
     Command { name: "echo", args: "TEXT", help: "print TEXT", run: echo },
     Command { name: "clear", args: "", help: "clear the screen", run: clear },
     Command { name: "info", args: "", help: "memory map, heap, uptime and tasks", run: info },
@@ -38,6 +38,8 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "cat", args: "FILE", help: "print a file from the disk", run: files::cat },
     Command { name: "write", args: "FILE TEXT", help: "write TEXT and a newline to FILE", run: files::write },
     Command { name: "rm", args: "FILE", help: "delete a file from the disk", run: files::rm },
+    Command { name: "draw", args: "rect|line|circle|clear ...", help: "draw on the framebuffer, switching to it: rect X Y W H, line X1 Y1 X2 Y2, circle CX CY R (filled), clear; COLOR a name or 0xRRGGBB", run: gfx::draw },
+    Command { name: "fb", args: "[on|off]", help: "framebuffer state; back to text with off", run: gfx::fb_cmd },
     Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 
@@ -53,10 +55,34 @@ pub fn execute(line: &str) {
     }
 }
 
-fn help(_: &str) {
-    println!("commands:");
+/// `help`: the commands with their arguments, two to a line where they fit (a screen
+/// holds them all); `help NAME`: what one does.
+fn help(args: &str) {
+    if !args.is_empty() {
+        match COMMANDS.iter().find(|c| c.name == args) {
+            Some(c) => println!("  {} {}\n    {}", c.name, c.args, c.help),
+            None => println!("error: help: unknown command '{}' (type `help`)", args),
+        }
+        return;
+    }
+    println!("commands: (`help NAME` says what one does)");
+    let mut left: Option<alloc::string::String> = None;
     for c in COMMANDS {
-        println!("  {:<7} {:<32} {}", c.name, c.args, c.help);
+        let cell = alloc::format!("{} {}", c.name, c.args);
+        let cell = cell.trim_end();
+        if cell.len() > 36 {
+            if let Some(l) = left.take() {
+                println!("  {}", l);
+            }
+            println!("  {}", cell);
+        } else if let Some(l) = left.take() {
+            println!("  {:<38}{}", l, cell);
+        } else {
+            left = Some(alloc::string::String::from(cell));
+        }
+    }
+    if let Some(l) = left {
+        println!("  {}", l);
     }
 }
 

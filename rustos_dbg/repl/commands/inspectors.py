@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ...inspect import hw
-from ...inspect.hw import bt, cregs, devices, dis, faults, gdt, idt, maps, memdump, pagewalk, regs, tss
+from ...inspect.hw import bt, cregs, devices, dis, faults, gdt, idt, maps, memdump, pagewalk, pci, regs, tss
 from ..expr import parse_address, parse_int
 from ..registry import CommandError, command
 
@@ -218,6 +218,14 @@ def cmd_devices(session, args):
     return _show(session, report, devices.format_devices)
 
 
+@command("pci", usage="pci", help="PCI functions (IDs, class, command bits) and their BARs, from configuration space",
+         group="inspect")
+def cmd_pci(session, args):
+    if args.strip():
+        raise CommandError("usage: pci")
+    return _show(session, pci.decode_pci(session.machine.devices.pci.listing()), pci.format_pci)
+
+
 #: Kernel inspectors: (command, module, reader, view, help).
 KERNEL_INSPECTORS = (
     ("heap", "heap", "read_heap", "heap_view", "the kernel heap: free lists, fallback holes, totals, consistency check"),
@@ -225,6 +233,7 @@ KERNEL_INSPECTORS = (
      "executor tasks (state, queued, future type, wakes), the ready queue, each task's await points and wakers"),
     ("frames", "frames", "read_frames", "frames_view", "the physical frame allocator and its bitmap"),
     ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
+    ("fb", "fb", "read_fb", "fb_view", "the kernel's framebuffer: mode, resolution, pitch, LFB address, owner"),
     ("threads", "threads", "read_threads", "threads_view",
      "kernel threads and user processes: state, ring, ticks, address space, where each left the CPU"),
 )
