@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     run.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                      "the kernel ELF when it exists; 'none': no disk)")
+    run.add_argument("--initrd", metavar="FILE", help="ramdisk handed over as the PVH module, like QEMU's -initrd "
+                     "(default: initrd.tar beside the kernel ELF when it exists; 'none': no ramdisk)")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -90,15 +92,18 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--ram", type=int, default=128, metavar="MIB", help="RAM size in MiB (default 128)")
     debug.add_argument("--disk", metavar="FILE", help="disk image of the ATA master (default: disk.img beside "
                        "the kernel ELF when it exists; 'none': no disk)")
+    debug.add_argument("--initrd", metavar="FILE", help="ramdisk handed over as the PVH module, like QEMU's -initrd "
+                       "(default: initrd.tar beside the kernel ELF when it exists; 'none': no ramdisk)")
     return top
 
 
-def disk_for(elf: Path, option: str | None) -> Path | None:
+def disk_for(elf: Path, option: str | None, name: str = "disk.img") -> Path | None:
     """The disk image to attach: ``--disk FILE``, none for ``--disk none``, else
-    ``disk.img`` beside the kernel ELF when it exists (``build/disk.img``)."""
+    ``disk.img`` beside the kernel ELF when it exists (``build/disk.img``); with
+    ``name="initrd.tar"`` the same for the ramdisk (``--initrd``)."""
     if option is not None:
         return None if option == "none" else Path(option)
-    beside = Path(elf).with_name("disk.img")
+    beside = Path(elf).with_name(name)
     return beside if beside.is_file() else None
 
 
@@ -114,7 +119,7 @@ def cmd_debug(args) -> int:
         machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
-                               disk=disk_for(elf, args.disk))
+                               disk=disk_for(elf, args.disk), initrd=disk_for(elf, args.initrd, "initrd.tar"))
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
     for script in args.scripts:
@@ -130,8 +135,8 @@ def _reopen_bundle(args) -> Machine:
     """``debug --bundle FILE [ELF]``: the bundle's run replayed to its end; says where on stdout."""
     from .analysis.bundle import reopen
 
-    if args.fast or args.append or args.disk is not None:
-        raise UsageError("--bundle replays the bundle's own run: no --fast, --append or --disk")
+    if args.fast or args.append or args.disk is not None or args.initrd is not None:
+        raise UsageError("--bundle replays the bundle's own run: no --fast, --append, --disk or --initrd")
     reopened = reopen(args.bundle, elf=args.elf)
     print(reopened.summary(), flush=True)
     return reopened.machine
@@ -300,7 +305,7 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
-                           disk=disk_for(elf, args.disk))
+                           disk=disk_for(elf, args.disk), initrd=disk_for(elf, args.initrd, "initrd.tar"))
     if args.replay:
         if args.fast:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")

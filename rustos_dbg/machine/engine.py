@@ -15,16 +15,17 @@ from unicorn.x86_const import UC_X86_REG_FPCW, UC_X86_REG_MXCSR
 from . import boot, registers
 
 
-def create_engine(image, ram_bytes: int, cmdline: str, ram=None) -> Uc:
+def create_engine(image, ram_bytes: int, cmdline: str, ram=None, initrd: bytes | None = None) -> Uc:
     """A new engine, booted to ``pvh_start64`` of ``image``, its RAM ``ram`` (a
-    :class:`~.dirty.TrackedRam`) or Unicorn's own."""
+    :class:`~.dirty.TrackedRam`) or Unicorn's own, with the ramdisk ``initrd``
+    as the PVH module when given."""
     uc = Uc(UC_ARCH_X86, UC_MODE_64)
     if ram is not None:
         uc.mem_map_ptr(0, ram_bytes, UC_PROT_ALL, ram.address)
         uc.rustos_ram = ram  # unmapped only after the engine is gone
     else:
         uc.mem_map(0, ram_bytes, UC_PROT_ALL)
-    for addr, data in boot.segment_blobs(image) + boot.boot_blobs(ram_bytes, cmdline):
+    for addr, data in boot.segment_blobs(image) + boot.boot_blobs(ram_bytes, cmdline, initrd):
         uc.mem_write(addr, data)
     state = boot.boot_state(image)
     registers.write(uc, "efer", state.efer)

@@ -36,7 +36,7 @@ from .delivery import Deliverer
 from .codecache import CodeCache
 from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
-from .errors import DiskImageError, KernelImageError
+from .errors import DiskImageError, InitrdError, KernelImageError
 from .execution import Runner
 from .exlog import ExceptionLog
 from .hang import HangWatch
@@ -61,7 +61,7 @@ class Machine(GuestIO):
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-                 on_serial=None, disk: str | Path | None = None) -> None:
+                 on_serial=None, disk: str | Path | None = None, initrd: str | Path | None = None) -> None:
         """Builds the machine for ``image``; prefer :meth:`boot`."""
         if mode not in ("deterministic", "fast"):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
@@ -75,7 +75,10 @@ class Machine(GuestIO):
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.ram_bytes = ram_mb << 20
         ram = tracked_ram(self.ram_bytes)
-        self.uc = create_engine(image, self.ram_bytes, cmdline, ram)
+        #: The ramdisk file handed to the kernel as the PVH module (None: none); its
+        #: bytes live in RAM, so snapshots carry them.
+        self.initrd = Path(initrd) if initrd is not None else None
+        self.uc = create_engine(image, self.ram_bytes, cmdline, ram, _read_initrd(self.initrd, self.ram_bytes))
         # The parts, each with its own state.
         self.cpu = Cpu(self.uc)
         self.memory = GuestMemory(self.uc, self.ram_bytes, self.cpu.reg, ram)
@@ -120,11 +123,14 @@ class Machine(GuestIO):
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-             on_serial=None, history: bool = False, disk: str | Path | None = None) -> "Machine":
+             on_serial=None, history: bool = False, disk: str | Path | None = None,
+             initrd: str | Path | None = None) -> "Machine":
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
         machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
-        image file of the ATA master (a :class:`DiskImageError` if it cannot be used)."""
-        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk)
+        image file of the ATA master (a :class:`DiskImageError` if it cannot be used); ``initrd``
+        the ramdisk, placed in RAM as QEMU's ``-initrd`` (an :class:`InitrdError` if it cannot be)."""
+        machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk,
+                      initrd=initrd)
         if history:
             machine.history.enable()
         return machine
@@ -370,6 +376,23 @@ class Machine(GuestIO):
         self._serial.append(byte)
         if self._on_serial is not None:
             self._on_serial(byte)
+
+
+def _read_initrd(path: Path | None, ram_bytes: int) -> bytes | None:
+    """The ramdisk's bytes (None: no ramdisk); an :class:`InitrdError` when it cannot be read or placed."""
+    if path is None:
+        return None
+    from .boot import initrd_address
+
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InitrdError(f"ramdisk '{path}': {e.strerror}") from None
+    try:
+        initrd_address(ram_bytes, len(data))
+    except ValueError as e:
+        raise InitrdError(f"ramdisk '{path}': {e}") from None
+    return data
 
 
 def _open_disk(path: Path | None):

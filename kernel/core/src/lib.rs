@@ -13,3 +13,4 @@ pub mod blocks;
 pub mod keymap;
 pub mod ring;
 pub mod parse;
+pub mod tar;
