@@ -42,6 +42,7 @@ mod task;
 mod thread;
 mod time;
 mod vga;
+mod wasm;
 
 use rustos_core::parse::{boot_mode, BootMode};
 

@@ -7,6 +7,7 @@
 pub mod commands;
 mod files;
 mod procs;
+mod wasm;
 
 use crate::keyboard;
 use alloc::string::String;
