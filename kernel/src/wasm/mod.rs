@@ -24,7 +24,7 @@ pub const MAX_INSTANCES: usize = 2;
 /// Bytes of a slot's path kept.
 pub const PATH_MAX: usize = 48;
 /// Fuel (WASM instructions) a run gets unless told otherwise.
-pub const DEFAULT_FUEL: u64 = 20_000_000;
+pub const DEFAULT_FUEL: u64 = 5_000_000;
 
 /// [`WasmSlot::state`]: never used.
 pub const SLOT_EMPTY: u32 = 0;
