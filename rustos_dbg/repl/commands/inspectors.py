@@ -161,6 +161,8 @@ KERNEL_INSPECTORS = (
      "executor tasks (state, queued, future type, wakes), the ready queue, each task's await points and wakers"),
     ("frames", "frames", "read_frames", "frames_view", "the physical frame allocator and its bitmap"),
     ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
+    ("wasm", "wasm", "read_wasm", "wasm_view",
+     "WASM instances: module, state, memory pages, fuel used, the call stack with names from the name section"),
     ("threads", "threads", "read_threads", "threads_view",
      "kernel threads and user processes: state, ring, ticks, address space, where each left the CPU"),
 )

@@ -121,6 +121,7 @@ impl<'m> Instance<'m> {
 
     /// Runs function `func` with `args`, counting fuel in `view` (its
     /// `fuel_limit` is the limit, its `fuel_used` goes on from where it is).
+    /// After a trap, `view`'s call stack is the one that trapped.
     pub fn invoke(&mut self, func: u32, args: &[u64], host: &mut dyn Host, view: &ExecView) -> Result<Option<u64>, Trap> {
         self.publish_memory(view);
         let mut stack: Vec<u64> = Vec::with_capacity(256);
@@ -133,8 +134,9 @@ impl<'m> Instance<'m> {
         let mut labels: Vec<Label> = Vec::new();
         let base_depth = view.depth.load(Relaxed) as usize;
         let result = self.run(func, &mut stack, &mut frames, &mut labels, host, view);
-        view.depth.store(base_depth as u32, Relaxed);
+        // After a trap the call stack stays published: where it trapped, for the debugger.
         result?;
+        view.depth.store(base_depth as u32, Relaxed);
         Ok(stack.pop().filter(|_| !ty.results.is_empty()))
     }
 

@@ -141,7 +141,9 @@ fn fuel_stops_a_runaway_loop_and_counts_instructions() {
 #[test]
 fn deep_recursion_is_a_stack_overflow_trap() {
     let wat = r#"(module (func $f (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add call $f))"#;
-    assert_eq!(run(wat, "f", &[0], 1_000_000).0, Err(Trap::StackOverflow));
+    let (result, _, view) = run(wat, "f", &[0], 1_000_000);
+    assert_eq!(result, Err(Trap::StackOverflow));
+    assert_eq!(view.depth.into_inner() as usize, MAX_DEPTH, "the stack that trapped stays in the view");
 }
 
 const MEMORY: &str = r#"(module
