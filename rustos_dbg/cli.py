@@ -67,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
                      "the kernel ELF when it exists; 'none': no disk)")
     run.add_argument("--initrd", metavar="FILE", help="ramdisk handed over as the PVH module, like QEMU's -initrd "
                      "(default: initrd.tar beside the kernel ELF when it exists; 'none': no ramdisk)")
+    run.add_argument("--screenshot", metavar="FILE", help="write a PNG of the screen to FILE when the run ends, "
+                     "whatever ends it (the framebuffer at its resolution while it is on, else the VGA text screen)")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
     run.add_argument("--replay", metavar="FILE", help="deliver the inputs recorded in FILE at their virtual times (stdin ignored)")
     run.add_argument("--gdb", nargs="?", const="127.0.0.1:1234", metavar="[HOST:]PORT",
@@ -246,6 +248,7 @@ def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list, c
     run = run or machine.run
     import time
 
+    from .devices.display import screen_ansi
     from .keys import translate
     from .terminal import TerminalView
 
@@ -264,8 +267,9 @@ def run_terminal(machine: Machine, timeout: float | None, serial_buffer: list, c
                 data, serial_buffer[:] = bytes(serial_buffer), []
                 view.serial(data)
             stop = run(timeout=0.02)
-            view.draw(machine.devices.vga.render_ansi(),
-                      f" RustOS in rustos-dbg ({machine.mode}) | Ctrl-] quits | {machine.icount} instructions")
+            view.draw(screen_ansi(machine.devices),
+                      f" RustOS in rustos-dbg ({machine.mode}) | {machine.screen_mode()} | Ctrl-] quits | "
+                      f"{machine.icount} instructions")
             elapsed = time.monotonic() - start
             if timeout is not None and elapsed > timeout:
                 view.close(keep_screen=True)
@@ -302,6 +306,8 @@ def cmd_run(args) -> int:
 
     if args.freeze and args.gdb is None:
         raise UsageError("-S needs --gdb")
+    if args.screenshot and not Path(args.screenshot).parent.is_dir():
+        raise UsageError(f"--screenshot: no directory '{Path(args.screenshot).parent}'")
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
@@ -319,7 +325,21 @@ def cmd_run(args) -> int:
     finally:
         if args.record:
             save_recording(machine, args.record)
+        if args.screenshot:
+            _screenshot(machine, args.screenshot, console)
         analyses.write()
+
+
+def _screenshot(machine: Machine, path: str, console: Console) -> None:
+    """Writes ``--screenshot``'s PNG (a failure is one message, the run's status stays)."""
+    from .devices.vgatext import FontUnavailable
+
+    try:
+        machine.screenshot(path)
+    except OSError as e:
+        console.message(f"cannot write the screenshot '{path}': {e.strerror}")
+    except FontUnavailable as e:
+        console.message(f"cannot draw the screenshot: {e}")
 
 
 def load_recording(machine: Machine, path: str) -> None:

@@ -254,6 +254,8 @@ def main() -> int:
     print_analysis_costs(machine_at_workload, elf, args.rounds)
     from bench_verdicts import print_verdict_costs  # noqa: E402 (scripts/ is on sys.path)
     print_verdict_costs(elf)
+    from bench_fb import print_fb_costs  # noqa: E402 (scripts/ is on sys.path)
+    print_fb_costs(elf)
     return 0
 
 

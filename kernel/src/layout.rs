@@ -7,6 +7,8 @@
 //!   `KERNEL_BASE + physical address`, mapped per section with real
 //!   permissions, guard pages left unmapped.
 //! - `heap::HEAP_START` (0x4444_4444_0000): the kernel heap.
+//! - `FRAMEBUFFER` (0xffff_fe80_0000_0000): the linear framebuffer (BAR0 of
+//!   the VGA), write-combining, once the framebuffer is on.
 //! - `THREAD_STACKS` (0xffff_ff00_0000_0000): the threads' kernel stacks, one
 //!   `THREAD_STACK_SLOT` per thread slot, each a guard page then the stack.
 //!
@@ -22,6 +24,8 @@ pub const KERNEL_BASE: u64 = 0xFFFF_FFFF_8000_0000;
 pub const THREAD_STACKS: u64 = 0xFFFF_FF00_0000_0000;
 /// Virtual space reserved per thread slot for its stack and guard page.
 pub const THREAD_STACK_SLOT: u64 = 0x10_0000;
+/// Virtual address of the linear framebuffer (PML4 slot 509, kernel half), mapped by `fb`.
+pub const FRAMEBUFFER: u64 = 0xFFFF_FE80_0000_0000;
 /// Size of a page and a frame.
 pub const PAGE_SIZE: u64 = 4096;
 

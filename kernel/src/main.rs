@@ -20,6 +20,7 @@ mod bootinfo;
 mod cpu;
 mod disk;
 mod exit;
+mod fb;
 mod fault;
 mod gdb;
 mod gdt;

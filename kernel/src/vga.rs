@@ -3,8 +3,15 @@
 //! The text buffer is physical 0xB8000, reached through the physical-memory
 //! window (`layout::PHYS_OFFSET`). Each cell is a character (code page 437) and
 //! an attribute byte (background << 4 | foreground).
+//!
+//! The writer keeps a copy of the screen (`shadow`) and scrolls from it: while
+//! the framebuffer is on, the text buffer is not the VGA's (the video memory
+//! belongs to the framebuffer), and [`redraw`] puts the text back when it is
+//! off again. A mirror ([`set_mirror`]) gets every byte written, with its
+//! attribute (the framebuffer console).
 
 use core::fmt;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
 use x86_64::instructions::port::Port;
 
@@ -39,10 +46,48 @@ pub struct Writer {
     row: usize,
     col: usize,
     attr: u8,
+    shadow: [u16; WIDTH * HEIGHT],
 }
 
 /// The screen's writer.
-pub static WRITER: Mutex<Writer> = Mutex::new(Writer { row: 0, col: 0, attr: 0x07 });
+pub static WRITER: Mutex<Writer> = Mutex::new(Writer { row: 0, col: 0, attr: 0x07, shadow: [0x0720; WIDTH * HEIGHT] });
+
+/// The mirror's `fn(byte, attr)` as an address (0: none).
+static MIRROR: AtomicUsize = AtomicUsize::new(0);
+
+/// Sends every byte written from now on, with its attribute, to `mirror` too (None: to nobody).
+pub fn set_mirror(mirror: Option<fn(u8, u8)>) {
+    MIRROR.store(mirror.map_or(0, |f| f as usize), Ordering::SeqCst);
+}
+
+fn mirror(byte: u8, attr: u8) {
+    let f = MIRROR.load(Ordering::SeqCst);
+    if f != 0 {
+        // SAFETY: a non-zero value was stored from a `fn(u8, u8)` by `set_mirror`.
+        let f: fn(u8, u8) = unsafe { core::mem::transmute(f) };
+        f(byte, attr);
+    }
+}
+
+/// The writer's copy of the screen (cells row by row) and its cursor (row, column).
+pub fn contents() -> ([u16; WIDTH * HEIGHT], usize, usize) {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let w = WRITER.lock();
+        (w.shadow, w.row, w.col)
+    })
+}
+
+/// Writes the writer's copy of the screen back to the text buffer and the cursor.
+pub fn redraw() {
+    x86_64::instructions::interrupts::without_interrupts(|| {
+        let w = WRITER.lock();
+        for (i, cell) in w.shadow.iter().enumerate() {
+            // SAFETY: i is a cell of the screen.
+            unsafe { cell_ptr(i / WIDTH, i % WIDTH).write_volatile(*cell) }
+        }
+        w.update_cursor();
+    });
+}
 
 fn cell_ptr(row: usize, col: usize) -> *mut u16 {
     (crate::layout::PHYS_OFFSET + BUFFER_PHYS + ((row * WIDTH + col) * 2) as u64) as *mut u16
@@ -65,8 +110,13 @@ impl Writer {
     }
 
     fn put(&mut self, row: usize, col: usize, byte: u8) {
+        self.set(row, col, (self.attr as u16) << 8 | byte as u16);
+    }
+
+    fn set(&mut self, row: usize, col: usize, cell: u16) {
+        self.shadow[row * WIDTH + col] = cell;
         // SAFETY: (row, col) is on screen, and the buffer is mapped through the physical window.
-        unsafe { cell_ptr(row, col).write_volatile((self.attr as u16) << 8 | byte as u16) }
+        unsafe { cell_ptr(row, col).write_volatile(cell) }
     }
 
     fn clear_row(&mut self, row: usize) {
@@ -83,8 +133,8 @@ impl Writer {
         }
         for row in 1..HEIGHT {
             for col in 0..WIDTH {
-                // SAFETY: both cells are on screen.
-                unsafe { cell_ptr(row - 1, col).write_volatile(cell_ptr(row, col).read_volatile()) }
+                let cell = self.shadow[row * WIDTH + col];
+                self.set(row - 1, col, cell);
             }
         }
         self.clear_row(HEIGHT - 1);
@@ -92,6 +142,7 @@ impl Writer {
 
     /// Writes one byte: printable code page 437, `\n`, or backspace (0x08).
     pub fn write_byte(&mut self, byte: u8) {
+        mirror(byte, self.attr);
         match byte {
             b'\n' => self.newline(),
             b'\r' => self.col = 0,

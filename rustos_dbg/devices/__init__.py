@@ -14,14 +14,16 @@ from .i8042 import I8042
 from .keyboard import Keyboard, scancodes_for_press, scancodes_for_text
 from .misc import FastA20, PostPort, SystemControlB
 from .pc import PcDevices, build_pc
+from .pci import PciConfig, PciFunction
 from .pic import Pic
 from .pit import Pit
 from .uart import Uart16550
+from .vbe import BochsVbe
 from .vga import VgaText
 
 __all__ = [
-    "Cmos", "DebugExit", "Device", "FastA20", "I8042", "IrqLine", "Keyboard",
-    "PcDevices", "Pic", "Pit", "PortBus", "PostPort", "SystemControlB",
+    "BochsVbe", "Cmos", "DebugExit", "Device", "FastA20", "I8042", "IrqLine", "Keyboard",
+    "PcDevices", "PciConfig", "PciFunction", "Pic", "Pit", "PortBus", "PostPort", "SystemControlB",
     "Uart16550", "UnknownAccess", "VgaText", "build_pc", "scancodes_for_press",
     "scancodes_for_text",
 ]

@@ -54,7 +54,16 @@ class GuestIO:
         """The VGA text screen, 25 lines."""
         return self.devices.vga.screen_text()
 
+    def screen_mode(self) -> str:
+        """The display mode shown: ``"framebuffer WxHxBPP"`` or ``"text 80x25"``."""
+        from ..devices.display import screen_mode
+
+        return screen_mode(self.devices)
+
     def screenshot(self, path: str | Path) -> Path:
-        """Renders the VGA screen to a PNG file."""
-        self.devices.vga.render_png(str(path))
+        """Writes what the screen shows as a PNG file, as QEMU's ``screendump`` draws it:
+        the VBE framebuffer at its resolution while it is on, else the VGA text screen."""
+        from ..devices.display import screen_image
+
+        screen_image(self.devices).save(str(path), format="PNG")
         return Path(path)

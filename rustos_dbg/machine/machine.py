@@ -52,6 +52,7 @@ from .sanitizer import HeapSanitizer
 from .state import MachineState
 from .stops import Stop, StopKind
 from .syscalls import SyscallTrace
+from .vram import VideoMemory
 from .watchpoints import Watchpoints
 
 MIN_RAM_MB, MAX_RAM_MB = 16, 3072
@@ -85,8 +86,13 @@ class Machine(GuestIO):
         self.clock = Clock(self.uc, deterministic=mode == "deterministic", read_code=self.memory.read_linear)
         #: The disk image file of the ATA master (None: no disk).
         self.disk = Path(disk) if disk is not None else None
+        #: The standard VGA's video memory, mapped where its BAR0 says (:mod:`.vram`).
+        self.vram = VideoMemory(self.uc)
         self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,
-                                on_tx=self._on_tx, memory_bytes=self.ram_bytes, disk=_open_disk(self.disk))
+                                on_tx=self._on_tx, memory_bytes=self.ram_bytes, disk=_open_disk(self.disk),
+                                vram=self.vram)
+        self.devices.pci.on_config = self._on_pci_config
+        self._on_pci_config(self.devices.pci.function("VGA"))
         self.inputs = Inputs(self.devices, self.clock)
         #: Every delivery attempt, in order (see :class:`~.delivery.LogEntry`); recent
         #: ones in full, older ones as per-vector counts (:mod:`.exlog`).
@@ -371,6 +377,16 @@ class Machine(GuestIO):
     def serial_output(self) -> str:
         """Everything the guest has written to COM1."""
         return self._serial.decode("utf-8", "replace")
+
+    def _on_pci_config(self, function) -> None:
+        """Maps the video memory where the VGA's BAR0 decodes. It stays where it was while
+        BAR0 decodes nowhere (memory decoding off, the sizing pattern): unmapping makes
+        Unicorn walk the guest's page tables for the range, which leaves a bogus page
+        fault behind inside a run (as ``engine.drop_cached_code`` says of its removals)."""
+        if function.name == "VGA":
+            base = function.memory_bar(0)
+            if base is not None and base != self.vram.base:
+                self.vram.map(base)
 
     def _on_tx(self, byte: int) -> None:
         self._serial.append(byte)

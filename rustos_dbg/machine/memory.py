@@ -8,7 +8,8 @@ states differ), not the whole RAM. Physical reads and writes outside RAM, and vi
 unmapped (or, for writes, read-only) pages, raise :class:`GuestMemoryError`
 naming the address and the reason. Every translation, the debugger's and
 the CPU's, is the one walker of :mod:`rustos_dbg.x86.paging` over a physical
-reader. ``read_linear`` and ``write_linear`` are the CPU's own supervisor
+reader. Physical accesses also reach other memory the engine maps (the VGA's
+video memory at its BAR0), so the debugger reads the framebuffer. ``read_linear`` and ``write_linear`` are the CPU's own supervisor
 accesses during delivery: they raise ``DeliveryFault`` with the exception
 the walker predicts (#PF with the SDM's error code and CR2 = the address,
 or #GP for a non-canonical address).
@@ -16,71 +17,17 @@ or #GP for a non-canonical address).
 
 from __future__ import annotations
 
-import hashlib
-import operator
-from dataclasses import dataclass
-
 from ..x86.access import Access
 from ..x86.paging import PagingMode, StopReason, walk
 from .delivery import DeliveryFault
-from .dirty import marked
 from .errors import GuestMemoryError
+from .pages import PageStore, RamState
+
+__all__ = ["GuestMemory", "RamState"]
 
 PAGE = 4096
 
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
-
-
-@dataclass(frozen=True)
-class RamState:
-    """The contents of RAM at one moment, page by page. Pages equal to those of
-    the state it was taken after are the same objects, so a series of states
-    costs the memory of the pages that changed between them (and all-zero
-    pages cost nothing)."""
-
-    pages: tuple[bytes, ...]
-
-    @property
-    def data(self) -> bytes:
-        """All of RAM as one bytes value."""
-        return b"".join(self.pages)
-
-    def new_bytes(self, before: "RamState | None") -> int:
-        """Bytes of the non-zero pages of this state that are not the very pages
-        ``before`` holds at the same place (all its non-zero pages when None)."""
-        if before is None:
-            return sum(page is not _ZERO_PAGE for page in self.pages) * PAGE
-        return sum(self.pages[i] is not _ZERO_PAGE for i in _differing(self.pages, before.pages)) * PAGE
-
-    def digest(self) -> str:
-        """SHA-256 of the contents."""
-        h = hashlib.sha256()
-        for page in self.pages:
-            h.update(page)
-        return h.hexdigest()
-
-
-_ZERO_PAGE = bytes(PAGE)
-
-
-def _differing(a: tuple, b: tuple) -> list[int]:
-    """Indices at which ``a`` and ``b`` hold different objects (at C speed)."""
-    return marked(bytes(map(operator.is_not, a, b)))
-
-
-def _runs(indices: list[int]):
-    """(first, last) of each run of consecutive numbers in sorted ``indices``."""
-    start = prev = None
-    for i in indices:
-        if start is None:
-            start = prev = i
-        elif i == prev + 1:
-            prev = i
-        else:
-            yield start, prev
-            start = prev = i
-    if start is not None:
-        yield start, prev
 
 
 class GuestMemory:
@@ -94,70 +41,33 @@ class GuestMemory:
         self._reg = reg
         #: The engine's RAM when its writes are tracked (:class:`~.dirty.TrackedRam`), else None.
         self.tracked = tracked
-        # The last state taken or restored; with tracking, RAM equals it but for
-        # the pages written since.
-        self._base: RamState | None = None
+        self._pages = PageStore(size, uc.mem_read, uc.mem_write, tracked)
+
+    def _check(self, addr: int, n: int) -> None:
+        """Raises unless [addr, addr + n) is RAM or another memory the engine maps (the video memory)."""
+        if 0 <= addr and 0 <= n and addr + n <= self.size:
+            return
+        if n > 0 and any(start <= addr and addr + n - 1 <= end for start, end, _ in self.uc.mem_regions()):
+            return
+        raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
 
     def read_physical(self, addr: int, n: int) -> bytes:
-        """``n`` bytes at physical ``addr``."""
-        if addr < 0 or n < 0 or addr + n > self.size:
-            raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
+        """``n`` bytes at physical ``addr`` (RAM, or the video memory where the VGA's BAR0 maps it)."""
+        self._check(addr, n)
         return bytes(self.uc.mem_read(addr, n))
 
     def write_physical(self, addr: int, data: bytes) -> None:
-        """Writes ``data`` at physical ``addr``."""
-        if addr < 0 or addr + len(data) > self.size:
-            raise GuestMemoryError(f"physical address {addr:#x} is outside RAM (0-{self.size:#x})", addr)
+        """Writes ``data`` at physical ``addr`` (RAM, or the video memory)."""
+        self._check(addr, len(data))
         self.uc.mem_write(addr, bytes(data))
 
     def snapshot(self) -> RamState:
         """All of RAM now (pages unchanged since the last snapshot or restore shared with it)."""
-        written = self.tracked.written() if self.tracked is not None else None
-        if written is None or self._base is None:
-            self._base = self._scan()
-            return self._base
-        pages = list(self._base.pages)
-        read = self.tracked.read
-        for i in written:
-            page = read(i * PAGE, PAGE)
-            if page != pages[i]:
-                pages[i] = _ZERO_PAGE if page == _ZERO_PAGE else page
-        self._base = RamState(tuple(pages))
-        return self._base
-
-    def _scan(self) -> RamState:
-        """All of RAM, read and compared page by page (and tracking armed)."""
-        if self.tracked is not None:
-            self.tracked.arm()
-        raw = self.uc.mem_read(0, self.size)
-        base = self._base.pages if self._base is not None else None
-        pages = []
-        for at in range(0, self.size, PAGE):
-            page = raw[at:at + PAGE]
-            if base is not None and page == base[at // PAGE]:
-                pages.append(base[at // PAGE])
-            elif page == _ZERO_PAGE:
-                pages.append(_ZERO_PAGE)
-            else:
-                pages.append(bytes(page))
-        return RamState(tuple(pages))
+        return self._pages.snapshot()
 
     def restore(self, state: RamState) -> None:
         """Puts back the contents of ``state``."""
-        if len(state.pages) * PAGE != self.size:
-            raise ValueError(f"the RAM state holds {len(state.pages) * PAGE} bytes, this RAM {self.size}")
-        written = self.tracked.written() if self.tracked is not None else None
-        if written is None or self._base is None:
-            self.uc.mem_write(0, state.data)
-        else:
-            # Through Unicorn, page run by page run, so translated code of a changed page is dropped.
-            changed = set(written)
-            changed.update(_differing(state.pages, self._base.pages))
-            for first, last in _runs(sorted(changed)):
-                self.uc.mem_write(first * PAGE, b"".join(state.pages[first:last + 1]))
-        if self.tracked is not None:
-            self.tracked.arm()
-        self._base = state
+        self._pages.restore(state)
 
     def _read_table(self, addr: int, n: int) -> bytes:
         if addr + n > self.size:

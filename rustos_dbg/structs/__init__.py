@@ -11,7 +11,8 @@ separate ``*_NAMES`` mappings.
 Modules: :mod:`.segments` (selectors, GDT descriptors), :mod:`.idt` (gates),
 :mod:`.tss` (64-bit TSS), :mod:`.paging` (paging-structure entries),
 :mod:`.control` (CR0/CR3/CR4/EFER/RFLAGS), :mod:`.frames` (interrupt stack
-frame, #PF error code), :mod:`.pvh` (Xen PVH start info), :mod:`.kernel`
+frame, #PF error code), :mod:`.pvh` (Xen PVH start info), :mod:`.pci` (the
+PCI configuration header, cited to the PCI Local Bus Specification), :mod:`.kernel`
 (RustOS's own ``#[repr(C)]`` structures, cited to docs/kernel-structures.md).
 
 Section numbers: citations use the Intel SDM numbering in use up to 2024
@@ -27,8 +28,9 @@ _MODULE_OF = {
     **dict.fromkeys(['CR0', 'CR3', 'CR3_PCID', 'CR4', 'EFER', 'IA32_EFER_MSR', 'RFLAGS'], "control"),
     **dict.fromkeys(['InterruptFrame', 'InterruptFrameWithErrorCode', 'PageFaultErrorCode'], "frames"),
     **dict.fromkeys(['IdtGate', 'gate_offset', 'gate_offset_fields'], "idt"),
-    **dict.fromkeys(['BlockLists', 'BootInfo', 'FrameTable', 'HeapStats', 'KernelHeapHead', 'KernelMagic', 'MemRegion', 'TaskSlot', 'TaskState', 'executor_layout', 'header_problems', 'ring_queue'], "kernel"),
+    **dict.fromkeys(['FbInfo', 'BlockLists', 'BootInfo', 'FrameTable', 'HeapStats', 'KernelHeapHead', 'KernelMagic', 'MemRegion', 'TaskSlot', 'TaskState', 'executor_layout', 'header_problems', 'ring_queue'], "kernel"),
     **dict.fromkeys(['PDE', 'PDE2M', 'PDPTE', 'PDPTE1G', 'PML4E', 'PML5E', 'PTE', 'PageLevel', 'TableEntry', 'entry_address', 'entry_layout', 'parse_entry'], "paging"),
+    **dict.fromkeys(['BarKind', 'PciCommand', 'PciHeader', 'decode_bar'], "pci"),
     **dict.fromkeys(['HvmMemmapEntry', 'HvmModlistEntry', 'HvmStartInfo', 'MemmapType'], "pvh"),
     **dict.fromkeys(['SegmentDescriptor', 'SegmentSelector', 'SystemSegmentDescriptor', 'SystemType', 'descriptor_base', 'descriptor_limit', 'descriptor_limit_bytes', 'system_descriptor_base'], "segments"),
     **dict.fromkeys(['Tss64', 'tss_ist'], "tss"),
@@ -56,6 +58,7 @@ __all__ = [
     "SegmentDescriptor", "SegmentSelector", "SystemSegmentDescriptor", "SystemType",
     "descriptor_base", "descriptor_limit", "descriptor_limit_bytes",
     "system_descriptor_base", "Tss64", "tss_ist",
-    "BlockLists", "BootInfo", "FrameTable", "HeapStats", "KernelHeapHead", "KernelMagic",
+    "BarKind", "PciCommand", "PciHeader", "decode_bar",
+    "FbInfo", "BlockLists", "BootInfo", "FrameTable", "HeapStats", "KernelHeapHead", "KernelMagic",
     "MemRegion", "TaskSlot", "TaskState", "executor_layout", "header_problems", "ring_queue",
 ]

@@ -15,8 +15,8 @@ that file):
   ``kernel/src/task/executor.rs``), ``ring_queue(capacity)`` (§11,
   ``kernel/core/src/ring.rs``);
 * ``FrameTable`` (§12, ``kernel/src/memory/frames.rs``);
-* ``Ramdisk`` (§15, ``kernel/src/ramdisk.rs``);
-* ``WasmState``, ``WasmSlot`` and ``ExecView`` (§16, ``kernel/src/wasm/mod.rs``,
+* ``Ramdisk`` (§16, ``kernel/src/ramdisk.rs``);
+* ``WasmState``, ``WasmSlot`` and ``ExecView`` (§17, ``kernel/src/wasm/mod.rs``,
   ``kernel/core/src/wasm/exec.rs``).
 
 Codes stay plain integer fields (``magic``, ``version``, ``MemRegion.kind``,
@@ -51,8 +51,8 @@ __all__ = [
     "MAX_CMDLINE", "MAX_REGIONS", "REGION_KIND_NAMES", "MemRegion", "BootInfo",
     "BLOCK_SIZES", "CLASS_COUNT", "BlockLists", "HeapStats", "KernelHeapHead",
     "ring_queue", "TaskState", "TASK_STATE_NAMES", "TaskSlot", "MAX_TASKS", "QUEUE_CAPACITY",
-    "executor_layout", "FrameTable", "Ramdisk", "RAMDISK_STATE_NAMES", "ExecView", "WasmSlot", "WasmState",
-    "WASM_SLOT_STATE_NAMES", "WASM_MAX_DEPTH", "WASM_MAX_INSTANCES", "WASM_PATH_MAX",
+    "executor_layout", "FrameTable", "FbInfo", "FB_OWNER_NAMES", "Ramdisk", "RAMDISK_STATE_NAMES", "ExecView",
+    "WasmSlot", "WasmState", "WASM_SLOT_STATE_NAMES", "WASM_MAX_DEPTH", "WASM_MAX_INSTANCES", "WASM_PATH_MAX",
 ]
 
 
@@ -70,6 +70,7 @@ class KernelMagic(enum.IntEnum):
     EXEC = _magic("EXEC")  # 0x4345_5845
     RING = _magic("RING")  # 0x474E_4952
     FRMS = _magic("FRMS")  # 0x534D_5246
+    FBUF = _magic("FBUF")  # 0x4655_4246
     RDSK = _magic("RDSK")  # 0x4B53_4452
     WASM = _magic("WASM")  # 0x4D53_4157
 
@@ -82,6 +83,7 @@ MAGIC_STRUCTURES: dict[KernelMagic, str] = {
     KernelMagic.EXEC: "Executor",
     KernelMagic.RING: "RingQueue<N>",
     KernelMagic.FRMS: "FrameTable",
+    KernelMagic.FBUF: "FbInfo",
     KernelMagic.RDSK: "Ramdisk",
     KernelMagic.WASM: "WasmState",
 }
@@ -309,12 +311,34 @@ FrameTable = Struct(
 )
 
 
+# --- framebuffer --------------------------------------------------------------------------
+
+#: Who draws (``fb::Owner``), docs/kernel-structures.md §15.
+FB_OWNER_NAMES = {0: "text console", 1: "shell (draw)", 2: "WASM program"}
+
+#: ``FbInfo`` (64 bytes, the first field of ``Fb`` in ``RUSTOS_FB``), docs/kernel-structures.md §15.
+FbInfo = Struct(
+    *_header(KernelMagic.FBUF),   # offsets 0, 4
+    "mode" / Int32ul,             # offset 8: 0 VGA text, 1 linear framebuffer
+    "owner" / Int32ul,            # offset 12: FB_OWNER_NAMES
+    "width" / Int32ul,            # offset 16
+    "height" / Int32ul,           # offset 20
+    "bpp" / Int32ul,              # offset 24
+    "pitch" / Int32ul,            # offset 28, bytes per line
+    "lfb_phys" / Int64ul,         # offset 32, BAR0
+    "lfb_size" / Int64ul,         # offset 40
+    "lfb_virt" / Int64ul,         # offset 48
+    "pci_slot" / Int32ul,         # offset 56: bus << 16 | device << 8 | function
+    "draws" / Int32ul,            # offset 60
+)
+
+
 # --- ramdisk ----------------------------------------------------------------------------
 
 #: ``Ramdisk.state`` values (``ramdisk::STATE_*``).
 RAMDISK_STATE_NAMES = {0: "absent", 1: "mounted", 2: "corrupt"}
 
-#: ``Ramdisk`` (40 bytes), docs/kernel-structures.md §15: the PVH module mounted at /ram.
+#: ``Ramdisk`` (40 bytes), docs/kernel-structures.md §16: the PVH module mounted at /ram.
 Ramdisk = Struct(
     *_header(KernelMagic.RDSK),   # offsets 0, 4
     "phys" / Int64ul,             # offset 8, physical address of the module (0: none)
@@ -336,7 +360,7 @@ WASM_PATH_MAX = 48
 #: ``WasmSlot.state`` values (``wasm::SLOT_*``).
 WASM_SLOT_STATE_NAMES = {0: "empty", 1: "running", 2: "exited", 3: "trapped"}
 
-#: ``ExecView`` (288 bytes), docs/kernel-structures.md §16: one run's fuel, memory and
+#: ``ExecView`` (288 bytes), docs/kernel-structures.md §17: one run's fuel, memory and
 #: call stack (function indices, imports first; outermost first), as the interpreter updates them.
 ExecView = Struct(
     "fuel_limit" / Int64ul,       # offset 0
@@ -347,7 +371,7 @@ ExecView = Struct(
     "stack" / Array(WASM_MAX_DEPTH, Int32ul),  # offset 32
 )
 
-#: ``WasmSlot`` (360 bytes), docs/kernel-structures.md §16: one instance.
+#: ``WasmSlot`` (360 bytes), docs/kernel-structures.md §17: one instance.
 WasmSlot = Struct(
     "state" / Int32ul,            # offset 0, WASM_SLOT_STATE_NAMES
     "path_len" / Int32ul,         # offset 4
@@ -357,7 +381,7 @@ WasmSlot = Struct(
     "view" / ExecView,            # offset 72
 )
 
-#: ``WasmState`` (744 bytes), docs/kernel-structures.md §16: ``RUSTOS_WASM``.
+#: ``WasmState`` (744 bytes), docs/kernel-structures.md §17: ``RUSTOS_WASM``.
 WasmState = Struct(
     *_header(KernelMagic.WASM),   # offsets 0, 4
     "runs" / Int64ul,             # offset 8, runs started since boot

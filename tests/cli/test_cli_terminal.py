@@ -104,3 +104,17 @@ def test_headless_in_a_terminal_shows_each_typed_line_once(rustos_elf):
     assert transcript.count("echo once-typed") == 1, transcript[-500:]  # no terminal echo, only the kernel's
     assert re.search(r"^once-typed\r?$", transcript, re.M), transcript[-500:]
     assert re.search(r"\nrustos-dbg: hang at ", transcript), transcript[-500:]
+
+
+def test_terminal_shows_the_framebuffer_in_half_blocks_and_names_the_mode(rustos_elf, tmux_session):
+    tm, name = tmux_session
+    tm("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"cd {ROOT}; {sys.executable} -m rustos_dbg run {rustos_elf}")
+    screen = lambda: tm("capture-pane", "-p", "-t", name)
+    wait_for(lambda: "rustos>" in screen(), "the shell prompt", show=screen)
+    assert "| text 80x25 |" in screen()
+    tm("send-keys", "-t", name, "draw rect 0 0 1280 720 0x00ff00", "Enter")
+    wait_for(lambda: "| framebuffer 1280x720x32 |" in screen(), "the framebuffer mode on the status line", show=screen)
+    coloured = lambda: tm("capture-pane", "-p", "-e", "-t", name)
+    # the green screen, scaled down: upper half blocks, green above and below
+    wait_for(lambda: "\u2580" in coloured() and "38;2;0;255;0" in coloured(), "green half blocks", show=coloured)
+    tm("send-keys", "-t", name, "C-]", "")

@@ -71,5 +71,5 @@ def test_bus_snapshot_covers_every_device():
     pc = build_pc()
     snap = pc.bus.snapshot()
     assert set(snap["devices"]) == {"pic", "pit", "i8042", "uart", "vga", "cmos",
-                                    "debug_exit", "post", "port61", "port92", "ata"}
+                                    "debug_exit", "post", "port61", "port92", "ata", "pci", "vbe"}
     pc.bus.restore(snap)

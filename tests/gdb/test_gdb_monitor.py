@@ -95,3 +95,12 @@ def test_the_repl_gdbserver_monitor_refuses_a_second_gdbserver(kernel_elf, gdb_f
     server.join(30)
     assert results == ["gdbserver: gdb session ended (detached); back in the REPL"]
     assert session.last_stop is not None and session.last_stop.icount == machine.icount
+
+
+def test_monitor_fb_and_pci(served, gdb_factory):
+    machine, target, server = served
+    gdb = gdb_factory()
+    gdb.connect(server.address[1])
+    assert gdb.console("monitor fb").startswith("mode: text"), "fb"
+    out = gdb.console("monitor pci")
+    assert "VGA controller: PCI device 1234:1111" in out and "BAR0: 32 bit memory prefetchable at 0xfd000000" in out, out

@@ -72,3 +72,26 @@ class QemuWithMonitor:
         self.proc.kill()
         self.proc.wait()
         self.monitor.close()
+
+
+def screens_after(elf, lines, tmp_path):
+    """Types ``lines`` on COM1 in QEMU and in the emulator, each to the next prompt: returns
+    (QEMU's ``screendump`` as an RGB image, the emulator's machine there)."""
+    from PIL import Image
+
+    from rustos_dbg import Machine
+
+    qemu = QemuWithMonitor(elf, tmp_path / "monitor.sock")
+    try:
+        qemu.serial_until(PROMPT.encode(), 0)
+        for line in lines:
+            qemu.send(line)
+        theirs = Image.open(qemu.screendump(tmp_path / "qemu.ppm")).convert("RGB")
+    finally:
+        qemu.close()
+    machine = Machine.boot(elf)
+    assert machine.run_until_serial(PROMPT, timeout=60) is None
+    for line in lines:
+        machine.send_serial(line.encode("latin-1"))
+        assert machine.run_until_serial(PROMPT, timeout=60) is None
+    return theirs, machine

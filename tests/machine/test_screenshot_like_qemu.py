@@ -2,11 +2,9 @@
 
 import pytest
 from PIL import Image, ImageChops
-from qemu_monitor import QemuWithMonitor
+from qemu_monitor import screens_after
 
-from rustos_dbg import Machine
 from rustos_dbg.devices.vgatext import TextCursor, render_text
-from rustos_dbg.testing import PROMPT
 
 pytestmark = pytest.mark.emulator
 
@@ -14,20 +12,7 @@ COMMANDS = ("clear\n", "echo hello world \xb3 0123456789 ABCxyz\n")
 
 
 def test_screenshot_equals_qemu_screendump_of_the_same_screen(rustos_elf, tmp_path):
-    qemu = QemuWithMonitor(rustos_elf, tmp_path / "monitor.sock")
-    try:
-        qemu.serial_until(PROMPT.encode(), 0)
-        for line in COMMANDS:
-            qemu.send(line)
-        theirs = Image.open(qemu.screendump(tmp_path / "qemu.ppm")).convert("RGB")
-    finally:
-        qemu.close()
-
-    machine = Machine.boot(rustos_elf)
-    assert machine.run_until_serial(PROMPT, timeout=60) is None
-    for line in COMMANDS:
-        machine.send_serial(line.encode("latin-1"))
-        assert machine.run_until_serial(PROMPT, timeout=60) is None
+    theirs, machine = screens_after(rustos_elf, COMMANDS, tmp_path)
     ours = machine.screenshot(tmp_path / "ours.png")
     vga = machine.devices.vga
     assert "hello world" in vga.screen_text()

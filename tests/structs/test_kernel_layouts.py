@@ -22,7 +22,7 @@ from rustos_dbg.structs.kernel import (BLOCK_SIZES, CLASS_COUNT, LAYOUT_VERSIONS
                                        REGION_KIND_NAMES, TASK_STATE_NAMES, BlockLists, BootInfo,
                                        FrameTable, HeapStats, KernelHeapHead, KernelMagic, MemRegion,
                                        TaskSlot, TaskState, executor_layout, header_problems,
-                                       magic_text, ring_queue)
+                                       magic_text, ring_queue, Ramdisk, ExecView, WasmSlot, WasmState)
 from rustos_dbg.structs.pvh import MemmapType
 
 #: layout name -> (layout, its DWARF type). KernelHeapHead is a prefix of KernelHeap.
@@ -36,6 +36,10 @@ LAYOUTS = {
     "TaskSlot": (TaskSlot, "rustos::task::executor::TaskSlot"),
     "Executor": (executor_layout(), "rustos::task::executor::Executor"),
     "FrameTable": (FrameTable, "rustos::memory::frames::FrameTable"),
+    "Ramdisk": (Ramdisk, "rustos::ramdisk::Ramdisk"),
+    "ExecView": (ExecView, "rustos_core::wasm::exec::ExecView"),
+    "WasmSlot": (WasmSlot, "rustos::wasm::WasmSlot"),
+    "WasmState": (WasmState, "rustos::wasm::WasmState"),
 }
 #: The statics and the layout of their kernel-owned part (through IrqMutex::data for the locked ones).
 STATICS = {
@@ -43,6 +47,8 @@ STATICS = {
     "RUSTOS_HEAP": KernelHeapHead,
     "RUSTOS_EXECUTOR": executor_layout(),
     "RUSTOS_FRAMES": FrameTable,
+    "RUSTOS_RAMDISK": Ramdisk,
+    "RUSTOS_WASM": WasmState,
 }
 RUST_INTS = {"<L": "u32", "<Q": "u64"}  # construct format strings -> Rust types
 CMDLINE = "rustos-dbg layouts console=ttyS0"

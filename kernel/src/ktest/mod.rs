@@ -9,6 +9,7 @@
 //! everything passed, 0x11 otherwise.
 
 mod disk;
+mod fb;
 mod tests;
 mod threads;
 mod user;

@@ -1,6 +1,7 @@
 //! The kernel tests, in the order they run.
 
 use super::disk::*;
+use super::fb::*;
 use super::threads::*;
 use super::user::*;
 use crate::fault;
@@ -47,7 +48,8 @@ test_list!(
     keyboard_decoder, ring_queue, executor_wakeups, timer_ticks, sleep_future,
     breakpoint_continues, page_fault_reports, write_to_rodata_faults, general_protection,
     invalid_opcode, divide_error, stack_overflow_double_fault,
-    threads_preempt, thread_sleep, thread_yield, thread_fault_ends_thread, thread_stack_guard;
+    threads_preempt, thread_sleep, thread_yield, thread_fault_ends_thread, thread_stack_guard,
+    fb_rect_and_clipping, fb_bresenham_line, fb_midpoint_circle, fb_colours, fb_pci_finds_the_vga;
     panics: should_panic;
     user: user_hello_ring3, user_nullderef_killed, user_spin_preempted, user_address_space,
     user_pointer_checks, user_bad_images_refused, disk_write_read_delete, disk_programs_load_from_disk,

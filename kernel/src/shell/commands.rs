@@ -1,6 +1,6 @@
 //! The shell's commands: one function each, listed in [`COMMANDS`].
 
-use super::{files, procs, wasm};
+use super::{files, gfx, procs, wasm};
 use crate::{fault, recovery};
 use crate::memory::{frames, paging};
 use crate::task::executor::{TaskState, QUEUE_CAPACITY};
@@ -38,6 +38,8 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "cat", args: "FILE", help: "print a file from the disk", run: files::cat },
     Command { name: "write", args: "FILE TEXT", help: "write TEXT and a newline to FILE", run: files::write },
     Command { name: "rm", args: "FILE", help: "delete a file from the disk", run: files::rm },
+    Command { name: "draw", args: "rect|line|circle|clear ... COLOR", help: "draw on the framebuffer (switches to it)", run: gfx::draw },
+    Command { name: "fb", args: "[on|off]", help: "framebuffer state; back to text with off", run: gfx::fb_cmd },
     Command { name: "wasm", args: "[--fuel N] PATH [ARGS]", help: "run a WASM program (/ram/NAME)", run: wasm::run },
     Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];

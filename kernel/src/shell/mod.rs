@@ -6,6 +6,7 @@
 
 pub mod commands;
 mod files;
+mod gfx;
 mod procs;
 mod wasm;
 

@@ -2,7 +2,7 @@
 
 Contract: :func:`read_wasm` (reader, dwarf) finds ``RUSTOS_WASM`` through
 DWARF, reads it once and parses it with the ``WasmState`` layout
-(:mod:`rustos_dbg.structs.kernel`, docs/kernel-structures.md §16) into a
+(:mod:`rustos_dbg.structs.kernel`, docs/kernel-structures.md §17) into a
 frozen :class:`WasmReport`: the runs since boot and each used instance slot
 (:class:`WasmInstance`: path, state, module address and length, memory pages,
 fuel limit and used, and the call stack innermost first as

@@ -38,9 +38,27 @@ def cmd_key(session, args):
     return f"pressed {args}"
 
 
-@command("screen", usage="screen", help="the VGA text screen", group="guest")
+@command("screen", usage="screen [--png FILE]",
+         help="the VGA text screen (and the mode shown); --png FILE writes what is shown as QEMU's screendump draws it",
+         group="guest")
 def cmd_screen(session, args):
-    return session.machine.screen_text()
+    words = session.split(args)
+    machine = session.machine
+    if not words:
+        mode = machine.screen_mode()
+        text = machine.screen_text()
+        return text if mode.startswith("text") else f"({mode} shown; the text screen behind it:)\n{text}"
+    if len(words) != 2 or words[0] != "--png":
+        raise CommandError("usage: screen [--png FILE]")
+    from ...devices.vgatext import FontUnavailable
+
+    try:
+        path = machine.screenshot(words[1])
+    except OSError as e:
+        raise CommandError(f"cannot write '{words[1]}': {e.strerror}") from None
+    except FontUnavailable as e:
+        raise CommandError(str(e)) from None
+    return f"wrote {path} ({machine.screen_mode()})"
 
 
 @command("output", usage="output [N]", help="the last N lines (default 20) of serial output", group="guest")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ...inspect import hw
-from ...inspect.hw import bt, cregs, devices, dis, faults, gdt, idt, maps, memdump, pagewalk, regs, tss
+from ...inspect.hw import bt, cregs, devices, dis, faults, gdt, idt, maps, memdump, pagewalk, pci, regs, tss
 from ..expr import parse_address, parse_int
 from ..registry import CommandError, command
 
@@ -154,6 +154,14 @@ def cmd_devices(session, args):
     return _show(session, report, devices.format_devices)
 
 
+@command("pci", usage="pci", help="PCI functions (IDs, class, command bits) and their BARs, from configuration space",
+         group="inspect")
+def cmd_pci(session, args):
+    if args.strip():
+        raise CommandError("usage: pci")
+    return _show(session, pci.decode_pci(session.machine.devices.pci.listing()), pci.format_pci)
+
+
 #: Kernel inspectors: (command, module, reader, view, help).
 KERNEL_INSPECTORS = (
     ("heap", "heap", "read_heap", "heap_view", "the kernel heap: free lists, fallback holes, totals, consistency check"),
@@ -163,6 +171,7 @@ KERNEL_INSPECTORS = (
     ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
     ("wasm", "wasm", "read_wasm", "wasm_view",
      "WASM instances: module, state, memory pages, fuel used, the call stack with names from the name section"),
+    ("fb", "fb", "read_fb", "fb_view", "the kernel's framebuffer: mode, resolution, pitch, LFB address, owner"),
     ("threads", "threads", "read_threads", "threads_view",
      "kernel threads and user processes: state, ring, ticks, address space, where each left the CPU"),
 )
