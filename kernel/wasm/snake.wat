@@ -120,14 +120,15 @@
       (i32.div_u (local.get $w) (global.get $cols))
       (i32.div_u (local.get $h) (global.get $rows))
       (i32.lt_u (i32.div_u (local.get $w) (global.get $cols)) (i32.div_u (local.get $h) (global.get $rows)))))
-    (call $print (i32.const 80) (i32.const 40))
     (global.set $seed (i32.or (i32.wrap_i64 (call $uptime)) (i32.const 1)))
     (call $clear (i32.const 0))
     (call $push_head (i32.const 292))
     (call $push_head (i32.const 293))
     (call $push_head (i32.const 294))
     (call $place_food)
+    (call $print (i32.const 80) (i32.const 40))
     (loop $tick
+      (call $sleep (i32.const 120))
       (block $no_more
         (loop $keys
           (local.set $k (call $key))
@@ -136,6 +137,5 @@
           (call $steer (local.get $k))
           (br $keys)))
       (if (i32.lt_s (call $step) (i32.const 0)) (then (return (call $game_over))))
-      (call $sleep (i32.const 120))
       (br $tick))
     (unreachable)))
