@@ -9,15 +9,16 @@ from rustos_dbg.testing import PROMPT, run_to_serial
 pytestmark = pytest.mark.emulator
 
 COMMANDS = ("help", "echo", "clear", "info", "color", "page", "heap", "tasks",
-            "uptime", "reboot", "halt", "panic", "fault")
+            "uptime", "reboot", "halt", "panic", "run", "spawn", "ps", "kill", "ls", "cat", "write", "rm",
+            "draw", "fb", "wasm", "fault")
 IRQ1_KEYBOARD, IRQ4_COM1 = 33, 36
 
 
 def listed_commands(text: str) -> set[str]:
-    """Command names of a `help` listing (lines `  NAME ...` after `commands:`)."""
-    assert "commands:" in text, text[-1500:]
-    listing = text[text.index("commands:"):]
-    return {name for name in COMMANDS if re.search(rf"^  {name} ", listing, re.M)}
+    """Command names of a `help` listing (rows of names after the `commands` line)."""
+    assert "commands (help CMD" in text, text[-1500:]
+    listing = text[text.index("commands (help CMD"):].split("\n", 1)[1].split(PROMPT, 1)[0]
+    return {name for name in COMMANDS if re.search(rf"(?<!\S){name}(?!\S)", listing)}
 
 
 def irqs(machine, vector: int, since: int) -> int:
@@ -35,6 +36,16 @@ def test_help_typed_on_the_keyboard_shows_on_screen_and_serial(rustos_machine):
     assert listed_commands(output) == set(COMMANDS), output
     assert irqs(machine, IRQ1_KEYBOARD, log) >= len("help\n")  # a make and a break code per key
     assert irqs(machine, IRQ4_COM1, log) == 0
+
+
+def test_help_cmd_says_what_one_command_does(rustos_machine):
+    machine = rustos_machine
+    machine.send_serial(b"help wasm\nhelp nothing\n")
+    run_to_serial(machine, PROMPT)
+    out = run_to_serial(machine, PROMPT)
+    assert re.search(r"^  wasm \[--fuel N\] PATH \[ARGS\]\r?\n    run a WASM program \(/ram/NAME\)\r?$",
+                     machine.serial_output, re.M), machine.serial_output[-500:]
+    assert "error: help: unknown command 'nothing'" in out
 
 
 def test_help_sent_on_com1_shows_on_serial_and_screen(rustos_machine):

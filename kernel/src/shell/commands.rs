@@ -18,7 +18,7 @@ pub struct Command {
 
 /// Every command, in the order `help` lists them.
 pub const COMMANDS: &[Command] = &[
-    Command { name: "help", args: "", help: "list the commands", run: help },
+    Command { name: "help", args: "[CMD]", help: "list the commands, or say what CMD does", run: help },
     Command { name: "echo", args: "TEXT", help: "print TEXT", run: echo },
     Command { name: "clear", args: "", help: "clear the screen", run: clear },
     Command { name: "info", args: "", help: "memory map, heap, uptime and tasks", run: info },
@@ -56,10 +56,23 @@ pub fn execute(line: &str) {
     }
 }
 
-fn help(_: &str) {
-    println!("commands:");
-    for c in COMMANDS {
-        println!("  {:<7} {:<32} {}", c.name, c.args, c.help);
+/// `help`: the command names, eight to a row (so the listing fits the 25-row
+/// screen however many commands there are); `help CMD`: its arguments and help.
+fn help(args: &str) {
+    if let Some(name) = args.split_whitespace().next() {
+        match COMMANDS.iter().find(|c| c.name == name) {
+            Some(c) => println!("  {} {}\n    {}", c.name, c.args, c.help),
+            None => println!("error: help: unknown command '{}'", name),
+        }
+        return;
+    }
+    println!("commands (help CMD: its arguments and what it does):");
+    for row in COMMANDS.chunks(8) {
+        print!(" ");
+        for c in row {
+            print!(" {:<8}", c.name);
+        }
+        println!();
     }
 }
 
