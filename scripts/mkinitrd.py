@@ -15,6 +15,8 @@ import sys
 import tarfile
 from pathlib import Path
 
+from mkdisk import named_files
+
 
 def build(members: list[tuple[str, bytes]]) -> bytes:
     """The archive of (name, data) members, in order."""
@@ -32,17 +34,9 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print("usage: mkinitrd.py OUT NAME=PATH...", file=sys.stderr)
         return 2
-    members = []
-    for spec in argv[1:]:
-        name, sep, path = spec.partition("=")
-        if not sep or not name:
-            print(f"mkinitrd: '{spec}' is not NAME=PATH", file=sys.stderr)
-            return 2
-        try:
-            members.append((name, Path(path).read_bytes()))
-        except OSError as e:
-            print(f"mkinitrd: {path}: {e.strerror}", file=sys.stderr)
-            return 1
+    members = named_files(argv[1:], "mkinitrd")
+    if members is None:
+        return 2
     Path(argv[0]).write_bytes(build(members))
     return 0
 
