@@ -74,3 +74,16 @@ def test_bad_ramdisk_files_are_one_line(rustos_elf, tmp_path):
                            "--initrd", str(tmp_path / "nothing.tar")], capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith("nothing.tar': No such file or directory"), proc.stderr
+
+
+def test_a_bundle_names_the_ramdisk_and_reopens_with_it(rustos_elf, initrd, tmp_path):
+    from rustos_dbg.analysis.bundle import read_bundle, reopen, write_bundle
+
+    machine = Machine.boot(rustos_elf, initrd=initrd)
+    run_to_serial(machine, PROMPT, timeout=120)
+    assert shell(machine, "cat /ram/README.txt") == "read me\n"
+    path = write_bundle(machine, tmp_path / "b.json")
+    assert read_bundle(path).initrd == str(initrd.resolve())
+    reopened = reopen(path)
+    assert reopened.matches, reopened.differing
+    assert "read me" in reopened.machine.serial_output
