@@ -8,6 +8,9 @@ use super::{Trap, MAX_PAGES};
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// Most declared locals in a module (all functions together).
+pub const MAX_LOCALS: usize = 50_000;
+
 /// A value type (only the integer ones are run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValType {
@@ -231,6 +234,7 @@ impl Module {
         if count != func_types.len() {
             return Err(s.err("function and code sections differ in length"));
         }
+        let mut total_locals = 0usize;
         for &type_index in func_types {
             let size = s.u32()? as usize;
             let end = s.pos.checked_add(size).filter(|&e| e <= s.bytes.len()).ok_or(s.err("body past the section"))?;
@@ -238,7 +242,9 @@ impl Module {
             for _ in 0..s.u32()? {
                 let n = s.u32()?;
                 let ty = valtype(s)?;
-                if locals.len() + n as usize > 50_000 {
+                // Bounded per function and per module: a few bytes must not claim megabytes of heap.
+                total_locals += n as usize;
+                if locals.len() + n as usize > MAX_LOCALS || total_locals > MAX_LOCALS {
                     return Err(s.err("too many locals"));
                 }
                 locals.extend(core::iter::repeat_n(ty, n as usize));

@@ -269,6 +269,24 @@ fn malformed_and_unsupported_modules_are_errors() {
         let bytes = wat::parse_str(wat).unwrap();
         assert!(matches!(Module::decode(&bytes), Err(Trap::Malformed(..))), "{}", wat);
     }
+    // Locals are bounded across the module: 20 functions of 40,000 locals each are refused.
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"\0asm\x01\0\0\0");
+    bytes.extend_from_slice(&[0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type () -> ()
+    bytes.extend_from_slice(&[0x03, 0x15, 0x14]);
+    bytes.extend(std::iter::repeat_n(0u8, 20)); // 20 functions of type 0
+    let body: &[u8] = &[0x06, 0x01, 0xC0, 0xB8, 0x02, 0x7E, 0x0B]; // 40,000 i64 locals, end
+    let mut code = vec![0x14u8];
+    for _ in 0..20 {
+        code.extend_from_slice(body);
+    }
+    assert!((128..16384).contains(&code.len()));
+    bytes.extend_from_slice(&[0x0A, (code.len() as u8) | 0x80, (code.len() >> 7) as u8]); // size as a 2-byte LEB128
+    bytes.extend_from_slice(&code);
+    match Module::decode(&bytes) {
+        Err(Trap::Malformed(what, _)) => assert_eq!(what, "too many locals"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
     // Every truncation of a valid module is an error, never a panic.
     let bytes = wat::parse_str(CONTROL).unwrap();
     for n in 0..bytes.len() {
