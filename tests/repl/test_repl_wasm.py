@@ -1,4 +1,4 @@
-"""The REPL's `wasm` inspector on the real kernel: instances, fuel, memory and
+"""The REPL's `wasm` and `ramdisk` inspectors on the real kernel: instances, fuel, memory and
 the WASM call stack named from the module's name section (read from the
 ramdisk in guest memory), as text and JSON; and the name-section reader."""
 
@@ -77,3 +77,17 @@ def _json(session) -> str:
         return session.execute("wasm")
     finally:
         session.json = False
+
+
+@pytest.mark.emulator
+def test_ramdisk_lists_the_module_like_ls_ram(session):
+    from rustos_dbg.machine.boot import initrd_address
+
+    size = Path(session.machine.initrd).stat().st_size
+    lines = session.execute("ramdisk").splitlines()
+    at = initrd_address(session.machine.ram_bytes, size)
+    assert lines[0] == f"ramdisk: mounted at /ram, phys {at:#x}-{at + size:#x} ({size} bytes)"
+    assert [line.split()[-1] for line in lines[1:]] == ["README.txt", "hello.wasm", "snake.wasm", "spin.wasm", "trap.wasm"]
+    session.json = True
+    data = json.loads(session.execute("ramdisk"))
+    assert data["state"] == "mounted" and data["files"][1]["name"] == "hello.wasm" and data["problems"] == []

@@ -169,6 +169,7 @@ KERNEL_INSPECTORS = (
      "executor tasks (state, queued, future type, wakes), the ready queue, each task's await points and wakers"),
     ("frames", "frames", "read_frames", "frames_view", "the physical frame allocator and its bitmap"),
     ("bootinfo", "bootinfo", "read_bootinfo", "bootinfo_view", "the boot information: command line and memory map"),
+    ("ramdisk", "ramdisk", "read_ramdisk", "ramdisk_view", "the ramdisk (the PVH module at /ram): where, state, files"),
     ("wasm", "wasm", "read_wasm", "wasm_view",
      "WASM instances: module, state, memory pages, fuel used, the call stack with names from the name section"),
     ("fb", "fb", "read_fb", "fb_view", "the kernel's framebuffer: mode, resolution, pitch, LFB address, owner"),
