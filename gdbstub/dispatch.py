@@ -12,9 +12,10 @@ Contract:
   delivered) and passes the outcome to :meth:`Dispatcher.finish_run`,
   which returns the stop-reply payload to send. A ``monitor`` command
   (``qRcmd``) likewise: the caller runs :meth:`Dispatcher.run_monitor` on a
-  worker (a Ctrl-C or a hang-up meanwhile calls :meth:`Dispatcher.abort_monitor`)
-  and sends what :meth:`Dispatcher.finish_monitor` returns: the output in
-  ``O`` packets, then ``OK``.
+  worker (a Ctrl-C or a hang-up meanwhile calls :meth:`Dispatcher.abort_monitor`),
+  sends each piece of output the target streams meanwhile as
+  :meth:`Dispatcher.console_packets`, then what :meth:`Dispatcher.finish_monitor`
+  returns: the rest of the output in ``O`` packets, then ``OK``.
 * The target is touched only through :mod:`gdbstub.target` methods; what it
   lacks is not advertised in ``qSupported`` (e.g. ``bs``/``bc`` get the
   empty reply unless the target is a ``SupportsReverse``).
@@ -291,10 +292,23 @@ class Dispatcher(ThreadHandlers):
             return _reply(_EMPTY)
         return Response(monitor=p.command.decode("utf-8", "replace"))
 
-    def run_monitor(self, command: str) -> str:
+    def run_monitor(self, command: str, write: Callable[[str], None]) -> str:
         """Runs a ``monitor`` command on the target (call it off the session's
-        thread: it may take long); its console output."""
-        return self.target.monitor_command(command) or ""
+        thread: it may take long). Output the target streams is passed to
+        ``write`` piece by piece as it comes; output it returns whole is returned."""
+        out = self.target.monitor_command(command)
+        if out is None or isinstance(out, str):
+            return out or ""
+        for piece in out:
+            if piece:
+                write(piece)
+        return ""
+
+    def console_packets(self, text: str) -> tuple[bytes, ...]:
+        """``text`` as ``O`` packets (hex-encoded console output), each within the packet size."""
+        raw = text.encode("utf-8")
+        step = max(1, (self.packet_size - 1) // 2)
+        return tuple(b"O" + raw[i : i + step].hex().encode() for i in range(0, len(raw), step))
 
     def abort_monitor(self) -> None:
         """Asks the target to abandon the running ``monitor`` command (when it can)."""
@@ -311,6 +325,4 @@ class Dispatcher(ThreadHandlers):
         if isinstance(outcome, BaseException):
             log.warning("monitor command failed: %r", outcome)
             outcome = f"error: {outcome or type(outcome).__name__}\n"
-        raw = str(outcome).encode("utf-8")
-        step = max(1, (self.packet_size - 1) // 2)
-        return tuple(b"O" + raw[i : i + step].hex().encode() for i in range(0, len(raw), step)) + (_OK,)
+        return self.console_packets(str(outcome)) + (_OK,)

@@ -22,8 +22,9 @@ Contract:
   outlives its session.
 * A ``monitor`` command runs on a worker thread too (it may take long): a
   Ctrl-C meanwhile, or the end of the connection, asks the target to
-  abandon it (``abort_monitor``, when the target has it); its output is sent
-  in ``O`` packets once it returns. A packet arriving meanwhile means GDB gave
+  abandon it (``abort_monitor``, when the target has it); output it streams
+  is sent in ``O`` packets as it comes (never after the final ``OK``: a piece
+  that arrives once the answer is dropped is dropped too), the rest once it returns. A packet arriving meanwhile means GDB gave
   up waiting (its own Ctrl-C ends the wait without sending ``\x03``): the
   command is abandoned too, its answer dropped, and the packet then served. So neither a long run nor a long
   ``monitor`` command keeps the next client from being served.
@@ -91,6 +92,13 @@ class _StopRequest:
 
 
 @dataclass(frozen=True)
+class _MonitorOutput:
+    """A piece of output of the running ``monitor`` command."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class _RunDone:
     """The worker's job returned ``outcome`` (a stop reason, a monitor command's
     text, or an exception); ``finish`` turns it into the packets to send."""
@@ -127,7 +135,7 @@ class Session:
         if last_stop is not None:
             self._dispatcher.last_stop = last_stop
         self._decoder = Decoder(packet_size)
-        self._events: queue.Queue = queue.Queue()
+        self._events: queue.SimpleQueue = queue.SimpleQueue()   # (the C one: a packet's handoff costs less)
         self._deferred: deque[bytes] = deque()
         self._ack_mode = True
         self._last_sent: Optional[bytes] = None
@@ -238,6 +246,10 @@ class Session:
                 self._interrupt_target()
             else:
                 log.debug("interrupt while stopped, ignored")
+        elif isinstance(event, _MonitorOutput):
+            if self._job_is_monitor and not self._discard_job:
+                for payload in self._dispatcher.console_packets(event.text):
+                    self._send_packet(payload)
         elif isinstance(event, _RunDone):
             self._worker = None
             self._interrupt_requested = False
@@ -265,10 +277,15 @@ class Session:
             self._start_run(response.resume)
         if response.monitor is not None:
             command = response.monitor
-            self._start_job(lambda: self._dispatcher.run_monitor(command), self._dispatcher.finish_monitor,
+            self._start_job(lambda: self._dispatcher.run_monitor(command, self._post_output),
+                            self._dispatcher.finish_monitor,
                             self._dispatcher.abort_monitor)
             self._job_is_monitor = True
         return response.end
+
+    def _post_output(self, text: str) -> None:
+        """Called on the worker: queue a piece of monitor output for the session's thread to send."""
+        self._events.put(_MonitorOutput(text))
 
     def _drain_deferred(self) -> Optional[SessionEnd]:
         while self._deferred and self._worker is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional, Protocol, Sequence, runtime_checkable
+from typing import Iterable, Optional, Protocol, Sequence, runtime_checkable
 
 from .stop import StopReason, WatchKind
 
@@ -173,8 +173,11 @@ class SupportsWatchpoints(Protocol):
 class SupportsMonitorCommand(Protocol):
     """``monitor CMD`` commands (``qRcmd``)."""
 
-    def monitor_command(self, command: str) -> str:
-        """Run ``command`` and return its console output (may be empty)."""
+    def monitor_command(self, command: str) -> str | Iterable[str]:
+        """Run ``command``; its console output (may be empty): one string, or an
+        iterable of pieces produced while the command runs, each sent to GDB in
+        ``O`` packets as soon as it comes (so long output is seen as it is made,
+        and a target can stop producing it when GDB gives up)."""
         ...
 
 

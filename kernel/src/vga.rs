@@ -8,7 +8,8 @@
 //! the framebuffer is on, the text buffer is not the VGA's (the video memory
 //! belongs to the framebuffer), and [`redraw`] puts the text back when it is
 //! off again. A mirror ([`set_mirror`]) gets every byte written, with its
-//! attribute (the framebuffer console).
+//! attribute, and a form feed (0x0C) when the screen is cleared (the
+//! framebuffer console).
 
 use core::fmt;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -99,8 +100,9 @@ impl Writer {
         self.attr = (bg as u8) << 4 | fg as u8;
     }
 
-    /// Blanks the screen and homes the cursor.
+    /// Blanks the screen and homes the cursor (the mirror gets a form feed, 0x0C).
     pub fn clear(&mut self) {
+        mirror(0x0C, self.attr);
         for row in 0..HEIGHT {
             self.clear_row(row);
         }

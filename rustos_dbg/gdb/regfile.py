@@ -10,6 +10,12 @@ from such bytes. Values come from the machine's Unicorn engine:
   empty bits and the register contents;
 * registers the engine cannot read (none on Unicorn 2.1) read as zeros.
 
+:meth:`RegisterFile.read_all` (gdb's ``g``, after every stop) reads every
+engine register it needs with one ``uc_reg_read_batch`` call into a buffer
+laid out once (:class:`_Batch`), and decodes the block from it; the same
+values as register-by-register reads, which remain the fallback when the
+batch call fails.
+
 Writes are supported for the general-purpose registers, rip, eflags, the
 selectors (loaded through the GDT, as ``mov sreg`` would), the control
 registers, efer and the base MSRs, the x87/SSE registers, and the GDTR/IDTR
@@ -22,6 +28,9 @@ engine's TLB.
 """
 
 from __future__ import annotations
+
+import ctypes
+import struct
 
 from unicorn import UcError
 from unicorn import x86_const as X
@@ -63,13 +72,16 @@ def _tag_word(uc) -> int:
 
     Unicorn reads FPTAG as one "empty" bit per register, at bit 2*i.
     """
-    empty_bits = uc.reg_read(X.UC_X86_REG_FPTAG)
+    return _tags(uc.reg_read(X.UC_X86_REG_FPTAG), [uc.reg_read(fp) for fp in _FP])
+
+
+def _tags(empty_bits: int, registers: list[tuple[int, int]]) -> int:
+    """The tag word from FPTAG's empty bits and R0-R7 as (mantissa, exponent)."""
     word = 0
-    for i in range(8):
+    for i, (mantissa, exponent) in enumerate(registers):
         if empty_bits >> (2 * i) & 1:
             tag = 3
         else:
-            mantissa, exponent = uc.reg_read(_FP[i])
             exponent &= 0x7FFF
             if exponent == 0x7FFF:
                 tag = 2
@@ -81,6 +93,74 @@ def _tag_word(uc) -> int:
     return word
 
 
+#: Bytes per engine value in the batch buffer (the widest, an xmm register or a
+#: ``uc_x86_mmr`` {u16 selector; u64 base; u32 limit; u32 flags}, fits).
+_SLOT = 32
+
+
+class _Batch:
+    """Every engine register :meth:`RegisterFile.read_all` needs, read by one
+    ``uc_reg_read_batch`` into one buffer, and the block decoded from it."""
+
+    def __init__(self, uc) -> None:
+        self.uc = uc
+        self._slots: dict[tuple, int] = {}
+        self._decoders = [self._decoder(r.name) for r in REGISTERS]
+        n = len(self._slots)
+        self._buffer = ctypes.create_string_buffer(_SLOT * n)
+        base = ctypes.addressof(self._buffer)
+        self._ids = (ctypes.c_int * n)(*(ident for ident, _ in self._slots))
+        self._ptrs = (ctypes.c_void_p * n)(*(base + _SLOT * i for i in range(n)))
+        self._count = ctypes.c_int(n)
+        for (ident, msr), i in self._slots.items():
+            if msr is not None:  # uc_x86_msr {u32 rid; u64 value}: the engine reads rid
+                struct.pack_into("<I", self._buffer, _SLOT * i, msr)
+
+    def _slot(self, ident: int, msr: int | None = None) -> int:
+        """Byte offset of engine register ``ident``'s value (``msr``: of that MSR)."""
+        return _SLOT * self._slots.setdefault((ident, msr), len(self._slots))
+
+    def _decoder(self, name: str):
+        """``f(raw) -> int``: register ``name`` from the buffer's bytes."""
+        if name in MSRS:
+            at = self._slot(X.UC_X86_REG_MSR, MSRS[name]) + 8
+            return lambda raw: int.from_bytes(raw[at:at + 8], "little")
+        if name in _PLAIN:
+            at = self._slot(_PLAIN[name])
+            width = 16 if name in _XMM else 8
+            return lambda raw: int.from_bytes(raw[at:at + width], "little")
+        if name == "eflags":
+            at = self._slot(X.UC_X86_REG_RFLAGS)
+            return lambda raw: int.from_bytes(raw[at:at + 4], "little")
+        if name.startswith("st"):
+            i, fpsw, fps = int(name[2:]), self._slot(X.UC_X86_REG_FPSW), [self._slot(f) for f in _FP]
+
+            def st(raw):
+                at = fps[(((raw[fpsw] | raw[fpsw + 1] << 8) >> 11) + i) & 7]
+                return int.from_bytes(raw[at:at + 10], "little")
+            return st
+        if name == "ftag":
+            tag, fps = self._slot(X.UC_X86_REG_FPTAG), [self._slot(f) for f in _FP]
+
+            def ftag(raw):
+                empty_bits = int.from_bytes(raw[tag:tag + 8], "little")
+                return _tags(empty_bits, [struct.unpack_from("<QH", raw, at) for at in fps])
+            return ftag
+        if name in _TABLE_FIELDS:
+            table, field = _TABLE_FIELDS[name]
+            at = self._slot(_TABLES[table]) + (0, 8, 16)[field]
+            width = (2, 8, 4)[field]
+            return lambda raw: int.from_bytes(raw[at:at + width], "little")
+        raise KeyError(name)
+
+    def read(self) -> list[int] | None:
+        """Every register's value, in :data:`REGISTERS` order (None: the engine refused the batch)."""
+        if self.uc._do_reg_read_batch(self._ids, self._ptrs, self._count) != 0:
+            return None
+        raw = self._buffer.raw
+        return [decode(raw) for decode in self._decoders]
+
+
 class RegisterFile:
     """GDB's view of ``machine``'s registers, by target-description number."""
 
@@ -90,6 +170,7 @@ class RegisterFile:
         self.uc = machine.uc
         self._readers = [self._reader(r.name) for r in REGISTERS]
         self._masks = [(1 << r.bits) - 1 for r in REGISTERS]
+        self._batch = _Batch(self.uc)
 
     # --- reading -----------------------------------------------------------------
 
@@ -142,6 +223,14 @@ class RegisterFile:
 
     def read_all(self) -> bytes:
         """Every register, concatenated (the ``g`` packet's block)."""
+        values = self._batch.read()
+        if values is not None:
+            return b"".join((value & mask).to_bytes(reg.size, "little")
+                            for value, mask, reg in zip(values, self._masks, REGISTERS))
+        return self.read_each()
+
+    def read_each(self) -> bytes:
+        """:meth:`read_all`'s block, read register by register (its fallback)."""
         memo: dict = {}
         out = bytearray()
         for reader, mask, reg in zip(self._readers, self._masks, REGISTERS):

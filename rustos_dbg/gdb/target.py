@@ -29,15 +29,17 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
   trace (:mod:`rustos_dbg.machine.syscalls`); its stops are ``syscall_entry`` /
   ``syscall_return`` (:mod:`.stops`).
 * ``monitor CMD`` exists only when the target is given a ``monitor``
-  callable (text -> output text; a bad command raises an exception whose
-  text is one line): only then has it a ``monitor_command`` method, so
+  callable (text -> output text, whole or as an iterable of pieces; a bad
+  command raises an exception whose text is one line): only then has it a ``monitor_command`` method, so
   gdbstub answers ``qRcmd`` (gdb's ``monitor``) with "not supported"
   otherwise. The command runs on a thread of its own (:mod:`.monitorjob`),
   which gdb's Ctrl-C (``\x03``) or hang-up abandons (``abort_monitor``: the
-  answer is then "monitor command aborted").
+  answer is then "monitor command aborted"). Its text is sent when it ends
+  (not streamed: see :meth:`MachineTarget._monitor_command` for why).
   Errors come back as ``error: ...`` text, never as exceptions;
   output beyond :data:`MONITOR_OUTPUT_CAP` (1 MiB) is cut at a line end with
-  a note ("output truncated ...: use the REPL or --json").
+  a note ("output truncated ...: use the REPL or --json") and the command is
+  abandoned there, so a huge listing costs what its first MiB costs.
   Whoever builds the target chooses what ``monitor`` runs (the CLI and the
   REPL's ``gdbserver``: the REPL's inspection commands); this package never
   imports the REPL.
@@ -52,7 +54,7 @@ Contract (see :mod:`gdbstub.target` for the protocol itself):
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from gdbstub import Errno, TargetError, WatchKind
 
@@ -109,7 +111,7 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         self._interrupt = threading.Event()
         self._attached = False
         self._regs: bytes | None = None     # the register block, while stopped
-        self._pages: dict[tuple, int] = {}   # (cr3, virtual page) -> physical page, while stopped
+        self._pages: dict = {}               # (cr3, virtual page) -> physical page, and "mode", while stopped
         self._threads = None                 # the kernel's threads (.threadview), while stopped
         #: Set once the kernel's DWARF is read (in the background: :func:`.threadview.warm_up`).
         self.dwarf_ready = warm_up(machine.image)
@@ -207,7 +209,11 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         """The physical page of virtual ``page`` under ``cr3`` (None: the CPU's; cached while stopped)."""
         phys = self._pages.get((cr3, page))
         if phys is None:
-            phys = self._pages[(cr3, page)] = self.machine.memory.translate(page, cr3=cr3)
+            memory = self.machine.memory
+            mode = self._pages.get("mode")
+            if mode is None:
+                mode = self._pages["mode"] = memory.paging_mode()   # one mode while stopped
+            phys = self._pages[(cr3, page)] = memory.translate(page, cr3=cr3, mode=mode)
         return phys
 
     def read_memory(self, address: int, length: int) -> bytes:
@@ -309,19 +315,42 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
 
     def _monitor_command(self, command: str) -> str:
         """Runs ``command`` with the monitor; its output, or ``error: ...``
-        (bound as ``monitor_command`` only when the target has a monitor)."""
+        (bound as ``monitor_command`` only when the target has a monitor). Past
+        :data:`MONITOR_OUTPUT_CAP` characters the command is abandoned (it stops
+        working, not only sending) and a note ends the output.
+
+        The text goes to gdb whole, when the command ends, although gdbstub
+        could stream it: gdb's own Ctrl-C ends its wait for a ``monitor`` answer
+        without telling the stub, and does not discard what arrives later, so
+        output streamed after it would be read as the answer to gdb's next
+        packets (measured with gdb 13: ``x/2gx $sp`` then failed with "Invalid
+        hex digit"). Held to the end, an abandoned command's text is dropped
+        whole (see gdbstub's session)."""
         self._attach()
+        return "".join(self._capped(self._monitor.stream(command)))
+
+    def _capped(self, pieces: Iterator[str]) -> Iterator[str]:
+        sent, last = 0, "\n"
         try:
-            out = self._monitor.run(command)
+            for piece in pieces:
+                if sent + len(piece) > MONITOR_OUTPUT_CAP:
+                    room = MONITOR_OUTPUT_CAP - sent
+                    yield piece[:piece.rfind("\n", 0, room) + 1]
+                    yield (f"output truncated at {MONITOR_OUTPUT_CAP >> 20} MiB: "
+                           "use the REPL or --json\n")
+                    return
+                sent += len(piece)
+                last = piece[-1]
+                yield piece
         except Exception as e:  # a bad command must not end the GDB session
-            out = f"error: {str(e) or type(e).__name__}"
+            sep = "" if last == "\n" else "\n"
+            yield f"{sep}error: {str(e) or type(e).__name__}\n"
+            return
         finally:
+            pieces.close()
             self._invalidate()  # cheap to refill; a command may have changed what they hold
-        if len(out) > MONITOR_OUTPUT_CAP:
-            cut = out.rfind("\n", 0, MONITOR_OUTPUT_CAP) + 1 or MONITOR_OUTPUT_CAP
-            out = out[:cut] + (f"output truncated at {MONITOR_OUTPUT_CAP >> 20} MiB "
-                               f"({len(out)} characters): use the REPL or --json\n")
-        return out if not out or out.endswith("\n") else out + "\n"
+        if last != "\n":
+            yield "\n"
 
     def _abort_monitor(self) -> None:
         """Abandons the running ``monitor`` command (gdb's Ctrl-C or hang-up), and stops

@@ -20,7 +20,10 @@ Contract:
   its CR3.
   :func:`current_tid` reads only the ``current`` slot's id, at addresses
   found once (:func:`current_layout`): it is asked at every stop reply, so it
-  stays cheap.
+  stays cheap. :func:`table_bytes` reads the whole static in one physical
+  read: the list depends on nothing else (the saved contexts are in the
+  records, the running thread's registers are the CPU's), so equal bytes at
+  the next stop mean the same list (gdb asks for it after every ``stepi``).
 * Statics are read through the kernel inspectors' image reader (readable
   before paging maps the image); guest-memory errors and a missing static or
   type fall back to :data:`NO_TABLE`.
@@ -38,7 +41,7 @@ from ..machine.errors import GuestMemoryError, RustosDbgError
 from ..x86.layout import IMAGE_WINDOW, KERNEL_BASE
 
 __all__ = ["GdbThread", "CurrentLayout", "NO_TABLE", "read_gdb_threads", "current_layout",
-           "current_tid", "describe"]
+           "current_tid", "table_bytes", "describe"]
 
 #: The magic at the start of ``ThreadTable`` ("THRD" as a little-endian u32).
 _THRD = int.from_bytes(b"THRD", "little")
@@ -125,6 +128,18 @@ def current_tid(machine, layout: CurrentLayout | None = None) -> int:
     except GuestMemoryError:
         return 1
     return tid or 1
+
+
+def table_bytes(machine) -> bytes | None:
+    """The raw bytes of the ``RUSTOS_THREADS`` static (None: no such sized static in
+    the kernel image, or unreadable), read physically like :func:`current_tid`'s."""
+    sym = machine.symbols.find("RUSTOS_THREADS")
+    if sym is None or not sym.size or not KERNEL_BASE <= sym.address < KERNEL_BASE + IMAGE_WINDOW:
+        return None
+    try:
+        return bytes(machine.read_physical(sym.address - KERNEL_BASE, sym.size))
+    except GuestMemoryError:
+        return None
 
 
 def describe(thread: GdbThread) -> str:

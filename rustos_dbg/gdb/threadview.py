@@ -4,7 +4,8 @@ Contract: :class:`ThreadView` is a mixin of the target (it uses its
 ``machine``, register and translation caches and ``_attach``). Threads and
 ids are :mod:`.threads`' (gdb id = the kernel's tid; one thread, id 1, before
 the table holds one). The list is read once per stop (cached with the
-registers). The thread on the CPU reads as the CPU. Another thread's
+registers), and only when the table's bytes changed since the last list
+(:func:`.threads.table_bytes`): a single step rarely touches it. The thread on the CPU reads as the CPU. Another thread's
 registers are the CPU's block with its saved ``TrapFrame`` registers (rax..r15,
 rip, eflags, cs, ss, rsp) and its CR3 put over it: the kernel switches
 nothing else (no FPU/SSE state, no other selectors or MSRs), so the rest is
@@ -22,7 +23,7 @@ import threading
 from gdbstub import Errno, TargetError
 
 from ..inspect.kernel.common import debug_info
-from .threads import NO_TABLE, GdbThread, current_layout, current_tid, describe, read_gdb_threads
+from .threads import NO_TABLE, GdbThread, current_layout, current_tid, describe, read_gdb_threads, table_bytes
 from .xml import INDEX, OFFSETS, REGISTERS
 
 #: How long a thread query waits for the DWARF (gdb gives up on a reply after 2 s).
@@ -54,12 +55,21 @@ def warm_up(image) -> threading.Event:
 class ThreadView:
     """``thread_ids``, ``current_thread``, ``thread_extra_info`` and the ``read_thread_*`` methods."""
 
+    #: The table's bytes when :attr:`_threads_kept` was read from it.
+    _threads_raw: bytes | None = None
+    _threads_kept: tuple[GdbThread, ...] = NO_TABLE
+
     def _thread_list(self) -> tuple[GdbThread, ...]:
         self._attach()
         if self._threads is None:
             if not self.dwarf_ready.wait(DWARF_WAIT_SECONDS):
                 return NO_TABLE
-            self._threads = read_gdb_threads(self.machine)
+            raw = table_bytes(self.machine)
+            if raw is not None and raw == self._threads_raw:
+                self._threads = self._threads_kept
+            else:
+                self._threads = read_gdb_threads(self.machine)
+                self._threads_raw, self._threads_kept = raw, self._threads
         return self._threads
 
     def _thread(self, tid: int) -> GdbThread:

@@ -27,9 +27,6 @@ busy: a loaded host would look like a hang).
 
 from __future__ import annotations
 
-from capstone import CS_ARCH_X86, CS_GRP_JUMP, CS_MODE_64, Cs
-from capstone.x86_const import X86_OP_IMM, X86_OP_MEM, X86_REG_RIP
-
 from .stops import Stop, StopKind
 
 DEFAULT_TIMEOUT_MS = 100  #: virtual milliseconds without progress that make a hang
@@ -150,6 +147,9 @@ def lock_holder(m, word: int):
 def spin_loop_operands(m, reach: int = 64) -> list[int]:
     """The memory operands of the loop rip is in: from the target of the first
     backward branch at or after rip (within ``reach`` bytes) up to that branch."""
+    from capstone import CS_ARCH_X86, CS_GRP_JUMP, CS_MODE_64, Cs   # only when a hang is explained
+    from capstone.x86_const import X86_OP_IMM, X86_OP_MEM, X86_REG_RIP
+
     md = Cs(CS_ARCH_X86, CS_MODE_64)
     md.detail = True
     rip = m.cpu.reg("rip")

@@ -124,14 +124,14 @@ class History:
                                f"input would change history; goto {self.end} first")
 
     def memory(self) -> int:
-        """Bytes of RAM pages the checkpoints hold: each page counted once per run of
-        consecutive checkpoints sharing it (zero pages free)."""
+        """Bytes of pages (RAM and video memory) the checkpoints hold: each page counted
+        once per run of consecutive checkpoints sharing it (zero pages free)."""
         return sum(self._own)
 
     def _add_checkpoint(self, state: MachineState) -> None:
-        before = self.checkpoints[-1].ram if self.checkpoints else None
+        before = self.checkpoints[-1] if self.checkpoints else None
         self.checkpoints.append(state)
-        self._own.append(state.ram.new_bytes(before))
+        self._own.append(state.new_bytes(before))
 
     def _take_inputs(self) -> None:
         log = self._m.inputs.log
@@ -145,7 +145,7 @@ class History:
             drop = {id(s) for s in older[::2]} or {id(self.checkpoints[1])}
             kept = [i for i, s in enumerate(self.checkpoints) if id(s) not in drop]
             states = [self.checkpoints[i] for i in kept]
-            own = [self._own[i] if j == 0 or kept[j - 1] == i - 1 else states[j].ram.new_bytes(states[j - 1].ram)
+            own = [self._own[i] if j == 0 or kept[j - 1] == i - 1 else states[j].new_bytes(states[j - 1])
                    for j, i in enumerate(kept)]
             self.checkpoints, self._own = states, own
 

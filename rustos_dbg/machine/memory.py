@@ -18,7 +18,7 @@ or #GP for a non-canonical address).
 from __future__ import annotations
 
 from ..x86.access import Access
-from ..x86.paging import PagingMode, StopReason, walk
+from ..x86.paging import PagingMode, StopReason, mapped_address, walk
 from .delivery import DeliveryFault
 from .errors import GuestMemoryError
 from .pages import PageStore, RamState
@@ -83,9 +83,15 @@ class GuestMemory:
         cr3 = self._reg("cr3") if cr3 is None else cr3
         return walk(self._read_table, cr3, vaddr & _MASK64, self.paging_mode())
 
-    def translate(self, vaddr: int, access: Access = Access.READ, cr3: int | None = None) -> int:
-        """Physical address of ``vaddr`` (under ``cr3``, default the current one); a
-        :class:`GuestMemoryError` when unmapped."""
+    def translate(self, vaddr: int, access: Access = Access.READ, cr3: int | None = None,
+                  mode: PagingMode | None = None) -> int:
+        """Physical address of ``vaddr`` (under ``cr3``, default the current one; in
+        ``mode``, default the current one); a :class:`GuestMemoryError` when unmapped."""
+        if access is Access.READ:
+            paddr = mapped_address(self._read_table, self._reg("cr3") if cr3 is None else cr3, vaddr & _MASK64,
+                                   mode or self.paging_mode())
+            if paddr is not None:
+                return paddr
         result = self.walk(vaddr, cr3)
         if result.stop_reason is StopReason.NON_CANONICAL:
             raise GuestMemoryError(f"address {vaddr:#x} is not canonical", vaddr)

@@ -22,6 +22,17 @@ from .inputs import InputState
 from .memory import RamState
 
 
+def _paged(devices) -> dict:
+    """The page-by-page memories inside the devices' state ((device, field) -> RamState):
+    the video memory."""
+    found = {}
+    for name, state in (devices or {}).get("devices", {}).items():
+        for field, value in state.items():
+            if isinstance(value, RamState):
+                found[name, field] = value
+    return found
+
+
 @dataclass(frozen=True)
 class MachineState:
     """Every part of a machine, captured together."""
@@ -39,6 +50,15 @@ class MachineState:
     def icount(self) -> int:
         """Instructions executed when the state was captured."""
         return self.clock.icount
+
+    def new_bytes(self, before: "MachineState | None") -> int:
+        """Bytes of the non-zero pages (RAM and the devices' memories) that this state does
+        not share with ``before`` (all of them when None): what keeping it costs."""
+        total = self.ram.new_bytes(before.ram if before is not None else None)
+        theirs = _paged(before.devices) if before is not None else {}
+        for key, pages in _paged(self.devices).items():
+            total += pages.new_bytes(theirs.get(key))
+        return total
 
     def digests(self) -> dict[str, str]:
         """A hash of each part: ``cpu`` (its named registers and halt state),

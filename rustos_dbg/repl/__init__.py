@@ -5,6 +5,15 @@ prompt_toolkit loop; :mod:`.completion` is the pure completion function.
 """
 
 from .registry import REGISTRY, Command, CommandError, command
-from .session import Session
 
 __all__ = ["Session", "CommandError", "Command", "REGISTRY", "command"]
+
+
+def __getattr__(name: str):
+    """``Session`` is imported when first asked for: it loads the kernel inspectors,
+    which ``rustos-dbg run`` (importing :class:`CommandError` only) never needs."""
+    if name == "Session":
+        from .session import Session
+
+        return Session
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,13 +22,22 @@ QUIT_WORDS = {"quit", "q", "exit"}
 
 
 def _execute(session: Session, line: str, out, err) -> bool:
+    """Prints the command's output as it comes (a long listing scrolls while it is made)."""
+    last = ""
     try:
-        text = session.execute(line)
+        for piece in session.execute_pieces(line):
+            if piece:
+                out.write(piece)
+                out.flush()
+                last = piece
     except CommandError as e:
+        if last and not last.endswith("\n"):
+            out.write("\n")
         print(f"error: {e}", file=err)
         return False
-    if text:
-        print(text, file=out)
+    if last:
+        out.write("\n")
+        out.flush()
     return True
 
 

@@ -2,7 +2,7 @@
 
 Contract: :class:`GdbMonitor` is the ``monitor`` callable a gdb target is given
 (``MachineTarget(machine, monitor=GdbMonitor(session))``): text in, the
-command's output text out, through :meth:`Session.execute`.
+command's output out as it is produced, through :meth:`Session.execute_pieces`.
 
 * Under gdb the machine is gdb's: a command registered as moving it
   (:attr:`Command.moves <.registry.Command.moves>`: ``stepi``, ``continue``,
@@ -15,6 +15,8 @@ command's output text out, through :meth:`Session.execute`.
 """
 
 from __future__ import annotations
+
+from typing import Iterator
 
 from .registry import Command, CommandError, split_command
 
@@ -50,15 +52,19 @@ class GdbMonitor:
         """Runs commands through ``session`` (a :class:`~.session.Session`)."""
         self.session = session
 
-    def __call__(self, line: str) -> str:
-        """The output of ``line``; a :class:`CommandError` for a refused or bad command."""
+    def __call__(self, line: str) -> Iterator[str]:
+        """The output of ``line``, piece by piece as it is produced; a
+        :class:`CommandError` for a refused (at once) or bad command."""
         word, _ = split_command(line)
         cmd = self.session.registry.find(word)
         if cmd is not None and cmd.moves:
             raise CommandError(refusal(word, cmd))
+        return self._pieces(line, word)
+
+    def _pieces(self, line: str, word: str) -> Iterator[str]:
         self.session.under_gdb = True
         try:
-            return self.session.execute(line)
+            yield from self.session.execute_pieces(line)
         except CommandError:
             raise
         except Exception as e:

@@ -4,7 +4,8 @@ Contract: ``Session(machine).execute(line)`` runs one command line and returns
 its text; errors (the user's or the guest's) raise ``CommandError`` with one
 line, and the session stays usable. ``json=True`` makes inspectors return
 JSON. The REPL, batch mode (``-ex``/``-x``), tests and the GDB stub's
-``monitor`` all go through :meth:`execute`. Each command that runs the guest
+``monitor`` all go through :meth:`execute` (or :meth:`execute_pieces`, which
+yields a long listing's output as it is produced). Each command that runs the guest
 stays within :attr:`Session.limits` (:mod:`.runcontrol`; none unless set,
 batch mode sets its defaults). :meth:`restart` reboots the same kernel and
 keeps the debugger's settings (the hang timeout too); a recorded history starts again at the boot.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import shlex
 import signal
 import threading
+from typing import Iterator
 
 from ..inspect.kernel.syscalls import install as install_syscall_describer
 from ..machine.errors import RustosDbgError
@@ -52,9 +54,16 @@ class Session:
 
     def execute(self, line: str) -> str:
         """Runs one command line; returns its output text."""
+        return "".join(self.execute_pieces(line))
+
+    def execute_pieces(self, line: str) -> Iterator[str]:
+        """Runs one command line, yielding its output as the command produces it
+        (a command may return its text whole or an iterator of pieces: a long
+        listing); the pieces joined are :meth:`execute`'s text. Closing the
+        iterator early stops the command where it is."""
         line = line.strip()
         if not line or line.startswith("#"):
-            return ""
+            return
         word, args = split_command(line)
         cmd = self.registry.find(word)
         if cmd is None:
@@ -68,7 +77,11 @@ class Session:
             # Ctrl-C stops the guest (between slices or steps), not the debugger.
             previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
-            return cmd.func(self, args.strip()) or ""
+            out = cmd.func(self, args.strip()) or ""
+            if isinstance(out, str):
+                yield out
+            else:
+                yield from out
         except CommandError:
             raise
         except RustosDbgError as e:

@@ -15,3 +15,5 @@ GUARD_SIZE = 4096                     #: guard page at the bottom of each Guarde
 IMAGE_WINDOW = 1 << 30                #: the kernel image lies within 1 GiB above KERNEL_BASE
 THREAD_STACKS = 0xFFFF_FF00_0000_0000  #: the threads' kernel stacks, one THREAD_STACK_SLOT each (kernel/src/layout.rs)
 THREAD_STACK_SLOT = 0x10_0000
+FRAMEBUFFER = 0xFFFF_FE80_0000_0000   #: the linear framebuffer, once the kernel's fb is on (kernel/src/layout.rs)
+FRAMEBUFFER_MAX = 16 << 20            #: the most of it that can be mapped (BAR0 of the standard VGA)

@@ -39,7 +39,7 @@ from ..structs.paging import (ENTRIES_PER_TABLE, LEVEL_ENTRY_NAMES, PDE2M, PDPTE
                               TableEntry, entry_layout, level_shift)
 
 __all__ = ["ReadPhys", "Access", "StopReason", "PagingMode", "EntryFlags", "WalkStep",
-           "Permissions", "Fault", "Walk", "walk", "translate", "is_canonical", "reserved_bits",
+           "Permissions", "Fault", "Walk", "walk", "mapped_address", "translate", "is_canonical", "reserved_bits",
            "GP_VECTOR", "FAULT_MNEMONICS", "FLAG_LABELS", "STOP_REASON_NAMES"]
 
 #: Reads ``n`` bytes of guest-physical memory at ``addr``.
@@ -304,6 +304,28 @@ def walk(read_phys: ReadPhys, cr3: int, vaddr: int, mode: Optional[PagingMode] =
             perms = Permissions(True, writable, user, not (mode.nxe and xd))
             return Walk(vaddr, cr3, mode, tuple(steps), paddr=address | (vaddr & (size - 1)),
                         page_size=size, permissions=perms)
+        table = address
+    raise AssertionError("a PTE always ends the walk")
+
+
+def mapped_address(read_phys: ReadPhys, cr3: int, vaddr: int, mode: PagingMode) -> Optional[int]:
+    """:func:`walk`'s physical address for ``vaddr`` without its record: None
+    where the walk stops (not canonical, not present, a reserved bit), whose
+    reason :func:`walk` then gives. For the hot paths (a debugger's reads)."""
+    if not is_canonical(vaddr, mode.va_bits):
+        return None
+    table = cr3 & _CR3_ADDRESS
+    for level in _LEVELS[mode.top_level]:
+        shift = _SHIFTS[level]
+        raw = int.from_bytes(read_phys(table + 8 * ((vaddr >> shift) & (ENTRIES_PER_TABLE - 1)), 8), "little")
+        if not raw & _P:
+            return None
+        layout = PTE if level is PageLevel.PT else (_BIG_PAGES.get(level, TableEntry) if raw & _PS else TableEntry)
+        if reserved_bits(level, layout, raw, mode):
+            return None
+        address = raw & _ADDRESS_MASKS[layout]
+        if layout is not TableEntry:
+            return address | (vaddr & ((1 << shift) - 1))
         table = address
     raise AssertionError("a PTE always ends the walk")
 

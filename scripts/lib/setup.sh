@@ -24,6 +24,7 @@ ensure_apt() {
 
 # ensure_kernel_toolchain: sets KERNEL_ROUTE, KERNEL_CARGO, KERNEL_RUSTC.
 ensure_kernel_toolchain() {
+    ensure_apt seabios  # kernel/build.rs takes the framebuffer console's font from its VGA ROM
     if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-none; then
         KERNEL_ROUTE=rustup
         KERNEL_CARGO=$(rustup which cargo)

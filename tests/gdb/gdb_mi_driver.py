@@ -124,11 +124,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_machine(elf, at_prompt=True, monitor=True, history=None, initrd=None, **target_kwargs):
+def served_machine(elf, at_prompt=True, monitor=True, history=None, monitor_json=False, initrd=None, **target_kwargs):
     """Yields ``(machine, target, server)``: RustOS served on an ephemeral port;
-    gdb's ``monitor`` runs the REPL's commands unless ``monitor`` is False;
-    ``history`` (a checkpoint interval) records the run from the prompt on;
-    ``initrd`` is the ramdisk."""
+    gdb's ``monitor`` runs the REPL's commands (as JSON with ``monitor_json``) unless ``monitor`` is False;
+    ``history`` (a checkpoint interval) records the run from the prompt on; ``initrd`` is the ramdisk."""
     from rustos_dbg.gdb import MachineServer, MachineTarget
     from rustos_dbg.machine import Machine
     from rustos_dbg.repl import Session
@@ -141,7 +140,7 @@ def served_machine(elf, at_prompt=True, monitor=True, history=None, initrd=None,
     if history is not None:
         machine.history.enable(interval=history)
     if monitor:
-        target_kwargs["monitor"] = GdbMonitor(Session(machine))
+        target_kwargs["monitor"] = GdbMonitor(Session(machine, json=monitor_json))
     target = MachineTarget(machine, **target_kwargs)
     target.dwarf_ready.wait(300)  # the thread list is complete from gdb's first query on
     server = MachineServer(target, port=0)

@@ -129,6 +129,7 @@ def test_monitor_never_raises(machine):
         raise ValueError(f"unknown command '{line}'")
 
     target = MachineTarget(machine, monitor=monitor)
+
     assert target.monitor_command("no-such-command") == "error: unknown command 'no-such-command'\n"
     assert target.monitor_command("bug") == "error: KeyError\n"
     assert target.monitor_command("help") == "commands\n"
@@ -243,3 +244,22 @@ def test_monitor_output_is_capped_with_a_note(machine):
     assert note.startswith("output truncated at 1 MiB") and note.endswith("use the REPL or --json")
     short = MachineTarget(machine, monitor=lambda command: line * 3).monitor_command("anything")
     assert short == line * 3
+
+
+def test_a_streamed_listing_past_the_cap_is_abandoned_not_finished(machine):
+    from rustos_dbg.gdb.target import MONITOR_OUTPUT_CAP
+
+    made = []
+
+    def endless(command):
+        while True:
+            made.append(1)
+            yield "y" * 1023 + "\n"
+
+    out = MachineTarget(machine, monitor=endless).monitor_command("dis 0 100000000")
+    body, note = out[:-1].rsplit("\n", 1)
+    assert note.startswith("output truncated at 1 MiB") and len(body) <= MONITOR_OUTPUT_CAP
+    produced = len(made)
+    time.sleep(0.3)
+    assert len(made) == produced                         # nothing runs on after the cap
+    assert produced <= MONITOR_OUTPUT_CAP // 1024 + 20   # at most the buffer's worth beyond it

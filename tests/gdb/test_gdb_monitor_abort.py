@@ -13,7 +13,8 @@ pytest.importorskip("pygdbmi.gdbcontroller")
 
 pytestmark = REAL_GDB_MARKS
 
-#: Long enough (tens of seconds) that it is still running when it is abandoned.
+#: Long enough (tens of seconds) that it is still running when it is abandoned: as JSON
+#: (one document, never cut at the output cap the way a text listing is).
 LONG = "dis kernel_main 400000"
 
 
@@ -31,7 +32,7 @@ def _monitor_running(target) -> bool:
 def test_gdb_killed_during_a_long_monitor_command_the_next_gdb_is_served(kernel_elf, gdb_factory):
     from gdbstub import SessionEnd
 
-    with served_machine(kernel_elf) as (machine, target, server):
+    with served_machine(kernel_elf, monitor_json=True) as (machine, target, server):
         first = gdb_factory()
         first.connect(server.address[1])
         first.mi.write(f'-interpreter-exec console "monitor {LONG}"', read_response=False)
@@ -48,7 +49,7 @@ def test_gdb_killed_during_a_long_monitor_command_the_next_gdb_is_served(kernel_
 def test_ctrl_c_byte_aborts_a_long_monitor_command(kernel_elf):
     from gdbstub_fakes import RawClient  # the protocol's bytes, as a client that sends \x03 would
 
-    with served_machine(kernel_elf) as (machine, target, server):
+    with served_machine(kernel_elf, monitor_json=True) as (machine, target, server):
         client = RawClient.connect(server.address)
         try:
             assert client.request(b"QStartNoAckMode") == b"OK"
@@ -75,7 +76,7 @@ def test_ctrl_c_in_gdb_during_a_long_monitor_command_and_gdb_goes_on(kernel_elf)
     import shutil
 
     pexpect = pytest.importorskip("pexpect")
-    with served_machine(kernel_elf) as (machine, target, server):
+    with served_machine(kernel_elf, monitor_json=True) as (machine, target, server):
         gdb = pexpect.spawn(shutil.which("gdb"), ["-nx", "-q", str(kernel_elf)], encoding="utf-8", timeout=60)
         try:
             gdb.expect(r"\(gdb\) ")
@@ -96,3 +97,30 @@ def test_ctrl_c_in_gdb_during_a_long_monitor_command_and_gdb_goes_on(kernel_elf)
             assert f"{machine.reg('rip'):#x}" in gdb.before
         finally:
             gdb.terminate(force=True)
+
+
+def test_a_huge_listing_stops_at_the_cap_and_the_stub_goes_on(kernel_elf):
+    """``monitor dis`` of 400,000 instructions: the text is cut at 1 MiB and the command
+    stops there (it does not decode the rest), then the next command is served."""
+    from gdbstub_fakes import RawClient
+
+    with served_machine(kernel_elf) as (machine, target, server):
+        client = RawClient.connect(server.address)
+        try:
+            assert client.request(b"QStartNoAckMode") == b"OK"
+            client.send_packet(b"qRcmd," + LONG.encode().hex().encode())
+            text = b""
+            while (packet := client.next_packet()) != b"OK":
+                text += bytes.fromhex(packet[1:].decode())
+            body, note = text.decode()[:-1].rsplit("\n", 1)
+            assert note == "output truncated at 1 MiB: use the REPL or --json"
+            assert len(body) <= 1 << 20 and body.startswith("<kernel_main>:")
+            assert len(body.splitlines()) < 400000 // 10   # far from the whole listing
+            assert not _monitor_running(target)
+            client.send_packet(b"qRcmd," + b"regs".hex().encode())
+            text = b""
+            while (packet := client.next_packet()) != b"OK":
+                text += bytes.fromhex(packet[1:].decode())
+            assert b"rip" in text
+        finally:
+            client.close()

@@ -21,7 +21,13 @@ MOVING = {"continue", "stepi", "step", "next", "finish", "until", "gdbserver"}
 def monitor(kernel_elf):
     machine = Machine.boot(kernel_elf)
     run_to_serial(machine, PROMPT)  # the IDT is loaded
-    return GdbMonitor(Session(machine))
+    gdb_monitor = GdbMonitor(Session(machine))
+
+    def monitor(line):
+        return "".join(gdb_monitor(line))   # its output, joined as gdb shows it
+
+    monitor.session = gdb_monitor.session
+    return monitor
 
 
 def test_the_commands_that_move_the_machine_are_flagged():

@@ -39,7 +39,8 @@ def qemu_texts(rustos_elf, tmp_path_factory):
 def monitor(rustos_elf):
     machine = Machine.boot(rustos_elf)
     assert machine.run_until_serial(PROMPT, timeout=60) is None
-    return GdbMonitor(Session(machine))
+    gdb_monitor = GdbMonitor(Session(machine))
+    return lambda line: "".join(gdb_monitor(line))   # its output, joined as gdb shows it
 
 
 @pytest.mark.parametrize("line", XP)

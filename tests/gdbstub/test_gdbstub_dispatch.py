@@ -80,7 +80,7 @@ def test_capabilities_are_discovered_by_methods():
 
 def test_qsupported_advertises_only_what_the_target_has():
     full = reply(Dispatcher(FakeX86Target()), b"qSupported:swbreak+;hwbreak+").split(b";")
-    assert b"PacketSize=4000" in full and b"QStartNoAckMode+" in full
+    assert b"PacketSize=20000" in full and b"QStartNoAckMode+" in full
     assert b"vContSupported+" in full
     assert b"qXfer:features:read+" in full and b"swbreak+" in full
     assert b"hwbreak+" not in full
@@ -191,7 +191,9 @@ def test_monitor_command_output_as_console_packets():
     command = "info " + "x" * 40
     response = d.handle(b"qRcmd," + command.encode().hex().encode())
     assert response.packets == () and response.monitor == command  # run by the session, off its thread
-    packets = d.finish_monitor(d.run_monitor(response.monitor))
+    streamed = []
+    packets = d.finish_monitor(d.run_monitor(response.monitor, streamed.append))
+    assert streamed == []   # a target answering with one string streams nothing
     assert packets[-1] == b"OK"
     console = packets[:-1]
     assert len(console) > 1  # split to fit the packet size
@@ -201,8 +203,20 @@ def test_monitor_command_output_as_console_packets():
     assert target.monitor_log == [command]
     failed = d.handle(b"qRcmd," + b"fail".hex().encode()).monitor
     with pytest.raises(TargetError) as error:
-        d.run_monitor(failed)
+        d.run_monitor(failed, streamed.append)
     assert d.finish_monitor(error.value) == (b"E0e",)
+
+
+def test_monitor_output_a_target_streams_goes_to_the_writer_piece_by_piece():
+    class Streaming(FakeX86Target):
+        def monitor_command(self, command):
+            return iter(["one\n", "", "two\n"])
+
+    d = Dispatcher(Streaming(), packet_size=64)
+    streamed = []
+    assert d.run_monitor("list", streamed.append) == ""
+    assert streamed == ["one\n", "two\n"]       # empty pieces are not sent
+    assert d.console_packets("one\n") == (b"O" + b"one\n".hex().encode(),)
 
 
 def test_resume_requests_and_stop_replies():

@@ -247,3 +247,57 @@ def test_a_packet_during_a_monitor_command_abandons_it_and_gets_its_own_reply():
     assert h.target.aborted.is_set()
     h.client.close()
     assert h.finish() == SessionEnd.DISCONNECTED
+
+
+class StreamingMonitorTarget(FakeX86Target):
+    """A fake whose ``monitor stream`` yields a piece, then waits for the test
+    (or an abort) before the next."""
+
+    def __init__(self):
+        super().__init__()
+        self.go_on = threading.Event()
+        self.aborted = threading.Event()
+        self.finished = threading.Event()
+
+    def monitor_command(self, command: str):
+        if command != "stream":
+            return super().monitor_command(command)
+        return self._pieces()
+
+    def _pieces(self):
+        yield "first\n"
+        if not (self.go_on.wait(timeout=30) and not self.aborted.is_set()):
+            return
+        yield "second\n"
+        self.finished.set()
+
+    def abort_monitor(self) -> None:
+        self.aborted.set()
+        self.go_on.set()
+
+
+def test_streamed_monitor_output_reaches_gdb_while_the_command_still_runs():
+    h = Harness(StreamingMonitorTarget())
+    assert h.client.request(b"QStartNoAckMode") == b"OK"
+    h.client.send_packet(b"qRcmd," + b"stream".hex().encode())
+    # The first piece arrives while the command waits for us: it was not held back to the end.
+    assert h.client.next_packet() == b"O" + b"first\n".hex().encode()
+    assert not h.target.finished.is_set()
+    h.target.go_on.set()
+    assert _console(h) == b"second\n"
+    assert h.target.finished.is_set()
+    h.client.close()
+    assert h.finish() == SessionEnd.DISCONNECTED
+
+
+def test_ctrl_c_ends_a_streaming_monitor_command_with_nothing_after_ok():
+    h = Harness(StreamingMonitorTarget())
+    assert h.client.request(b"QStartNoAckMode") == b"OK"
+    h.client.send_packet(b"qRcmd," + b"stream".hex().encode())
+    assert h.client.next_packet() == b"O" + b"first\n".hex().encode()
+    h.client.send_raw(b"\x03")
+    assert _console(h) == b""
+    assert h.target.aborted.is_set() and not h.target.finished.is_set()
+    assert h.client.request(b"qC") == b"QC1"   # the next reply is the next packet's, not a late O
+    h.client.close()
+    assert h.finish() == SessionEnd.DISCONNECTED

@@ -35,10 +35,9 @@ def test_unknown_kernel_test_name_fails(kernel_elf):
 
 def test_shell_help_and_page_fault_report(kernel_elf):
     run = run_qemu(kernel_elf, stdin=b"help\nfault pf 0xdeadbeef000\n", until=r"fault pf: recovered", timeout=60)
-    assert "commands (help CMD: its arguments and what it does):" in run.output
-    listing = run.output.split("what it does):", 1)[1].split("rustos> ", 1)[0]
-    for command in ("echo", "page", "heap", "tasks", "wasm", "fault"):
-        assert re.search(rf"(?<!\S){command}(?!\S)", listing), command
+    assert "commands:" in run.output
+    for command in ("echo", "page", "heap", "tasks", "fault"):
+        assert re.search(rf"(?:^ | {{2}}){command}(?: |\r?$)", run.output, re.M), command  # one of the two cells of a line
     assert "page fault (#PF) (vector 14)" in run.output
     assert "CR2 0xdeadbeef000, error code 0x0 (not present, read, supervisor)" in run.output
     assert "(IST2)" in run.output

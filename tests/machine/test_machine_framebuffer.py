@@ -100,3 +100,36 @@ def test_pci_bar_moves_with_the_guest(rustos_elf):
     assert m.vram.base == 0xE000_0000
     m.uc.mem_write(0xE000_0000, b"\x12\x34")
     assert m.vram.read(0, 2) == b"\x12\x34"
+
+
+def test_clear_clears_the_framebuffer_console_too(rustos_machine):
+    m = rustos_machine
+    shell(m, "draw rect 900 500 30 20 red")
+    shell(m, "clear")
+    image = __import__("PIL.Image").Image.frombytes("RGB", (1280, 720), picture(m))
+    assert image.getpixel((900, 500)) == (0, 0, 0)
+    assert image.crop((0, 16, 1280, 720)).getbbox() is None      # only the prompt's line is drawn
+    assert image.crop((0, 0, 64, 16)).getbbox() is not None      # "rustos> " at the top left
+
+
+def test_a_state_counts_the_video_memory_it_holds(rustos_machine):
+    """What a checkpoint costs (the history's budget) includes the framebuffer's pages."""
+    m = rustos_machine
+    shell(m, "draw rect 0 0 1 1 black")
+    before = m.snapshot()
+    shell(m, "draw clear red")
+    after = m.snapshot()
+    assert after.new_bytes(before) - after.ram.new_bytes(before.ram) == 1280 * 720 * 4   # every pixel's page
+    assert after.new_bytes(after) == 0
+
+
+def test_maps_names_the_framebuffer_mapping(rustos_machine):
+    from rustos_dbg.inspect.hw import maps
+
+    m = rustos_machine
+    shell(m, "draw rect 0 0 1 1 white")
+    rows = [r for r in maps.read_maps(m, symbols=m.symbols).rows if r.kind == "framebuffer"]
+    assert len(rows) == 1, rows
+    fb = rows[0]
+    assert (fb.start, fb.size, fb.paddr, fb.phys_contiguous) == (0xFFFF_FE80_0000_0000, 1280 * 720 * 4, 0xFD00_0000, True)
+    assert fb.w and not fb.x and not fb.u

@@ -78,3 +78,7 @@ def test_bad_modules_and_paths_are_one_line(machine):
     assert shell(machine, "wasm") == "error: usage: wasm [--fuel N] PATH [ARGS]\n"
     assert shell(machine, "wasm --fuel x /ram/spin.wasm") == "error: wasm: --fuel needs a positive number of instructions\n"
     assert shell(machine, "wasm /ram/trap.wasm") == "usage: trap.wasm oob|div|deep|unreachable\n/ram/trap.wasm: exited with 2\n"
+
+
+def test_help_wasm_gives_its_usage(machine):
+    assert shell(machine, "help wasm") == "  wasm [--fuel N] PATH [ARGS]\n    run a WASM program (/ram/NAME)\n"

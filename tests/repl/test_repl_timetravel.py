@@ -196,7 +196,11 @@ def test_run_reboots_and_records_again(tt):
 
 
 def test_monitor_refuses_the_moving_commands_and_allows_the_looking_ones(tt):
-    monitor = GdbMonitor(tt)
+    gdb_monitor = GdbMonitor(tt)
+
+    def monitor(line):
+        return "".join(gdb_monitor(line))
+
     here = tt.machine.icount
     for line in ("rsi", "reverse-continue", "reverse-finish", "reverse-next", "goto 5", "restart 1"):
         with pytest.raises(CommandError, match="the machine is gdb's") as error:

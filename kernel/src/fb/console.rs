@@ -53,13 +53,18 @@ impl Console {
     }
 
     /// Writes one byte of the text console's output (code page 437, `\n`, `\r`,
-    /// backspace) with the VGA attribute `attr` (background << 4 | foreground).
+    /// backspace, form feed: clear and home) with the VGA attribute `attr`
+    /// (background << 4 | foreground).
     pub fn write_byte(&mut self, s: &Surface, byte: u8, attr: u8) {
         let (fg, bg) = (TEXT_COLOURS[(attr & 0x0F) as usize], TEXT_COLOURS[(attr >> 4) as usize]);
         let (cols, _) = Console::size(s);
         match byte {
             b'\n' => self.newline(s, bg),
             b'\r' => self.col = 0,
+            0x0C => {
+                s.clear(bg);
+                (self.col, self.row) = (0, 0);
+            }
             0x08 => {
                 if self.col > 0 {
                     self.col -= 1;

@@ -18,7 +18,7 @@ pub struct Command {
 
 /// Every command, in the order `help` lists them.
 pub const COMMANDS: &[Command] = &[
-    Command { name: "help", args: "[CMD]", help: "list the commands, or say what CMD does", run: help },
+    Command { name: "help", args: "[NAME]", help: "list the commands, or say what one does", run: help },
     Command { name: "echo", args: "TEXT", help: "print TEXT", run: echo },
     Command { name: "clear", args: "", help: "clear the screen", run: clear },
     Command { name: "info", args: "", help: "memory map, heap, uptime and tasks", run: info },
@@ -38,7 +38,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "cat", args: "FILE", help: "print a file from the disk", run: files::cat },
     Command { name: "write", args: "FILE TEXT", help: "write TEXT and a newline to FILE", run: files::write },
     Command { name: "rm", args: "FILE", help: "delete a file from the disk", run: files::rm },
-    Command { name: "draw", args: "rect|line|circle|clear ... COLOR", help: "draw on the framebuffer (switches to it)", run: gfx::draw },
+    Command { name: "draw", args: "rect|line|circle|clear ...", help: "draw on the framebuffer, switching to it: rect X Y W H, line X1 Y1 X2 Y2, circle CX CY R (filled), clear; COLOR a name or 0xRRGGBB", run: gfx::draw },
     Command { name: "fb", args: "[on|off]", help: "framebuffer state; back to text with off", run: gfx::fb_cmd },
     Command { name: "wasm", args: "[--fuel N] PATH [ARGS]", help: "run a WASM program (/ram/NAME)", run: wasm::run },
     Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
@@ -56,23 +56,34 @@ pub fn execute(line: &str) {
     }
 }
 
-/// `help`: the command names, eight to a row (so the listing fits the 25-row
-/// screen however many commands there are); `help CMD`: its arguments and help.
+/// `help`: the commands with their arguments, two to a line where they fit (a screen
+/// holds them all); `help NAME`: what one does.
 fn help(args: &str) {
-    if let Some(name) = args.split_whitespace().next() {
-        match COMMANDS.iter().find(|c| c.name == name) {
+    if !args.is_empty() {
+        match COMMANDS.iter().find(|c| c.name == args) {
             Some(c) => println!("  {} {}\n    {}", c.name, c.args, c.help),
-            None => println!("error: help: unknown command '{}'", name),
+            None => println!("error: help: unknown command '{}' (type `help`)", args),
         }
         return;
     }
-    println!("commands (help CMD: its arguments and what it does):");
-    for row in COMMANDS.chunks(8) {
-        print!(" ");
-        for c in row {
-            print!(" {:<8}", c.name);
+    println!("commands: (`help NAME` says what one does)");
+    let mut left: Option<alloc::string::String> = None;
+    for c in COMMANDS {
+        let cell = alloc::format!("{} {}", c.name, c.args);
+        let cell = cell.trim_end();
+        if cell.len() > 36 {
+            if let Some(l) = left.take() {
+                println!("  {}", l);
+            }
+            println!("  {}", cell);
+        } else if let Some(l) = left.take() {
+            println!("  {:<38}{}", l, cell);
+        } else {
+            left = Some(alloc::string::String::from(cell));
         }
-        println!();
+    }
+    if let Some(l) = left {
+        println!("  {}", l);
     }
 }
 

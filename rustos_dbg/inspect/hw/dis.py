@@ -8,13 +8,14 @@ target of relative branches/calls, of RIP-relative memory operands and of
 immediates that are kernel addresses, as ``symbol+off``, and ``current``
 for the instruction at RIP (the reader's, or ``rip``).  Undecodable bytes become one-byte ``(bad)`` entries; an
 unreadable address ends the listing with ``error`` set (nothing raised).
+``disassemble_pieces`` yields the same listing in parts.
 Views: ``format_disassembly``, ``to_json``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional
 
 from capstone import CS_ARCH_X86, CS_GRP_CALL, CS_GRP_JUMP, CS_MODE_64, Cs
 from capstone.x86_const import X86_OP_IMM, X86_OP_MEM, X86_REG_RIP
@@ -22,7 +23,7 @@ from capstone.x86_const import X86_OP_IMM, X86_OP_MEM, X86_REG_RIP
 from .common import Symbolize, is_kernel_address, symbol_name, to_json
 from .memdump import _read
 
-__all__ = ["Instruction", "Disassembly", "disassemble", "format_disassembly", "to_json",
+__all__ = ["Instruction", "Disassembly", "disassemble", "disassemble_pieces", "format_disassembly", "to_json",
            "MAX_INSN"]
 
 MAX_INSN = 15   #: longest x86 instruction in bytes
@@ -110,6 +111,23 @@ def disassemble(reader, address: int, count: int = 10, symbolize: Optional[Symbo
     if len(out) >= count:
         error = None
     return Disassembly(address, count, tuple(out), rip, error)
+
+
+def disassemble_pieces(reader, address: int, count: int, piece: int = 2000,
+                       symbolize: Optional[Symbolize] = None, rip: Optional[int] = None,
+                       physical: bool = False) -> Iterator[Disassembly]:
+    """:func:`disassemble` of ``count`` instructions as consecutive listings of at
+    most ``piece`` each (the same instructions, in order): a long listing can be
+    shown while the rest is decoded, and abandoned part way."""
+    left = count
+    while left > 0:
+        part = disassemble(reader, address, min(piece, left), symbolize, rip, physical)
+        yield part
+        if part.error or not part.instructions:
+            return
+        left -= len(part.instructions)
+        last = part.instructions[-1]
+        address = last.address + last.size
 
 
 def _instruction(insn, symbolize: Optional[Symbolize], rip: Optional[int]) -> Instruction:

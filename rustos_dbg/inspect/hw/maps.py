@@ -8,7 +8,8 @@ and a kind: ``kernel`` (a section from ``sections``: ``(name, start, end)``
 tuples, e.g. from :func:`kernel_sections`), ``stack`` (the usable part of a
 ``RUSTOS_*_STACK``), ``guard`` (a stack's first page; listed even when - as
 expected - it is unmapped, with ``mapped=False``), ``heap`` (from
-``HEAP_START``), ``physmap`` (the ``PHYS_OFFSET`` window) or ``other``.
+``HEAP_START``), ``physmap`` (the ``PHYS_OFFSET`` window), ``framebuffer``
+(the linear framebuffer at ``FRAMEBUFFER``) or ``other``.
 Adjacent pieces with the same kind, name, rights and page size are merged
 (virtually contiguous; ``phys_contiguous`` says whether the frames are too).
 Views: ``format_maps``, ``to_json``.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
+from ...x86.layout import FRAMEBUFFER, FRAMEBUFFER_MAX
 from ...x86.mappings import iter_mappings
 from ...x86.paging import PagingMode, walk
 from .common import (HEAP_MAX, HEAP_START, PHYS_OFFSET, KERNEL_BASE, PhysCache, StackRange,
@@ -28,7 +30,7 @@ __all__ = ["MapRow", "MemoryMap", "read_maps", "kernel_sections", "format_maps",
 
 _PHYSMAP_END = PHYS_OFFSET + (1 << 46)
 # Label priority: lower wins when regions overlap (a stack lies inside .bss).
-_PRIORITY = {"guard": 0, "stack": 1, "kernel": 2, "heap": 3, "physmap": 4}
+_PRIORITY = {"guard": 0, "stack": 1, "kernel": 2, "heap": 3, "physmap": 4, "framebuffer": 5}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class MapRow:
 
     start: int
     end: int
-    kind: str                   #: kernel, stack, guard, heap, physmap, other
+    kind: str                   #: kernel, stack, guard, heap, physmap, framebuffer, other
     name: str                   #: section or stack name, ``heap``, ``physical window``...
     mapped: bool
     paddr: Optional[int] = None  #: physical address of ``start``
@@ -97,6 +99,7 @@ def _regions(sections, stacks: Sequence[StackRange]) -> list[tuple[int, int, str
         regions.append((st.guard_end, st.top, "stack", st.name))
     regions.append((HEAP_START, HEAP_START + HEAP_MAX, "heap", "kernel heap"))
     regions.append((PHYS_OFFSET, _PHYSMAP_END, "physmap", "physical window"))
+    regions.append((FRAMEBUFFER, FRAMEBUFFER + FRAMEBUFFER_MAX, "framebuffer", "linear framebuffer"))
     return sorted(regions, key=lambda r: _PRIORITY[r[2]])
 
 

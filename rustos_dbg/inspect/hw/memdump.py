@@ -7,17 +7,18 @@ virtual address (through the guest's page tables) or, with
 lines of 16 bytes (or ``per_line`` units).  With a ``symbolize`` callable,
 8-byte values that are kernel addresses get their symbol.  Memory is read
 page by page; the dump stops at the first unreadable unit and records why
-in ``error`` (nothing is raised).  Views: ``format_dump``, ``to_json``.
+in ``error`` (nothing is raised); ``read_memory_pieces`` yields the same
+lines as consecutive dumps.  Views: ``format_dump``, ``to_json``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional
 
 from .common import PAGE_SIZE, Symbolize, is_kernel_address, symbol_name, to_json
 
-__all__ = ["DumpLine", "MemoryDump", "read_memory", "format_dump", "to_json", "UNIT_LETTERS"]
+__all__ = ["DumpLine", "MemoryDump", "read_memory", "read_memory_pieces", "format_dump", "to_json", "UNIT_LETTERS"]
 
 #: gdb's size letters for each unit.
 UNIT_LETTERS = {1: "b", 2: "h", 4: "w", 8: "g"}
@@ -104,10 +105,27 @@ def read_memory(reader, address: int, count: int, unit: int = 8, physical: bool 
     return MemoryDump(address, physical, unit, count, tuple(lines), error)
 
 
-def format_dump(dump: MemoryDump, ascii: bool = True) -> str:
-    """``address: values  |ascii|`` lines; symbols of 8-byte values follow in ``<...>``."""
+def read_memory_pieces(reader, address: int, count: int, unit: int = 8, physical: bool = False,
+                       symbolize: Optional[Symbolize] = None, piece: int = 1 << 16) -> Iterator[MemoryDump]:
+    """:func:`read_memory` of ``count`` units as consecutive dumps of at most
+    ``piece`` bytes each (whole lines; the same lines, in order), ending at the
+    first unreadable byte."""
+    per_line = max(1, 16 // unit)
+    step = max(per_line, piece // unit // per_line * per_line)
+    done = 0
+    while done < count:
+        part = read_memory(reader, address + done * unit, min(step, count - done), unit, physical, symbolize)
+        yield part
+        if part.error:
+            return
+        done += part.count
+
+
+def format_dump(dump: MemoryDump, ascii: bool = True, per_line: Optional[int] = None) -> str:
+    """``address: values  |ascii|`` lines; symbols of 8-byte values follow in ``<...>``.
+    ``per_line``: the values a full line holds (default: the widest line here)."""
     width = 2 * dump.unit
-    per_line = max((len(line.values) for line in dump.lines), default=1)
+    per_line = per_line or max((len(line.values) for line in dump.lines), default=1)
     out = []
     for line in dump.lines:
         cells = " ".join(f"{v:0{width}x}" for v in line.values)

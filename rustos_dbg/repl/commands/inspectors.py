@@ -111,10 +111,30 @@ def cmd_x(session, args):
     if not words:
         raise CommandError("usage: x[/NU] [-p] ADDRESS")
     address = parse_address(" ".join(words), m)
+    if count * unit > _PIECE_BYTES and not session.json:
+        return _dump_pieces(m, address, count, unit, physical)
     dump = memdump.read_memory(m, address, count, unit=unit, physical=physical, symbolize=m.symbolize)
     if dump.error and not dump.lines:
         raise CommandError(dump.error)
     return _show(session, dump, memdump.format_dump)
+
+
+#: A long ``x`` or ``dis`` listing is produced (and shown, and abandoned) in parts of about this size.
+_PIECE_BYTES = 1 << 16
+_PIECE_INSNS = 2000
+
+
+def _dump_pieces(m, address, count, unit, physical):
+    """``x``'s text for a long dump, part by part as it is read (the same text as one dump)."""
+    per_line = max(1, 16 // unit)
+    first = True
+    for dump in memdump.read_memory_pieces(m, address, count, unit=unit, physical=physical,
+                                           symbolize=m.symbolize, piece=_PIECE_BYTES):
+        if first and dump.error and not dump.lines:
+            raise CommandError(dump.error)
+        text = memdump.format_dump(dump, per_line=per_line)
+        yield text if first else "\n" + text
+        first = False
 
 
 @command("dis", usage="dis [ADDRESS] [N]", help="disassemble N instructions (default: 10 at rip), symbolized", group="inspect")
@@ -123,10 +143,24 @@ def cmd_dis(session, args):
     words = session.split(args)
     address = parse_address(words[0], m) if words else m.reg("rip")
     count = parse_int(words[1]) if len(words) > 1 else 10
+    if count > _PIECE_INSNS and not session.json:
+        return _dis_pieces(m, address, count)
     listing = dis.disassemble(m, address, count, symbolize=m.symbolize, rip=m.reg("rip"))
     if listing.error and not listing.instructions:
         raise CommandError(listing.error)
     return _show(session, listing, dis.format_disassembly)
+
+
+def _dis_pieces(m, address, count):
+    """``dis``'s text for a long listing, part by part as it is decoded (the same text as one listing)."""
+    first = True
+    for listing in dis.disassemble_pieces(m, address, count, piece=_PIECE_INSNS,
+                                          symbolize=m.symbolize, rip=m.reg("rip")):
+        if first and listing.error and not listing.instructions:
+            raise CommandError(listing.error)
+        text = dis.format_disassembly(listing)
+        yield text if first else "\n" + text
+        first = False
 
 
 @command("bt", aliases=("backtrace",), usage="bt", help="backtrace by frame pointers, across interrupt frames (a selected task: its async backtrace)", group="inspect")
