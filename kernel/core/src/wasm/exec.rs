@@ -178,8 +178,12 @@ impl<'m> Instance<'m> {
     /// Leaves the current frame: its results replace its locals and operands.
     fn leave(stack: &mut Vec<u64>, frames: &mut Vec<Frame>, labels: &mut Vec<Label>, view: &ExecView, at: usize) -> Result<(), Trap> {
         let frame = frames.pop().ok_or(Trap::BadStack(at))?;
-        let keep = stack.len().checked_sub(frame.results).filter(|&k| k >= frame.locals).ok_or(Trap::BadStack(at))?;
-        stack.copy_within(keep.., frame.locals);
+        if stack.len() < frame.locals + frame.results {
+            return Err(Trap::BadStack(at));
+        }
+        if frame.results == 1 {
+            stack[frame.locals] = stack[stack.len() - 1];
+        }
         stack.truncate(frame.locals + frame.results);
         labels.truncate(frame.labels);
         view.depth.store(view.depth.load(Relaxed).saturating_sub(1), Relaxed);
@@ -187,19 +191,28 @@ impl<'m> Instance<'m> {
     }
 
     /// Branches to the label `depth` levels out (0: innermost); returns the new pc,
-    /// or None when the branch leaves the function.
+    /// or None when the branch leaves the function. Written with plain tests and
+    /// no copy when the label takes no value: it is the interpreter's hottest path.
     fn branch(stack: &mut Vec<u64>, frame: &Frame, labels: &mut Vec<Label>, depth: u32, at: usize) -> Result<Option<usize>, Trap> {
-        let index = labels.len().checked_sub(1 + depth as usize).filter(|&i| i >= frame.labels).ok_or(Trap::BadStack(at))?;
+        let depth = depth as usize;
+        if depth >= labels.len() || labels.len() - 1 - depth < frame.labels {
+            return Err(Trap::BadStack(at));
+        }
+        let index = labels.len() - 1 - depth;
         if index == frame.labels {
             return Ok(None);
         }
         let label = &labels[index];
-        let arity = if label.is_loop { 0 } else { label.arity };
-        let keep = stack.len().checked_sub(arity).filter(|&k| k >= label.height).ok_or(Trap::BadStack(at))?;
-        stack.copy_within(keep.., label.height);
-        stack.truncate(label.height + arity);
-        let target = label.target;
-        labels.truncate(if label.is_loop { index + 1 } else { index });
+        let (height, target, is_loop) = (label.height, label.target, label.is_loop);
+        let arity = if is_loop { 0 } else { label.arity };
+        if stack.len() < height + arity {
+            return Err(Trap::BadStack(at));
+        }
+        if arity == 1 {
+            stack[height] = stack[stack.len() - 1];
+        }
+        stack.truncate(height + arity);
+        labels.truncate(if is_loop { index + 1 } else { index });
         Ok(Some(target))
     }
 

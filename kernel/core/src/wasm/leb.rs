@@ -23,6 +23,7 @@ impl<'a> Reader<'a> {
         Trap::Malformed(what, self.pos)
     }
 
+    #[inline]
     pub fn byte(&mut self) -> Result<u8, Trap> {
         let b = *self.bytes.get(self.pos).ok_or(self.err("unexpected end"))?;
         self.pos += 1;
@@ -73,7 +74,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A u32 (LEB128); one-byte values (most indices and depths) take the short path.
+    #[inline]
     pub fn u32(&mut self) -> Result<u32, Trap> {
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(b as u32);
+            }
+        }
         self.unsigned(32).map(|v| v as u32)
     }
 
