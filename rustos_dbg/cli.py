@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
                      help="a boot module for a Multiboot2 or Limine kernel, with its string (Multiboot2: "
                           "default the file name; Limine: its command line); repeatable")
+    run.add_argument("--initrd", metavar="FILE", help="ramdisk handed over as the PVH module, like QEMU's -initrd "
+                     "(default: initrd.tar beside the kernel ELF when it exists; 'none': no ramdisk)")
     run.add_argument("--screenshot", metavar="FILE", help="write a PNG of the screen to FILE when the run ends, "
                      "whatever ends it (the framebuffer at its resolution while it is on, else the VGA text screen)")
     run.add_argument("--record", metavar="FILE", help="write every input with its virtual time to FILE (JSON) at the end")
@@ -99,6 +101,8 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--module", action="append", default=[], metavar="FILE[,STRING]",
                        help="a boot module for a Multiboot2 or Limine kernel, with its string (Multiboot2: "
                             "default the file name; Limine: its command line); repeatable")
+    debug.add_argument("--initrd", metavar="FILE", help="ramdisk handed over as the PVH module, like QEMU's -initrd "
+                       "(default: initrd.tar beside the kernel ELF when it exists; 'none': no ramdisk)")
     return top
 
 
@@ -117,12 +121,23 @@ def print_boot_notes(machine) -> None:
         print(f"rustos-dbg: note: {note}", file=sys.stderr, flush=True)
 
 
-def disk_for(elf: Path, option: str | None) -> Path | None:
+def initrd_for(elf: Path, option: str | None) -> Path | None:
+    """The ramdisk of ``--initrd``: as :func:`disk_for` with ``initrd.tar``, the default
+    only for a PVH kernel (the ramdisk is its module; other kernels take ``--module``)."""
+    from .machine.image import load_image
+
+    if option is None and load_image(elf).pvh_entry32 is None:
+        return None
+    return disk_for(elf, option, "initrd.tar")
+
+
+def disk_for(elf: Path, option: str | None, name: str = "disk.img") -> Path | None:
     """The disk image to attach: ``--disk FILE``, none for ``--disk none``, else
-    ``disk.img`` beside the kernel ELF when it exists (``build/disk.img``)."""
+    ``disk.img`` beside the kernel ELF when it exists (``build/disk.img``); with
+    ``name="initrd.tar"`` the same for the ramdisk (``--initrd``)."""
     if option is not None:
         return None if option == "none" else Path(option)
-    beside = Path(elf).with_name("disk.img")
+    beside = Path(elf).with_name(name)
     return beside if beside.is_file() else None
 
 
@@ -138,7 +153,8 @@ def cmd_debug(args) -> int:
         machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
-                               disk=disk_for(elf, args.disk), modules=modules_for(args.module))
+                               disk=disk_for(elf, args.disk), modules=modules_for(args.module),
+                               initrd=initrd_for(elf, args.initrd))
         print_boot_notes(machine)
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
@@ -155,8 +171,8 @@ def _reopen_bundle(args) -> Machine:
     """``debug --bundle FILE [ELF]``: the bundle's run replayed to its end; says where on stdout."""
     from .analysis.bundle import reopen
 
-    if args.fast or args.append or args.disk is not None:
-        raise UsageError("--bundle replays the bundle's own run: no --fast, --append or --disk")
+    if args.fast or args.append or args.disk is not None or args.initrd is not None:
+        raise UsageError("--bundle replays the bundle's own run: no --fast, --append, --disk or --initrd")
     reopened = reopen(args.bundle, elf=args.elf)
     print(reopened.summary(), flush=True)
     return reopened.machine
@@ -329,7 +345,8 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
-                           disk=disk_for(elf, args.disk), modules=modules_for(args.module))
+                           disk=disk_for(elf, args.disk), modules=modules_for(args.module),
+                           initrd=initrd_for(elf, args.initrd))
     print_boot_notes(machine)
     if args.replay:
         if args.fast:

@@ -258,6 +258,8 @@ def main() -> int:
     print_limine_figures(elf.with_name("limine-test.elf"))
     from bench_fb import print_fb_costs  # noqa: E402 (scripts/ is on sys.path)
     print_fb_costs(elf)
+    from bench_wasm import print_wasm_costs  # noqa: E402 (scripts/ is on sys.path)
+    print_wasm_costs(elf)
     return 0
 
 

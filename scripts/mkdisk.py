@@ -130,17 +130,26 @@ def build(files: list[tuple[str, bytes]]) -> dict[int, bytes]:
     return sectors
 
 
+def named_files(specs: list[str], prog: str) -> list[tuple[str, bytes]] | None:
+    """(NAME, the file's bytes) of each ``NAME=PATH``; None after one line on stderr
+    naming the first that is not (``prog`` starts the line). Shared with mkinitrd.py."""
+    files = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            print(f"{prog}: {spec!r} is not NAME=PATH of a file", file=sys.stderr)
+            return None
+        files.append((name, Path(path).read_bytes()))
+    return files
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print("usage: mkdisk.py IMAGE NAME=PATH...", file=sys.stderr)
         return 2
-    files = []
-    for spec in argv[1:]:
-        name, sep, path = spec.partition("=")
-        if not sep or not Path(path).is_file():
-            print(f"mkdisk: {spec!r} is not NAME=PATH of a file", file=sys.stderr)
-            return 2
-        files.append((name, Path(path).read_bytes()))
+    files = named_files(argv[1:], "mkdisk")
+    if files is None:
+        return 2
     with open(argv[0], "wb") as image:
         image.truncate(TOTAL * SECTOR)
         for number, data in sorted(build(files).items()):

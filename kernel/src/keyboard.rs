@@ -163,14 +163,45 @@ async fn key_room() {
     .await
 }
 
+/// The scancode decoder, shared by the keyboard task and [`poll_key`].
+static DECODER: spin::Mutex<Option<KeyDecoder>> = spin::Mutex::new(None);
+
+fn decode(scancode: u8) -> Option<Key> {
+    DECODER.lock().get_or_insert_with(KeyDecoder::new).feed(scancode)
+}
+
 /// Task: decodes PS/2 scancodes into keys.
 pub async fn keyboard_task() {
-    let mut decoder = KeyDecoder::new();
     loop {
         let scancode = SCANCODES.next().await;
-        if let Some(key) = decoder.feed(scancode) {
+        if let Some(key) = decode(scancode) {
             push_key(key);
         }
+    }
+}
+
+/// The next key without waiting, for code that holds the executor's thread (a
+/// WASM program): a queued key, else a scancode or a COM1 byte decoded now
+/// (CR and LF are both Enter). None when no input is waiting.
+pub fn poll_key() -> Option<Key> {
+    if let Some(key) = KEYS.try_get().ok()?.pop() {
+        KEY_ROOM_WAKER.wake();
+        return Some(key);
+    }
+    while let Some(scancode) = SCANCODES.queue.try_get().ok()?.pop() {
+        if let Some(key) = decode(scancode) {
+            return Some(key);
+        }
+    }
+    let byte = SERIAL_RX.queue.try_get().ok()?.pop()?;
+    if SERIAL_HELD.swap(false, Ordering::AcqRel) {
+        x86_64::instructions::interrupts::without_interrupts(on_serial_irq);
+    }
+    match byte {
+        b'\r' | b'\n' => Some(Key::Char('\n')),
+        0x7F | 0x08 => Some(Key::Char('\u{8}')),
+        b if b.is_ascii() => Some(Key::Char(b as char)),
+        _ => None,
     }
 }
 

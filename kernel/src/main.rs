@@ -1,8 +1,8 @@
 //! RustOS: an educational x86_64 kernel.
 //!
 //! Boot order (see [`init`]): serial and screen first, so everything after can
-//! report; the boot information; GDT and TSS; the IDT; memory (frames, page
-//! tables, heap); the thread table (the boot thread) and the system calls; the interrupt controller and timer; then the mode asked for on
+//! report; the boot information and the ramdisk module's place; GDT and TSS; the IDT; memory (frames, page
+//! tables, heap; the ramdisk is mounted once its frames are kept); the thread table (the boot thread) and the system calls; the interrupt controller and timer; then the mode asked for on
 //! the command line: the shell (default), `test` or `test=NAME`, or
 //! `bench[=ROUNDS]`.
 #![no_std]
@@ -33,6 +33,7 @@ mod layout;
 mod memory;
 mod panic;
 mod process;
+mod ramdisk;
 mod recovery;
 mod serial;
 mod shell;
@@ -42,6 +43,7 @@ mod task;
 mod thread;
 mod time;
 mod vga;
+mod wasm;
 
 use rustos_core::parse::{boot_mode, BootMode};
 
@@ -51,9 +53,11 @@ fn init(start_info: u64) {
     vga::WRITER.lock().clear();
     println!("RustOS {} booting", env!("CARGO_PKG_VERSION"));
     bootinfo::init(start_info);
+    ramdisk::locate(start_info);
     gdt::init();
     interrupts::init_idt();
     memory::init();
+    ramdisk::mount();
     heap::init();
     thread::init();
     process::init();

@@ -2,7 +2,7 @@
 
 Contract: :func:`write_bundle` writes a JSON file with what makes a
 deterministic run again: the kernel ELF (path and SHA-256), the command line,
-the RAM size, the disk image named (if any), a Limine kernel's modules, every input with the virtual
+the RAM size, the disk image and the ramdisk named (if any), a Limine or Multiboot2 kernel's modules, every input with the virtual
 time it arrived at (entries of a ``run --record`` recording), the instruction count where the run ended and why (the
 stop report, the test's name), and the end state's checkpoint as the
 digests of each part (:meth:`MachineState.digests`). No machine state is
@@ -52,6 +52,7 @@ class Bundle:
     digests: dict           #: the end state: a digest per part
     created: str
     modules: list = ()      #: the boot modules ([path, string or None], paths resolved)
+    initrd: str | None = None  #: the ramdisk file (bundles written before it had none)
 
 
 def sha256_of(path: str | Path) -> str:
@@ -68,6 +69,7 @@ def write_bundle(machine: Machine, path: str | Path, report: str = "", test: str
         format=FORMAT, elf=str(Path(image.path).resolve()), elf_sha256=sha256_of(image.path),
         cmdline=machine.cmdline, ram_mb=machine.ram_bytes >> 20,
         disk=str(Path(machine.disk).resolve()) if machine.disk is not None else None,
+        initrd=str(Path(machine.initrd).resolve()) if machine.initrd is not None else None,
         inputs=recorded_inputs(machine),
         icount=machine.icount, report=report or _where(machine), test=test,
         digests=machine.snapshot().digests(), created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -131,7 +133,8 @@ def reopen(path: str | Path, elf: str | Path | None = None, disk: str | Path | N
     if sha256_of(kernel) != bundle.elf_sha256:
         raise BundleError(f"'{kernel}' is not the kernel the bundle ran (SHA-256 differs)")
     machine = Machine.boot(kernel, cmdline=bundle.cmdline, ram_mb=bundle.ram_mb, history=True,
-                           disk=disk if disk is not None else bundle.disk, modules=tuple(tuple(m) for m in bundle.modules))
+                           disk=disk if disk is not None else bundle.disk, initrd=bundle.initrd,
+                           modules=tuple(tuple(m) for m in bundle.modules))
     try:
         schedule_recorded(machine, bundle.inputs)
     except (ValueError, KeyError, TypeError) as e:

@@ -87,14 +87,20 @@ class BootPlan:
     detail: object = field(default=None, compare=False)
 
 
-def boot_plan(image, ram_bytes: int, cmdline: str, modules: tuple[BootModule, ...] = ()) -> BootPlan:
+def boot_plan(image, ram_bytes: int, cmdline: str, modules: tuple[BootModule, ...] = (),
+              initrd: bytes | None = None) -> BootPlan:
     """The plan of the loader ``image`` asks for (the one protocol dispatch); ``modules``
-    go to a protocol that takes modules."""
+    go to a protocol that takes modules (Multiboot2, Limine), ``initrd`` (a ramdisk's
+    bytes) to a PVH kernel as its one module, as QEMU's ``-initrd``."""
     from . import boot_limine, boot_multiboot2, boot_pvh
 
     if image.pvh_entry32 is not None:
         check_segments(image, ram_bytes)
-        return boot_pvh.plan(image, ram_bytes, cmdline)
+        if modules:
+            raise KernelImageError("--module is for Multiboot2 and Limine kernels: a PVH kernel takes one ramdisk (--initrd)")
+        return boot_pvh.plan(image, ram_bytes, cmdline, initrd)
+    if initrd is not None:
+        raise KernelImageError("--initrd is a PVH kernel's ramdisk: a Multiboot2 or Limine kernel takes --module")
     header = boot_multiboot2.find_header(image)
     if header is not None:
         check_segments(image, ram_bytes)

@@ -27,3 +27,7 @@ class SymbolError(RustosDbgError):
 
 class DiskImageError(RustosDbgError):
     """The disk image is missing, unreadable or not whole sectors."""
+
+
+class InitrdError(RustosDbgError):
+    """The ramdisk file is missing, unreadable or too big for the machine's RAM."""

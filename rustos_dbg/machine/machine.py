@@ -40,7 +40,7 @@ from .delivery import Deliverer
 from .codecache import CodeCache
 from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
-from .errors import DiskImageError, KernelImageError
+from .errors import DiskImageError, InitrdError, KernelImageError
 from .execution import Runner
 from .exlog import ExceptionLog
 from .hang import HangWatch
@@ -66,13 +66,17 @@ class Machine(GuestIO):
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-                 on_serial=None, disk: str | Path | None = None, modules=()) -> None:
+                 on_serial=None, disk: str | Path | None = None, modules=(), initrd: str | Path | None = None) -> None:
         """Builds the machine for ``image``; prefer :meth:`boot`."""
         if mode not in ("deterministic", "fast"):
             raise ValueError(f"unknown mode '{mode}' (deterministic or fast)")
         if not MIN_RAM_MB <= ram_mb <= MAX_RAM_MB:
             raise KernelImageError(f"RAM size {ram_mb} MiB is out of range ({MIN_RAM_MB}-{MAX_RAM_MB} MiB)")
-        plan = boot_plan(image, ram_mb << 20, cmdline, _read_modules(modules))  # the protocol first
+        #: The ramdisk file handed to a PVH kernel as its module (None: none); its
+        #: bytes live in RAM, so snapshots carry them.
+        self.initrd = Path(initrd) if initrd is not None else None
+        plan = boot_plan(image, ram_mb << 20, cmdline, _read_modules(modules),  # the protocol first
+                         initrd=_read_initrd(self.initrd, ram_mb << 20))
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.modules = tuple(modules)  #: boot modules: a path, or (path, string), each
         self.ram_bytes = ram_mb << 20
@@ -138,14 +142,17 @@ class Machine(GuestIO):
 
     @classmethod
     def boot(cls, elf: str | Path, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
-             on_serial=None, history: bool = False, disk: str | Path | None = None, modules=()) -> "Machine":
+             on_serial=None, history: bool = False, disk: str | Path | None = None, modules=(),
+             initrd: str | Path | None = None) -> "Machine":
         """Loads ``elf`` (a :class:`KernelImageError` if it is not a bootable kernel) and builds a
         machine; ``history`` records its run from the boot on, for time travel; ``disk`` is the
         image file of the ATA master (a :class:`DiskImageError` if it cannot be used); ``modules``
         are boot module files (a path, or (path, string): the module's string, by default its
-        file name for a Multiboot2 kernel; a Limine kernel's module command line)."""
+        file name for a Multiboot2 kernel; a Limine kernel's module command line); ``initrd``
+        the ramdisk of a PVH kernel, placed in RAM as QEMU's ``-initrd`` (an :class:`InitrdError`
+        if it cannot be)."""
         machine = cls(load_image(elf), cmdline=cmdline, ram_mb=ram_mb, mode=mode, on_serial=on_serial, disk=disk,
-                      modules=modules)
+                      modules=modules, initrd=initrd)
         if history:
             machine.history.enable()
         return machine
@@ -422,6 +429,23 @@ def _read_modules(modules) -> tuple[BootModule, ...]:
         except OSError as e:
             raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
     return tuple(out)
+
+
+def _read_initrd(path: Path | None, ram_bytes: int) -> bytes | None:
+    """The ramdisk's bytes (None: no ramdisk); an :class:`InitrdError` when it cannot be read or placed."""
+    if path is None:
+        return None
+    from .boot_pvh import initrd_address
+
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InitrdError(f"ramdisk '{path}': {e.strerror}") from None
+    try:
+        initrd_address(ram_bytes, len(data))
+    except ValueError as e:
+        raise InitrdError(f"ramdisk '{path}': {e}") from None
+    return data
 
 
 def _open_disk(path: Path | None):

@@ -102,7 +102,7 @@ class Session:
 
         old = self.machine
         new = Machine(image=old.image, cmdline=old.cmdline, ram_mb=old.ram_bytes >> 20, mode=old.mode, disk=old.disk,
-                      modules=old.modules)
+                      modules=old.modules, initrd=old.initrd)
         for address in old.breakpoints.addresses():
             new.breakpoints.add(address, condition=old.breakpoints.condition(address))
         for watch in old.watchpoints.watches():

@@ -14,7 +14,10 @@ that file):
 * ``TaskSlot`` and ``executor_layout(max_tasks, queue)`` (§11,
   ``kernel/src/task/executor.rs``), ``ring_queue(capacity)`` (§11,
   ``kernel/core/src/ring.rs``);
-* ``FrameTable`` (§12, ``kernel/src/memory/frames.rs``).
+* ``FrameTable`` (§12, ``kernel/src/memory/frames.rs``);
+* ``Ramdisk`` (§16, ``kernel/src/ramdisk.rs``);
+* ``WasmState``, ``WasmSlot`` and ``ExecView`` (§17, ``kernel/src/wasm/mod.rs``,
+  ``kernel/core/src/wasm/exec.rs``).
 
 Codes stay plain integer fields (``magic``, ``version``, ``MemRegion.kind``,
 ``TaskSlot.state``), so that corrupted memory still parses to the numbers it
@@ -48,7 +51,8 @@ __all__ = [
     "MAX_CMDLINE", "MAX_REGIONS", "REGION_KIND_NAMES", "MemRegion", "BootInfo",
     "BLOCK_SIZES", "CLASS_COUNT", "BlockLists", "HeapStats", "KernelHeapHead",
     "ring_queue", "TaskState", "TASK_STATE_NAMES", "TaskSlot", "MAX_TASKS", "QUEUE_CAPACITY",
-    "executor_layout", "FrameTable", "FbInfo", "FB_OWNER_NAMES",
+    "executor_layout", "FrameTable", "FbInfo", "FB_OWNER_NAMES", "Ramdisk", "RAMDISK_STATE_NAMES", "ExecView",
+    "WasmSlot", "WasmState", "WASM_SLOT_STATE_NAMES", "WASM_MAX_DEPTH", "WASM_MAX_INSTANCES", "WASM_PATH_MAX",
 ]
 
 
@@ -67,6 +71,8 @@ class KernelMagic(enum.IntEnum):
     RING = _magic("RING")  # 0x474E_4952
     FRMS = _magic("FRMS")  # 0x534D_5246
     FBUF = _magic("FBUF")  # 0x4655_4246
+    RDSK = _magic("RDSK")  # 0x4B53_4452
+    WASM = _magic("WASM")  # 0x4D53_4157
 
 
 #: The structure each magic identifies (display strings, kept apart from the numbers).
@@ -78,6 +84,8 @@ MAGIC_STRUCTURES: dict[KernelMagic, str] = {
     KernelMagic.RING: "RingQueue<N>",
     KernelMagic.FRMS: "FrameTable",
     KernelMagic.FBUF: "FbInfo",
+    KernelMagic.RDSK: "Ramdisk",
+    KernelMagic.WASM: "WasmState",
 }
 
 #: The layout ``version`` the layouts here describe, per structure (docs/kernel-structures.md §2).
@@ -322,4 +330,62 @@ FbInfo = Struct(
     "lfb_virt" / Int64ul,         # offset 48
     "pci_slot" / Int32ul,         # offset 56: bus << 16 | device << 8 | function
     "draws" / Int32ul,            # offset 60
+)
+
+
+# --- ramdisk ----------------------------------------------------------------------------
+
+#: ``Ramdisk.state`` values (``ramdisk::STATE_*``).
+RAMDISK_STATE_NAMES = {0: "absent", 1: "mounted", 2: "corrupt"}
+
+#: ``Ramdisk`` (40 bytes), docs/kernel-structures.md §16: the PVH module mounted at /ram.
+Ramdisk = Struct(
+    *_header(KernelMagic.RDSK),   # offsets 0, 4
+    "phys" / Int64ul,             # offset 8, physical address of the module (0: none)
+    "size" / Int64ul,             # offset 16
+    "module_count" / Int32ul,     # offset 24, modules the loader listed
+    "state" / Int32ul,            # offset 28, RAMDISK_STATE_NAMES
+    "files" / Int32ul,            # offset 32, members when mounted
+    "_pad" / Default(Int32ul, 0),  # offset 36
+)
+
+# --- WASM -------------------------------------------------------------------------------
+
+#: Frames a WASM call stack holds (``rustos_core::wasm::MAX_DEPTH``).
+WASM_MAX_DEPTH = 64
+#: Instance slots (``wasm::MAX_INSTANCES``).
+WASM_MAX_INSTANCES = 2
+#: Bytes of a slot's path (``wasm::PATH_MAX``).
+WASM_PATH_MAX = 48
+#: ``WasmSlot.state`` values (``wasm::SLOT_*``).
+WASM_SLOT_STATE_NAMES = {0: "empty", 1: "running", 2: "exited", 3: "trapped"}
+
+#: ``ExecView`` (288 bytes), docs/kernel-structures.md §17: one run's fuel, memory and
+#: call stack (function indices, imports first; outermost first), as the interpreter updates them.
+ExecView = Struct(
+    "fuel_limit" / Int64ul,       # offset 0
+    "fuel_used" / Int64ul,        # offset 8
+    "memory_addr" / Int64ul,      # offset 16, virtual address of linear memory (0: none)
+    "memory_pages" / Int32ul,     # offset 24, 64 KiB pages
+    "depth" / Int32ul,            # offset 28, entries of stack in use
+    "stack" / Array(WASM_MAX_DEPTH, Int32ul),  # offset 32
+)
+
+#: ``WasmSlot`` (360 bytes), docs/kernel-structures.md §17: one instance.
+WasmSlot = Struct(
+    "state" / Int32ul,            # offset 0, WASM_SLOT_STATE_NAMES
+    "path_len" / Int32ul,         # offset 4
+    "module_addr" / Int64ul,      # offset 8, virtual address of the module's bytes (the ramdisk)
+    "module_len" / Int64ul,       # offset 16
+    "path" / Bytes(WASM_PATH_MAX),  # offset 24
+    "view" / ExecView,            # offset 72
+)
+
+#: ``WasmState`` (744 bytes), docs/kernel-structures.md §17: ``RUSTOS_WASM``.
+WasmState = Struct(
+    *_header(KernelMagic.WASM),   # offsets 0, 4
+    "runs" / Int64ul,             # offset 8, runs started since boot
+    "slot_count" / Int32ul,       # offset 16
+    "max_depth" / Int32ul,        # offset 20
+    "instances" / Array(WASM_MAX_INSTANCES, WasmSlot),  # offset 24
 )

@@ -1,6 +1,7 @@
 """A healthy shell: every task's await points (with their source lines) and who holds its waker."""
 
 import json
+import re
 import struct
 
 import pytest
@@ -127,5 +128,6 @@ def test_info_locals_and_p_show_what_a_selected_task_keeps_across_its_await(at_p
     assert {"name": "line", "value": "echo"}.items() <= next(r for r in rows if r["name"] == "line").items()
     session.json = False
     session.execute("task none")
-    with pytest.raises(CommandError, match="no local, argument or static named 'line'"):
-        session.execute("p line")
+    # The task's kept `line` is no longer in scope (`p line` would now find the function rustos::fb::line).
+    assert not re.search(r"^line = ", session.execute("info locals"), re.M)
+    assert session.execute("p line") != 'line = "echo"'

@@ -124,17 +124,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_machine(elf, at_prompt=True, monitor=True, history=None, monitor_json=False, **target_kwargs):
+def served_machine(elf, at_prompt=True, monitor=True, history=None, monitor_json=False, initrd=None, **target_kwargs):
     """Yields ``(machine, target, server)``: RustOS served on an ephemeral port;
     gdb's ``monitor`` runs the REPL's commands (as JSON with ``monitor_json``) unless ``monitor`` is False;
-    ``history`` (a checkpoint interval) records the run from the prompt on."""
+    ``history`` (a checkpoint interval) records the run from the prompt on; ``initrd`` is the ramdisk."""
     from rustos_dbg.gdb import MachineServer, MachineTarget
     from rustos_dbg.machine import Machine
     from rustos_dbg.repl import Session
     from rustos_dbg.repl.monitor import GdbMonitor
     from rustos_dbg.testing import PROMPT, run_to_serial
 
-    machine = Machine.boot(elf)
+    machine = Machine.boot(elf, initrd=initrd)
     if at_prompt:
         run_to_serial(machine, PROMPT)
     if history is not None:

@@ -27,9 +27,12 @@ def qemu_binary() -> str:
     return path
 
 
-def qemu_command(elf: Path, append: str = "", disk: Path | None = None, extra: tuple[str, ...] = ()) -> list[str]:
-    """The command line of the acceptance criteria (with `disk` as the primary IDE master, and `extra` options)."""
+def qemu_command(elf: Path, append: str = "", disk: Path | None = None, extra: tuple[str, ...] = (),
+                 initrd: Path | None = None) -> list[str]:
+    """The command line of the acceptance criteria (with `disk` as the primary IDE master, `extra` options,
+    `initrd` as the PVH module)."""
     drive = ["-drive", f"file={disk},format=raw,if=ide,index=0"] if disk else []
+    drive += ["-initrd", str(initrd)] if initrd else []
     return [
         qemu_binary(), "-kernel", str(elf), "-serial", "stdio", "-display", "none", "-no-reboot",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-append", append, *drive, *extra,
@@ -39,10 +42,11 @@ def qemu_command(elf: Path, append: str = "", disk: Path | None = None, extra: t
 def run_qemu(
     elf: Path, append: str = "", stdin: bytes = b"", until: str | None = None, timeout: float = 60, disk: Path | None = None,
     extra: tuple[str, ...] = (),
+    initrd: Path | None = None,
 ) -> QemuRun:
-    """Boots `elf` (with `disk` attached, if given), writes `stdin` to the serial port, and waits for QEMU to exit,
+    """Boots `elf` (with `disk` attached and the ramdisk `initrd`, if given), writes `stdin` to the serial port, and waits for QEMU to exit,
     for `until` (a regex) to appear in the output, or for `timeout` seconds."""
-    proc = subprocess.Popen(qemu_command(elf, append, disk, extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(qemu_command(elf, append, disk, extra, initrd), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     chunks: list[bytes] = []
 
     def reader() -> None:

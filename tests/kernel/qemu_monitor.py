@@ -14,8 +14,8 @@ PROMPT = "rustos> "
 class QemuWithMonitor:
     """QEMU with serial on stdio and its monitor on a Unix socket."""
 
-    def __init__(self, elf, monitor):
-        self.proc = subprocess.Popen(qemu_command(elf) + ["-monitor", f"unix:{monitor},server=on,wait=on"],
+    def __init__(self, elf, monitor, initrd=None):
+        self.proc = subprocess.Popen(qemu_command(elf, initrd=initrd) + ["-monitor", f"unix:{monitor},server=on,wait=on"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while True:

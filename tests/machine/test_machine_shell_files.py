@@ -88,7 +88,7 @@ def test_bad_input_is_one_line_each_and_the_shell_goes_on(rustos_elf, disk):
         "write not.a.name x": "error: write: not.a.name: not an 8.3 file name",
         "rm nosuch.txt": "error: rm: nosuch.txt: no such file",
         "rm": "error: usage: rm FILE",
-        "ls sub": "error: ls: sub: only the root directory / can be listed",
+        "ls sub": "error: ls: sub: only / and /ram can be listed",
         "run": "error: usage: run PROG [ARGS] (`ls` lists the programs on the disk)",
     }
     for line, error in lines.items():

@@ -9,7 +9,7 @@ from rustos_dbg.testing import PROMPT, run_to_serial
 pytestmark = pytest.mark.emulator
 
 COMMANDS = ("help", "echo", "clear", "info", "color", "page", "heap", "tasks",
-            "uptime", "reboot", "halt", "panic", "fault")
+            "uptime", "reboot", "halt", "panic", "wasm", "fault")
 IRQ1_KEYBOARD, IRQ4_COM1 = 33, 36
 
 

@@ -22,7 +22,7 @@ from rustos_dbg.structs.kernel import (BLOCK_SIZES, CLASS_COUNT, LAYOUT_VERSIONS
                                        REGION_KIND_NAMES, TASK_STATE_NAMES, BlockLists, BootInfo,
                                        FrameTable, HeapStats, KernelHeapHead, KernelMagic, MemRegion,
                                        TaskSlot, TaskState, executor_layout, header_problems,
-                                       magic_text, ring_queue)
+                                       magic_text, ring_queue, Ramdisk, ExecView, WasmSlot, WasmState)
 from rustos_dbg.structs.pvh import MemmapType
 
 #: layout name -> (layout, its DWARF type). KernelHeapHead is a prefix of KernelHeap.
@@ -36,6 +36,10 @@ LAYOUTS = {
     "TaskSlot": (TaskSlot, "rustos::task::executor::TaskSlot"),
     "Executor": (executor_layout(), "rustos::task::executor::Executor"),
     "FrameTable": (FrameTable, "rustos::memory::frames::FrameTable"),
+    "Ramdisk": (Ramdisk, "rustos::ramdisk::Ramdisk"),
+    "ExecView": (ExecView, "rustos_core::wasm::exec::ExecView"),
+    "WasmSlot": (WasmSlot, "rustos::wasm::WasmSlot"),
+    "WasmState": (WasmState, "rustos::wasm::WasmState"),
 }
 #: The statics and the layout of their kernel-owned part (through IrqMutex::data for the locked ones).
 STATICS = {
@@ -43,8 +47,15 @@ STATICS = {
     "RUSTOS_HEAP": KernelHeapHead,
     "RUSTOS_EXECUTOR": executor_layout(),
     "RUSTOS_FRAMES": FrameTable,
+    "RUSTOS_RAMDISK": Ramdisk,
+    "RUSTOS_WASM": WasmState,
 }
 RUST_INTS = {"<L": "u32", "<Q": "u64"}  # construct format strings -> Rust types
+
+
+def int_type(name: str, rust: str) -> bool:
+    """Whether DWARF type ``name`` is the integer ``rust`` or its atomic (same size and layout)."""
+    return name in (rust, f"core::sync::atomic::Atomic<{rust}>", f"core::sync::atomic::Atomic{rust.upper()}")
 CMDLINE = "rustos-dbg layouts console=ttyS0"
 
 
@@ -86,11 +97,11 @@ def compare_field(sc, typ, offset, dwarf_offset, path):
         if isinstance(element, Struct):
             compare(element, typ.element, f"{path}[]")
         else:
-            assert typ.element.name == RUST_INTS[element.fmtstr], f"{path}: {typ.name}"
+            assert int_type(typ.element.name, RUST_INTS[element.fmtstr]), f"{path}: {typ.name}"
     elif isinstance(sc, Bytes):
-        assert typ.name == f"[u8; {sc.length}]", path
+        assert typ.kind == "array" and typ.count == sc.length and int_type(typ.element.name, "u8"), path
     else:
-        assert isinstance(sc, FormatField) and typ.name == RUST_INTS[sc.fmtstr], f"{path}: {typ.name}"
+        assert isinstance(sc, FormatField) and int_type(typ.name, RUST_INTS[sc.fmtstr]), f"{path}: {typ.name}"
 
 
 # --- layouts against the DWARF -------------------------------------------------------------
@@ -320,11 +331,13 @@ def test_boot_info_of_a_booted_kernel(booted, info):
 def same(parsed, value, path):
     """The construct-parsed ``parsed`` equals the DWARF decoding ``value`` of the same bytes."""
     typ = value.type
-    if typ.kind == "struct":
+    if typ.name.startswith("core::sync::atomic::Atomic"):  # an integer in a struct of the same layout
+        assert parsed == int.from_bytes(value.raw(), "little"), path
+    elif typ.kind == "struct":
         for member in typ.members:
             if member.name in parsed:
                 same(parsed[member.name], value[member.name], f"{path}.{member.name}")
-    elif typ.kind == "array" and typ.element.name == "u8":
+    elif typ.kind == "array" and int_type(typ.element.name, "u8"):
         assert parsed == value.raw(), path
     elif typ.kind == "array":
         assert len(parsed) == len(value), path
@@ -341,7 +354,8 @@ def test_live_statics_parse_like_the_dwarf_reads_them(booted, info, name):
     layout = STATICS[name]
     parsed = round_trip(layout, raw[:layout.sizeof()])
     assert header_problems(parsed, {"RUSTOS_BOOT_INFO": "BOOT", "RUSTOS_HEAP": "HEAP",
-                                    "RUSTOS_EXECUTOR": "EXEC", "RUSTOS_FRAMES": "FRMS"}[name]) == []
+                                    "RUSTOS_EXECUTOR": "EXEC", "RUSTOS_FRAMES": "FRMS",
+                                    "RUSTOS_RAMDISK": "RDSK", "RUSTOS_WASM": "WASM"}[name]) == []
     value = dwarf.Value(typ, address, None, raw)  # the DWARF decoder over the same bytes
     same(parsed, value, name)
     if name == "RUSTOS_HEAP":

@@ -7,9 +7,13 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+extern crate alloc;
+
 pub mod bitmap;
 pub mod fat32;
 pub mod blocks;
 pub mod keymap;
 pub mod ring;
 pub mod parse;
+pub mod tar;
+pub mod wasm;

@@ -39,8 +39,7 @@ pub enum Owner {
     Text = 0,
     /// The shell's `draw` commands.
     Shell = 1,
-    /// A WASM program.
-    #[allow(dead_code)] // set by the WASM host functions
+    /// A WASM program (set by its drawing host functions).
     Wasm = 2,
 }
 

@@ -1,7 +1,7 @@
 //! The physical frame allocator: one bit per 4 KiB frame.
 //!
 //! Built from the boot memory map: usable RAM starts free; the first MiB,
-//! the kernel image and everything the map does not call usable are in use.
+//! the kernel image, the ramdisk module and everything the map does not call usable are in use.
 //! [`RUSTOS_FRAMES`] is a `#[repr(C)]` structure (docs/kernel-structures.md)
 //! pointing at the bitmap words.
 
@@ -113,6 +113,11 @@ pub fn init() {
     let kernel_first = (layout::kernel_phys_start() / PAGE_SIZE) as usize;
     let kernel_last = layout::kernel_phys_end().div_ceil(PAGE_SIZE) as usize;
     bits.set_range(kernel_first, kernel_last, true);
+    // The ramdisk module stays where the loader put it.
+    if let Some((start, end)) = crate::ramdisk::range() {
+        let last = (end.div_ceil(PAGE_SIZE) as usize).min(frame_count as usize);
+        bits.set_range(((start / PAGE_SIZE) as usize).min(last), last, true);
+    }
     let free = frame_count as usize - bits.count_set();
     table.usable_count = usable as u64;
     table.free_count = free as u64;

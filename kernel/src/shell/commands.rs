@@ -1,6 +1,6 @@
 //! The shell's commands: one function each, listed in [`COMMANDS`].
 
-use super::{files, gfx, procs};
+use super::{files, gfx, procs, wasm};
 use crate::{fault, recovery};
 use crate::memory::{frames, paging};
 use crate::task::executor::{TaskState, QUEUE_CAPACITY};
@@ -40,6 +40,7 @@ pub const COMMANDS: &[Command] = &[
     Command { name: "rm", args: "FILE", help: "delete a file from the disk", run: files::rm },
     Command { name: "draw", args: "rect|line|circle|clear ...", help: "draw on the framebuffer, switching to it: rect X Y W H, line X1 Y1 X2 Y2, circle CX CY R (filled), clear; COLOR a name or 0xRRGGBB", run: gfx::draw },
     Command { name: "fb", args: "[on|off]", help: "framebuffer state; back to text with off", run: gfx::fb_cmd },
+    Command { name: "wasm", args: "[--fuel N] PATH [ARGS]", help: "run a WASM program (/ram/NAME)", run: wasm::run },
     Command { name: "fault", args: "bp|pf [ADDR]|gp|ud|de|df|triple|uaf|deadlock|irqlock|overrun|noeoi|lostwake", help: "raise an exception, or plant a bug, for debugging", run: fault_cmd },
 ];
 

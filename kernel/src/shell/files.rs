@@ -1,8 +1,8 @@
-//! The shell's file commands over the disk's root directory (`/`):
-//! `ls [DIR]`, `cat FILE`, `write FILE TEXT`, `rm FILE`. Each error is one
-//! line (`error: CMD: ...`) and the shell goes on.
+//! The shell's file commands over the disk's root directory (`/`) and the
+//! read-only ramdisk (`/ram`): `ls [DIR]`, `cat FILE`, `write FILE TEXT`,
+//! `rm FILE`. Each error is one line (`error: CMD: ...`) and the shell goes on.
 
-use crate::disk;
+use crate::{disk, ramdisk};
 
 fn first_word(args: &str) -> Option<&str> {
     args.split_whitespace().next()
@@ -11,8 +11,11 @@ fn first_word(args: &str) -> Option<&str> {
 /// `ls [DIR]`: the root directory (the only one: `/`), one entry a line
 /// (size, name, `/` for a directory).
 pub fn ls(args: &str) {
+    if let Some(dir) = first_word(args).filter(|d| ramdisk::inside(d).is_some()) {
+        return ls_ram(dir);
+    }
     if let Some(dir) = first_word(args).filter(|d| *d != "/") {
-        println!("error: ls: {}: only the root directory / can be listed", dir);
+        println!("error: ls: {}: only / and /ram can be listed", dir);
         return;
     }
     let listed = disk::list(|e| {
@@ -24,19 +27,64 @@ pub fn ls(args: &str) {
     }
 }
 
-/// `cat FILE`: prints a text file from the disk (`note.txt` is `/note.txt`).
+/// Whether `path` is on the read-only ramdisk (then says so for `command`).
+fn read_only(path: &str, command: &str) -> bool {
+    let on_ram = ramdisk::inside(path).is_some();
+    if on_ram {
+        println!("error: {}: {}: the ramdisk is read-only", command, path);
+    }
+    on_ram
+}
+
+/// `ls /ram`: the ramdisk's members (size, path, `/` for a directory).
+fn ls_ram(dir: &str) {
+    if ramdisk::inside(dir) != Some("") {
+        println!("error: ls: {}: the ramdisk has one directory, /ram", dir);
+        return;
+    }
+    let archive = match ramdisk::archive() {
+        Ok(archive) => archive,
+        Err(e) => return println!("error: ls: {}: {}", dir, e),
+    };
+    for entry in archive.entries() {
+        match entry {
+            Ok(e) => {
+                let slash = if e.kind == rustos_core::tar::Kind::Dir { "/" } else { "" };
+                println!("{:>10} {}{}", e.data.len(), e, slash);
+            }
+            Err(e) => return println!("error: ls: {}: {}", dir, e),
+        }
+    }
+}
+
+/// Prints `bytes` as text (other bytes as `.`), then ends the line if they did not.
+fn print_text(bytes: &[u8]) -> bool {
+    for &b in bytes {
+        print!("{}", if b == b'\n' || (0x20..0x7F).contains(&b) { b as char } else { '.' });
+    }
+    bytes.last() == Some(&b'\n')
+}
+
+/// `cat FILE`: prints a text file from the disk (`note.txt` is `/note.txt`)
+/// or from the ramdisk (`/ram/README.txt`).
 pub fn cat(args: &str) {
     let Some(path) = first_word(args) else {
         println!("error: usage: cat FILE");
         return;
     };
-    let mut ends_in_newline = true;
-    let read = disk::read(path, |bytes| {
-        for &b in bytes {
-            print!("{}", if b == b'\n' || (0x20..0x7F).contains(&b) { b as char } else { '.' });
+    if ramdisk::inside(path).is_some() {
+        match ramdisk::read(path) {
+            Ok(bytes) => {
+                if !print_text(bytes) {
+                    println!();
+                }
+            }
+            Err(e) => println!("error: cat: {}: {}", path, e),
         }
-        ends_in_newline = bytes.last() == Some(&b'\n');
-    });
+        return;
+    }
+    let mut ends_in_newline = true;
+    let read = disk::read(path, |bytes| ends_in_newline = print_text(bytes));
     if !ends_in_newline {
         println!(); // what was printed ends its line, and an error gets its own
     }
@@ -52,6 +100,9 @@ pub fn write(args: &str) {
         println!("error: usage: write FILE TEXT");
         return;
     };
+    if read_only(path, "write") {
+        return;
+    }
     let mut bytes = alloc::vec::Vec::with_capacity(text.len() + 1);
     bytes.extend_from_slice(text.as_bytes());
     bytes.push(b'\n');
@@ -67,6 +118,9 @@ pub fn rm(args: &str) {
         println!("error: usage: rm FILE");
         return;
     };
+    if read_only(path, "rm") {
+        return;
+    }
     if let Err(e) = disk::remove(path) {
         println!("error: rm: {}: {}", path, disk::describe(e));
     }

@@ -8,6 +8,7 @@ pub mod commands;
 mod files;
 mod gfx;
 mod procs;
+mod wasm;
 
 use crate::keyboard;
 use alloc::string::String;

@@ -21,6 +21,9 @@ are written by hand.
   (:mod:`.wakers`), lost wake-ups;
 * :mod:`.frames` - ``RUSTOS_FRAMES``: counters, bitmap recount, free ranges;
 * :mod:`.bootinfo` - ``RUSTOS_BOOT_INFO``: command line, memory map, offsets.
+* :mod:`.ramdisk` - ``RUSTOS_RAMDISK``: the PVH module, its state and files;
+* :mod:`.wasm` - ``RUSTOS_WASM``: WASM instances, fuel, memory, call stack named from the
+  module's ``name`` section (:mod:`.wasmnames`);
 * :mod:`.stacks` - every kernel stack (depth, high-water mark) and a stack overflow named;
 * :mod:`.verdicts` - views of the heap sanitizer's errors and of IRQ-unsafe locks.
 
