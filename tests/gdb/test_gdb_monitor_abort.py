@@ -25,6 +25,14 @@ def _until(predicate, what):
         time.sleep(0.02)
 
 
+def _console(client) -> bytes:
+    """The console output of one ``qRcmd`` answer: its ``O`` packets up to ``OK``."""
+    text = b""
+    while (packet := client.next_packet()) != b"OK":
+        text += bytes.fromhex(packet[1:].decode())
+    return text
+
+
 def _monitor_running(target) -> bool:
     return target._monitor._thread is not None
 
@@ -56,15 +64,9 @@ def test_ctrl_c_byte_aborts_a_long_monitor_command(kernel_elf):
             client.send_packet(b"qRcmd," + LONG.encode().hex().encode())
             _until(lambda: _monitor_running(target), "the monitor command never started")
             client.send_raw(b"\x03")
-            text = b""
-            while (packet := client.next_packet()) != b"OK":
-                text += bytes.fromhex(packet[1:].decode())
-            assert text == b"monitor command aborted\n"
+            assert _console(client) == b"monitor command aborted\n"
             client.send_packet(b"qRcmd," + b"regs".hex().encode())
-            text = b""
-            while (packet := client.next_packet()) != b"OK":
-                text += bytes.fromhex(packet[1:].decode())
-            assert b"rip" in text
+            assert b"rip" in _console(client)
         finally:
             client.close()
 
@@ -109,18 +111,12 @@ def test_a_huge_listing_stops_at_the_cap_and_the_stub_goes_on(kernel_elf):
         try:
             assert client.request(b"QStartNoAckMode") == b"OK"
             client.send_packet(b"qRcmd," + LONG.encode().hex().encode())
-            text = b""
-            while (packet := client.next_packet()) != b"OK":
-                text += bytes.fromhex(packet[1:].decode())
-            body, note = text.decode()[:-1].rsplit("\n", 1)
+            body, note = _console(client).decode()[:-1].rsplit("\n", 1)
             assert note == "output truncated at 1 MiB: use the REPL or --json"
             assert len(body) <= 1 << 20 and body.startswith("<kernel_main>:")
             assert len(body.splitlines()) < 400000 // 10   # far from the whole listing
             assert not _monitor_running(target)
             client.send_packet(b"qRcmd," + b"regs".hex().encode())
-            text = b""
-            while (packet := client.next_packet()) != b"OK":
-                text += bytes.fromhex(packet[1:].decode())
-            assert b"rip" in text
+            assert b"rip" in _console(client)
         finally:
             client.close()
