@@ -50,7 +50,7 @@ def test_symbol_candidates_are_bounded_and_unique():
 @pytest.mark.emulator
 def test_repl_completer_on_a_real_session(session):
     completer = ReplCompleter(session)
-    assert completer.candidates("wa") == ["walk", "watch"]
+    assert completer.candidates("wa") == ["walk", "wasm", "watch"]
     assert set(completer.candidates("")) == set(REGISTRY.words())
     assert {"si", "stepi", "step", "sym"} <= set(completer.candidates("s"))
     assert completer.candidates("walk $cr") == ["$cr0", "$cr2", "$cr3", "$cr4", "$cr8"]
