@@ -38,10 +38,10 @@ import queue
 import socket
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from .dispatch import Dispatcher, SessionEnd
+from .events import Closed, MonitorOutput, RunDone, StopRequest
 from .framing import (
     ACK,
     DEFAULT_MAX_PACKET_SIZE,
@@ -79,32 +79,6 @@ class Connection(Protocol):
     def close(self) -> None:
         """Release the stream."""
         ...
-
-
-@dataclass(frozen=True)
-class _Closed:
-    """The peer hung up or the stream failed."""
-
-
-@dataclass(frozen=True)
-class _StopRequest:
-    """:meth:`Session.stop` was called."""
-
-
-@dataclass(frozen=True)
-class _MonitorOutput:
-    """A piece of output of the running ``monitor`` command."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class _RunDone:
-    """The worker's job returned ``outcome`` (a stop reason, a monitor command's
-    text, or an exception); ``finish`` turns it into the packets to send."""
-
-    outcome: object
-    finish: Callable[[object], tuple]
 
 
 class _Hangup(Exception):
@@ -162,7 +136,7 @@ class Session:
 
     def stop(self) -> None:
         """End the session from another thread (thread-safe, idempotent)."""
-        self._events.put(_StopRequest())
+        self._events.put(StopRequest())
         self._close_conn()
 
     def run(self) -> SessionEnd:
@@ -203,7 +177,7 @@ class Session:
         except Exception:  # never expected; keep the session consistent
             log.exception("reader failed")
         finally:
-            self._events.put(_Closed())
+            self._events.put(Closed())
 
     # -- event handling -----------------------------------------------------
 
@@ -246,11 +220,11 @@ class Session:
                 self._interrupt_target()
             else:
                 log.debug("interrupt while stopped, ignored")
-        elif isinstance(event, _MonitorOutput):
+        elif isinstance(event, MonitorOutput):
             if self._job_is_monitor and not self._discard_job:
                 for payload in self._dispatcher.console_packets(event.text):
                     self._send_packet(payload)
-        elif isinstance(event, _RunDone):
+        elif isinstance(event, RunDone):
             self._worker = None
             self._interrupt_requested = False
             packets = event.finish(event.outcome)
@@ -261,9 +235,9 @@ class Session:
                     self._send_packet(payload)
             self._job_is_monitor = self._discard_job = False
             return self._drain_deferred()
-        elif isinstance(event, _Closed):
+        elif isinstance(event, Closed):
             return SessionEnd.DISCONNECTED
-        elif isinstance(event, _StopRequest):
+        elif isinstance(event, StopRequest):
             return SessionEnd.SHUTDOWN
         return None
 
@@ -285,7 +259,7 @@ class Session:
 
     def _post_output(self, text: str) -> None:
         """Called on the worker: queue a piece of monitor output for the session's thread to send."""
-        self._events.put(_MonitorOutput(text))
+        self._events.put(MonitorOutput(text))
 
     def _drain_deferred(self) -> Optional[SessionEnd]:
         while self._deferred and self._worker is None:
@@ -328,7 +302,7 @@ class Session:
                 outcome: object = job()
             except BaseException as exc:  # reported to GDB as an error
                 outcome = exc
-            self._events.put(_RunDone(outcome, finish))
+            self._events.put(RunDone(outcome, finish))
 
         self._stop_job = stop
         self._worker = threading.Thread(target=work, name="gdbstub-run", daemon=True)
@@ -355,7 +329,7 @@ class Session:
             except queue.Empty:
                 self._interrupt_target()
                 continue
-            if isinstance(event, _RunDone):
+            if isinstance(event, RunDone):
                 event.finish(event.outcome)
                 self._worker = None
                 self._interrupt_requested = False

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .machine import Machine, StopKind
 from .machine.errors import RustosDbgError
+from .bootoptions import boot_files, print_boot_notes
 from .repl.registry import CommandError
 
 EXIT_BAD_INPUT, EXIT_TRIPLE, EXIT_HALTED, EXIT_TIMEOUT = 2, 3, 4, 124
@@ -106,41 +107,6 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def modules_for(options: list[str]) -> list[tuple[str, str | None]]:
-    """``--module FILE[,STRING]`` options as (path, string or None)."""
-    out = []
-    for option in options:
-        path, _, text = option.partition(",")
-        out.append((path, text or None))
-    return out
-
-
-def print_boot_notes(machine) -> None:
-    """The loader's notes (e.g. a Limine request it does not serve), one line each on stderr."""
-    for note in machine.boot_plan.notes:
-        print(f"rustos-dbg: note: {note}", file=sys.stderr, flush=True)
-
-
-def initrd_for(elf: Path, option: str | None) -> Path | None:
-    """The ramdisk of ``--initrd``: as :func:`disk_for` with ``initrd.tar``, the default
-    only for a PVH kernel (the ramdisk is its module; other kernels take ``--module``)."""
-    from .machine.image import load_image
-
-    if option is None and load_image(elf).pvh_entry32 is None:
-        return None
-    return disk_for(elf, option, "initrd.tar")
-
-
-def disk_for(elf: Path, option: str | None, name: str = "disk.img") -> Path | None:
-    """The disk image to attach: ``--disk FILE``, none for ``--disk none``, else
-    ``disk.img`` beside the kernel ELF when it exists (``build/disk.img``); with
-    ``name="initrd.tar"`` the same for the ramdisk (``--initrd``)."""
-    if option is not None:
-        return None if option == "none" else Path(option)
-    beside = Path(elf).with_name(name)
-    return beside if beside.is_file() else None
-
-
 def cmd_debug(args) -> int:
     """``rustos-dbg debug``: batch (-ex/-x) or interactive."""
     from .repl.app import read_script, run_batch, run_interactive
@@ -153,8 +119,7 @@ def cmd_debug(args) -> int:
         machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                                mode="fast" if args.fast else "deterministic",
                                history=not args.fast,  # time travel: the deterministic mode records its history
-                               disk=disk_for(elf, args.disk), modules=modules_for(args.module),
-                               initrd=initrd_for(elf, args.initrd))
+                               **boot_files(elf, args))
         print_boot_notes(machine)
     session = Session(machine, json=args.json)
     lines: list[str] = list(args.ex)
@@ -345,13 +310,14 @@ def cmd_run(args) -> int:
     interactive = interactive and args.gdb is None
     machine = Machine.boot(elf, cmdline=args.append, ram_mb=args.ram,
                            mode="fast" if args.fast else "deterministic", on_serial=on_serial,
-                           disk=disk_for(elf, args.disk), modules=modules_for(args.module),
-                           initrd=initrd_for(elf, args.initrd))
+                           **boot_files(elf, args))
     print_boot_notes(machine)
     if args.replay:
         if args.fast:
             raise UsageError("--replay needs the deterministic mode (drop --fast)")
-        load_recording(machine, args.replay)
+        from .recording import load_recording_file
+
+        load_recording_file(machine, args.replay)
         interactive = False
     from .analysis.outputs import Analyses
 
@@ -360,7 +326,9 @@ def cmd_run(args) -> int:
         return _run_cmd_body(args, machine, interactive, serial_buffer, console, analyses.run)
     finally:
         if args.record:
-            save_recording(machine, args.record)
+            from .recording import save_recording_file
+
+            save_recording_file(machine, args.record)
         if args.screenshot:
             _screenshot(machine, args.screenshot, console)
         analyses.write()
@@ -376,30 +344,6 @@ def _screenshot(machine: Machine, path: str, console: Console) -> None:
         console.message(f"cannot write the screenshot '{path}': {e.strerror}")
     except FontUnavailable as e:
         console.message(f"cannot draw the screenshot: {e}")
-
-
-def load_recording(machine: Machine, path: str) -> None:
-    """Schedules the inputs of a recording made with ``--record``."""
-    import json
-
-    from .recording import schedule_recorded
-
-    try:
-        schedule_recorded(machine, json.loads(Path(path).read_text())["inputs"])
-    except OSError as e:
-        raise UsageError(f"cannot read recording '{path}': {e.strerror}") from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"'{path}' is not a rustos-dbg recording ({e})") from None
-
-
-def save_recording(machine: Machine, path: str) -> None:
-    """Writes the inputs delivered so far, with their virtual times."""
-    import json
-
-    from .recording import recorded_inputs
-
-    Path(path).write_text(json.dumps({"elf": str(machine.image.path), "cmdline": machine.cmdline,
-                                      "inputs": recorded_inputs(machine)}, indent=1))
 
 
 def _run_cmd_body(args, machine: Machine, interactive: bool, serial_buffer: list, console: Console, run) -> int:

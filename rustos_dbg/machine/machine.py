@@ -30,7 +30,9 @@ from pathlib import Path
 
 from ..devices.pc import build_pc
 from . import checking
-from .boot import BootModule, boot_plan
+from .access import StateAccess
+from .boot import boot_plan
+from .bootfiles import open_disk, read_initrd, read_modules
 from .breakpoints import Breakpoints
 from .clock import Clock
 from .context import calibrate
@@ -40,7 +42,7 @@ from .delivery import Deliverer
 from .codecache import CodeCache
 from .dirty import tracked_ram
 from .engine import CpuView, create_engine, flush_tlb
-from .errors import DiskImageError, InitrdError, KernelImageError
+from .errors import KernelImageError
 from .execution import Runner
 from .exlog import ExceptionLog
 from .hang import HangWatch
@@ -62,7 +64,7 @@ from .watchpoints import Watchpoints
 MIN_RAM_MB, MAX_RAM_MB = 16, 3072
 
 
-class Machine(GuestIO):
+class Machine(GuestIO, StateAccess):
     """An emulated PC running one kernel image."""
 
     def __init__(self, image: KernelImage, cmdline: str = "", ram_mb: int = 128, mode: str = "deterministic",
@@ -75,8 +77,8 @@ class Machine(GuestIO):
         #: The ramdisk file handed to a PVH kernel as its module (None: none); its
         #: bytes live in RAM, so snapshots carry them.
         self.initrd = Path(initrd) if initrd is not None else None
-        plan = boot_plan(image, ram_mb << 20, cmdline, _read_modules(modules),  # the protocol first
-                         initrd=_read_initrd(self.initrd, ram_mb << 20))
+        plan = boot_plan(image, ram_mb << 20, cmdline, read_modules(modules),  # the protocol first
+                         initrd=read_initrd(self.initrd, ram_mb << 20))
         self.image, self.cmdline, self.mode = image, cmdline, mode
         self.modules = tuple(modules)  #: boot modules: a path, or (path, string), each
         self.ram_bytes = ram_mb << 20
@@ -96,7 +98,7 @@ class Machine(GuestIO):
         #: The standard VGA's video memory, mapped where its BAR0 says (:mod:`.vram`).
         self.vram = VideoMemory(self.uc)
         self.devices = build_pc(read_phys=self.memory.read_physical, clock=self.clock.now_ns,
-                                on_tx=self._on_tx, memory_bytes=self.ram_bytes, disk=_open_disk(self.disk),
+                                on_tx=self._on_tx, memory_bytes=self.ram_bytes, disk=open_disk(self.disk),
                                 vram=self.vram)
         self.devices.pci.on_config = self._on_pci_config
         self._on_pci_config(self.devices.pci.function("VGA"))
@@ -342,59 +344,6 @@ class Machine(GuestIO):
         """The guest's virtual time in nanoseconds."""
         return self.clock.now_ns()
 
-    # --- registers, memory, symbols -----------------------------------------------
-
-    def reg(self, name: str):
-        """Register ``name`` (rax..r15, rip, rflags, segments, cr0-cr8, efer, fs_base, gdtr, ...)."""
-        return self.cpu.reg(name)
-
-    def set_reg(self, name: str, value) -> None:
-        """Sets register ``name``."""
-        self.cpu.set_reg(name, value)
-
-    def regs(self) -> dict[str, int]:
-        """General-purpose registers, rip, rflags and segment selectors."""
-        return self.cpu.regs()
-
-    def code64(self) -> bool:
-        """True while the CPU runs 64-bit code (False in a boot path's 32-bit code)."""
-        if self._mode_probe is None:
-            from .entry import ModeProbe
-
-            self._mode_probe = ModeProbe(self.uc)
-        return self._mode_probe.code64()
-
-    def read_virtual(self, addr: int, n: int) -> bytes:
-        """Guest memory at a virtual address, through the guest's page tables."""
-        return self.memory.read_virtual(addr, n)
-
-    def write_virtual(self, addr: int, data: bytes, force: bool = False) -> None:
-        """Writes guest memory at a virtual address."""
-        self.memory.write_virtual(addr, data, force=force)
-        flush_tlb(self.uc)
-
-    def read_physical(self, addr: int, n: int) -> bytes:
-        """Guest RAM at a physical address."""
-        return self.memory.read_physical(addr, n)
-
-    def write_physical(self, addr: int, data: bytes) -> None:
-        """Writes guest RAM at a physical address."""
-        self.memory.write_physical(addr, data)
-        flush_tlb(self.uc)
-
-    @property
-    def symbols(self):
-        """The kernel's symbol table."""
-        return self.image.symbols
-
-    def symbolize(self, addr: int) -> str:
-        """``symbol+0xoff`` for an address."""
-        return self.image.symbols.symbolize(addr)
-
-    def resolve(self, where) -> int:
-        """An address from an int or a symbol name (a :class:`SymbolError` if unknown)."""
-        return where if isinstance(where, int) else self.image.symbols.lookup(where).address
-
     # --- devices ----------------------------------------------------------------
 
     @property
@@ -416,45 +365,3 @@ class Machine(GuestIO):
         self._serial.append(byte)
         if self._on_serial is not None:
             self._on_serial(byte)
-
-
-def _read_modules(modules) -> tuple[BootModule, ...]:
-    """Each boot module (a path, or (path, string)) read."""
-    out = []
-    for module in modules:
-        path, text = (module, None) if isinstance(module, (str, Path)) else module
-        path = Path(path)
-        try:
-            out.append(BootModule(path.read_bytes(), path.name, text))
-        except OSError as e:
-            raise KernelImageError(f"boot module '{path}': {e.strerror}") from None
-    return tuple(out)
-
-
-def _read_initrd(path: Path | None, ram_bytes: int) -> bytes | None:
-    """The ramdisk's bytes (None: no ramdisk); an :class:`InitrdError` when it cannot be read or placed."""
-    if path is None:
-        return None
-    from .boot_pvh import initrd_address
-
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InitrdError(f"ramdisk '{path}': {e.strerror}") from None
-    try:
-        initrd_address(ram_bytes, len(data))
-    except ValueError as e:
-        raise InitrdError(f"ramdisk '{path}': {e}") from None
-    return data
-
-
-def _open_disk(path: Path | None):
-    """The :class:`~rustos_dbg.devices.disk.DiskImage` at ``path`` (None: no disk)."""
-    if path is None:
-        return None
-    from ..devices.disk import DiskError, DiskImage
-
-    try:
-        return DiskImage(path)
-    except DiskError as e:
-        raise DiskImageError(str(e)) from None

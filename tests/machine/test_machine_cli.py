@@ -103,7 +103,7 @@ def test_bad_disk_image_is_one_error_line(rustos_elf, tmp_path, size):
 
 
 def test_a_disk_beside_the_kernel_is_attached_by_default(rustos_elf, tmp_path):
-    from rustos_dbg.cli import disk_for
+    from rustos_dbg.bootoptions import disk_for
 
     elf = tmp_path / "rustos.elf"
     assert disk_for(elf, None) is None

@@ -199,7 +199,7 @@ fn memmap_type(t: EntryType) -> &'static str {
         EntryType::USABLE => "usable",
         EntryType::RESERVED => "reserved",
         EntryType::BOOTLOADER_RECLAIMABLE => "reclaimable",
-        EntryType::KERNEL_AND_MODULES => "kernel",
+        EntryType::EXECUTABLE_AND_MODULES => "kernel",
         EntryType::FRAMEBUFFER => "framebuffer",
         _ => "other",
     }
@@ -430,14 +430,14 @@ mod paging {
         extern "C" {
             static __rodata_start: u8;
         }
-        unsafe { addr_of!(__rodata_start) as u64 }
+        addr_of!(__rodata_start) as u64
     }
 
     fn limine_test_data_start() -> u64 {
         extern "C" {
             static __data_start: u8;
         }
-        unsafe { addr_of!(__data_start) as u64 }
+        addr_of!(__data_start) as u64
     }
 }
 
