@@ -36,3 +36,10 @@ class RunDone:
 
     outcome: object
     finish: Callable[[object], tuple]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A packet served on the reader's thread ended the session (detach, kill)."""
+
+    end: object

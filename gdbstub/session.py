@@ -6,9 +6,11 @@ Contract:
   with ``recv``/``sendall``/``close``) until GDB detaches, kills, hangs up,
   or :meth:`Session.stop` is called, and returns a
   :class:`~gdbstub.dispatch.SessionEnd`.
-* A reader thread decodes the stream into events on a queue; the thread
-  calling :meth:`Session.run` consumes them in order and is the only one
-  that sends.  In acknowledgement mode every packet is answered with ``+``
+* A reader thread decodes the stream. While nothing else is pending (no
+  job runs, no event is queued) it serves a packet itself, so a request and
+  its answer cost no thread handoff; everything else goes on a queue that the
+  thread calling :meth:`Session.run` consumes in order. Events are handled
+  under one lock, by one thread at a time, so replies go out in order.  In acknowledgement mode every packet is answered with ``+``
   and every bad one with ``-``; a ``-`` from GDB makes the session resend
   its last packet (at most three times in a row).
 * ``target.run`` (and ``target.reverse_continue``) executes on a worker
@@ -41,7 +43,7 @@ from collections import deque
 from typing import Callable, Optional, Protocol
 
 from .dispatch import Dispatcher, SessionEnd
-from .events import Closed, MonitorOutput, RunDone, StopRequest
+from .events import Closed, Ended, MonitorOutput, RunDone, StopRequest
 from .framing import (
     ACK,
     DEFAULT_MAX_PACKET_SIZE,
@@ -85,6 +87,10 @@ class _Hangup(Exception):
     """Sending failed: the peer is gone."""
 
 
+class _SessionOver(Exception):
+    """The reader served the packet that ended the session: it stops reading."""
+
+
 class Session:
     """Serves one GDB connection for ``target``.
 
@@ -123,6 +129,8 @@ class Session:
         self._interrupt_requested = False
         self._closed = False
         self._close_lock = threading.Lock()
+        #: Held while an event is handled: by the reader (a packet served at once) or by run()'s loop.
+        self._lock = threading.Lock()
 
     @property
     def last_stop(self) -> StopReason:
@@ -146,7 +154,12 @@ class Session:
         end = SessionEnd.DISCONNECTED
         try:
             while True:
-                result = self._on_event(self._next_event())
+                event = self._next_event()
+                if isinstance(event, Ended):
+                    end = event.end
+                    break
+                with self._lock:
+                    result = self._on_event(event)
                 if result is not None:
                     end = result
                     break
@@ -167,17 +180,37 @@ class Session:
     def _read_loop(self) -> None:
         try:
             while True:
-                chunk = self._conn.recv(4096)
+                chunk = self._conn.recv(65536)
                 if not chunk:
                     break
                 for event in self._decoder.feed(chunk):
-                    self._events.put(event)
+                    if not self._served_here(event):
+                        self._events.put(event)
+        except _Hangup:
+            pass
         except OSError as exc:
             log.debug("connection read failed: %s", exc)
+        except _SessionOver:
+            return
         except Exception:  # never expected; keep the session consistent
             log.exception("reader failed")
-        finally:
-            self._events.put(Closed())
+        self._events.put(Closed())
+
+    def _served_here(self, event: object) -> bool:
+        """Serves a packet on the reader's thread when nothing else is pending (no
+        job runs, no event waits): a request and its answer then cost no thread
+        handoff. Everything else goes through the queue, in order. Raises
+        :class:`_SessionOver` once a packet ended the session (detach, kill)."""
+        if not isinstance(event, Packet):
+            return False
+        with self._lock:
+            if self._worker is not None or not self._events.empty():
+                return False
+            end = self._on_event(event)
+        if end is not None:
+            self._events.put(Ended(end))
+            raise _SessionOver()
+        return True
 
     # -- event handling -----------------------------------------------------
 
