@@ -40,9 +40,10 @@ import queue
 import socket
 import threading
 from collections import deque
-from typing import Callable, Optional, Protocol
+from typing import Callable, Optional
 
 from .dispatch import Dispatcher, SessionEnd
+from .connection import Connection
 from .events import Closed, Ended, MonitorOutput, RunDone, StopRequest
 from .framing import (
     ACK,
@@ -65,22 +66,6 @@ log = logging.getLogger("gdbstub")
 
 _MAX_RESENDS = 3
 _REINTERRUPT_SECONDS = 0.5
-
-
-class Connection(Protocol):
-    """The byte stream a session talks over (a connected socket fits)."""
-
-    def recv(self, bufsize: int) -> bytes:
-        """Block for at least one byte; ``b""`` at end of stream."""
-        ...
-
-    def sendall(self, data: bytes) -> None:
-        """Send all of ``data``; raises ``OSError`` if the peer is gone."""
-        ...
-
-    def close(self) -> None:
-        """Release the stream."""
-        ...
 
 
 class _Hangup(Exception):
