@@ -111,7 +111,8 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         self._interrupt = threading.Event()
         self._attached = False
         self._regs: bytes | None = None     # the register block, while stopped
-        self._pages: dict = {}               # (cr3, virtual page) -> physical page, and "mode", while stopped
+        self._pages: dict[tuple, int] = {}   # (cr3, virtual page) -> physical page, while stopped
+        self._mode = None                    # the paging mode (CR0, CR4, EFER), while stopped
         self._threads = None                 # the kernel's threads (.threadview), while stopped
         #: Set once the kernel's DWARF is read (in the background: :func:`.threadview.warm_up`).
         self.dwarf_ready = warm_up(machine.image)
@@ -139,6 +140,7 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         self._regs = None
         self._threads = None
         self._pages.clear()
+        self._mode = None
 
     def _forget(self) -> None:
         """Removes every breakpoint and watchpoint GDB set."""
@@ -210,10 +212,9 @@ class MachineTarget(Execution, Reversing, QemuExtensions, ThreadView):
         phys = self._pages.get((cr3, page))
         if phys is None:
             memory = self.machine.memory
-            mode = self._pages.get("mode")
-            if mode is None:
-                mode = self._pages["mode"] = memory.paging_mode()   # one mode while stopped
-            phys = self._pages[(cr3, page)] = memory.translate(page, cr3=cr3, mode=mode)
+            if self._mode is None:
+                self._mode = memory.paging_mode()
+            phys = self._pages[(cr3, page)] = memory.translate(page, cr3=cr3, mode=self._mode)
         return phys
 
     def read_memory(self, address: int, length: int) -> bytes:
